@@ -1,0 +1,246 @@
+"""Loaders of the bundled datasets and seeded generators of synthetic panels.
+
+The competition files live in the repository's top-level ``datasets/`` folder (see its README for
+provenance). Set the ``FORECASTKIT_DATA`` environment variable to point elsewhere.
+"""
+
+from __future__ import annotations
+
+import os
+from dataclasses import asdict, dataclass
+from pathlib import Path
+from typing import Literal
+
+import numpy as np
+import pandas as pd
+
+from forecastkit.exceptions import InvalidInputError
+
+__all__ = [
+    "DatasetInfo",
+    "data_dir",
+    "load_m3",
+    "load_m4",
+    "load_classic",
+    "load_dataset",
+    "list_datasets",
+    "make_trend_seasonal",
+]
+
+
+@dataclass(frozen=True)
+class DatasetInfo:
+    """What a forecaster needs to know about a bundled dataset."""
+
+    name: str
+    frequency: str
+    horizon: int
+    season_length: int
+    n_series: int
+    source: str
+
+    def to_dict(self) -> dict:
+        return asdict(self)
+
+
+_M3 = {
+    "yearly": (6, 1),
+    "quarterly": (8, 4),
+    "monthly": (18, 12),
+    "other": (8, 1),
+}
+_M4 = {"weekly": (13, 1), "hourly": (48, 24)}
+_CLASSIC = {
+    "co2": ("co2_mauna_loa_monthly.csv", "monthly", 12, 12),
+    "sunspots": ("sunspots_yearly.csv", "yearly", 10, 1),
+    "elnino": ("elnino_sst_monthly.csv", "monthly", 12, 12),
+}
+
+
+def data_dir() -> Path:
+    """The folder holding the bundled data (``$FORECASTKIT_DATA`` or the repository's datasets/)."""
+    env = os.environ.get("FORECASTKIT_DATA")
+    path = Path(env) if env else Path(__file__).resolve().parents[1] / "datasets"
+    if not path.is_dir():
+        raise FileNotFoundError(
+            f"bundled datasets not found at {path}; install forecastkit from its repository "
+            f"(pip install -e .) or set FORECASTKIT_DATA to the datasets/ folder"
+        )
+    return path
+
+
+def _split(path: Path, name: str) -> tuple[pd.DataFrame, pd.DataFrame]:
+    raw = pd.read_csv(path, dtype={"unique_id": str, "split": str, "t": np.int64, "y": np.float64})
+    raw = raw.rename(columns={"t": "ds"})
+    train = raw[raw["split"] == "train"].drop(columns="split").reset_index(drop=True)
+    test = raw[raw["split"] == "test"].drop(columns="split").reset_index(drop=True)
+    return train, test
+
+
+def load_m3(frequency: str = "monthly") -> tuple[pd.DataFrame, pd.DataFrame, DatasetInfo]:
+    """Load one M3 set with its official train/test split.
+
+    Parameters
+    ----------
+    frequency : {"yearly", "quarterly", "monthly", "other"}
+
+    Returns
+    -------
+    train, test : pd.DataFrame
+        Long frames ``unique_id, ds, y``; ``ds`` is an integer step that runs on from train
+        into test.
+    info : DatasetInfo
+        Horizon and season length as the competition defines them.
+    """
+    key = frequency.lower()
+    if key not in _M3:
+        raise InvalidInputError(f"unknown M3 frequency {frequency!r}; choose from {list(_M3)}")
+    train, test = _split(data_dir() / "m3" / f"m3_{key}.csv.gz", f"m3-{key}")
+    horizon, season = _M3[key]
+    info = DatasetInfo(f"m3-{key}", key, horizon, season, train["unique_id"].nunique(), "M3")
+    return train, test, info
+
+
+def load_m4(frequency: str = "hourly") -> tuple[pd.DataFrame, pd.DataFrame, DatasetInfo]:
+    """Load M4 Weekly or Hourly with the official train/test split (see :func:`load_m3`)."""
+    key = frequency.lower()
+    if key not in _M4:
+        raise InvalidInputError(f"unknown M4 frequency {frequency!r}; choose from {list(_M4)}")
+    train, test = _split(data_dir() / "m4" / f"m4_{key}.csv.gz", f"m4-{key}")
+    horizon, season = _M4[key]
+    info = DatasetInfo(f"m4-{key}", key, horizon, season, train["unique_id"].nunique(), "M4")
+    return train, test, info
+
+
+def load_classic(name: str = "co2") -> tuple[pd.DataFrame, DatasetInfo]:
+    """Load a classic real series (``co2``, ``sunspots`` or ``elnino``) as a long frame.
+
+    Monthly series have datetime ``ds``; sunspots has integer years.
+    """
+    if name not in _CLASSIC:
+        raise InvalidInputError(f"unknown classic dataset {name!r}; choose from {list(_CLASSIC)}")
+    fname, freq, horizon, season = _CLASSIC[name]
+    df = pd.read_csv(data_dir() / "classic" / fname, dtype={"unique_id": str})
+    if freq == "monthly":
+        df["ds"] = pd.to_datetime(df["ds"])
+    info = DatasetInfo(name, freq, horizon, season, 1, "statsmodels.datasets (public domain)")
+    return df, info
+
+
+def list_datasets() -> list[str]:
+    """Names accepted by :func:`load_dataset`, e.g. ``"m3-monthly"``, ``"m4-hourly"``."""
+    return [f"m3-{k}" for k in _M3] + [f"m4-{k}" for k in _M4]
+
+
+def load_dataset(name: str) -> tuple[pd.DataFrame, pd.DataFrame, DatasetInfo]:
+    """Load a competition set by its name (``"m3-monthly"``, ``"m4-weekly"``...)."""
+    source, _, freq = name.lower().partition("-")
+    if source == "m3":
+        return load_m3(freq)
+    if source == "m4":
+        return load_m4(freq)
+    raise InvalidInputError(f"unknown dataset {name!r}; choose from {list_datasets()}")
+
+
+# --------------------------------------------------------------------------- synthetic data
+
+
+def make_trend_seasonal(
+    n_series: int = 100,
+    length: int | tuple[int, int] = 200,
+    season_length: int | tuple[int, ...] = 12,
+    *,
+    trend: Literal["linear", "damped", "none"] = "linear",
+    trend_strength: float = 1.0,
+    seasonal_strength: float = 1.0,
+    noise: float = 0.1,
+    level_shift_prob: float = 0.0,
+    multiplicative: bool = False,
+    level: float = 10.0,
+    freq: str | None = None,
+    start: str = "2000-01-01",
+    seed: int | None = 0,
+) -> pd.DataFrame:
+    """A seeded panel of series with trend, seasonality, noise and level shifts.
+
+    Each series is ``level + trend + seasonal + noise`` (or ``level * (1 + trend) * (1 + seasonal)
+    * (1 + noise)`` when ``multiplicative``), with a random slope, seasonal phase and shape per
+    series.
+
+    Parameters
+    ----------
+    n_series : int
+        Number of series.
+    length : int or (min, max)
+        Length of every series, or a range from which each series draws its own length (the
+        series then end at the same time step, as a real panel does).
+    season_length : int or tuple of int
+        One or more seasonal periods; 1 or 0 means none.
+    trend : {"linear", "damped", "none"}
+        Kind of trend: a straight line, one whose slope decays (phi = 0.98), or none.
+    trend_strength, seasonal_strength : float
+        Size of the trend over the series and the seasonal amplitude, in units of ``level / 10``.
+    noise : float
+        Standard deviation of the Gaussian noise, in units of ``level / 10``.
+    level_shift_prob : float
+        Probability per series of one level shift at a random time in its second half.
+    multiplicative : bool
+        Multiplicative composition (seasonal amplitude grows with the level).
+    level : float
+        Base level; positive so that sMAPE and MAPE are meaningful.
+    freq : str or None
+        Pandas frequency alias for datetime ``ds``; ``None`` gives integer ``ds``.
+    seed : int or None
+        Seed of the generator: the same seed gives the same panel.
+
+    Returns
+    -------
+    pd.DataFrame
+        Long frame ``unique_id, ds, y``, sorted by series and time.
+    """
+    if n_series < 1:
+        raise InvalidInputError(f"n_series must be >= 1, got {n_series}")
+    if trend not in ("linear", "damped", "none"):
+        raise InvalidInputError(f"trend must be 'linear', 'damped' or 'none', got {trend!r}")
+    rng = np.random.default_rng(seed)
+    lo, hi = (length, length) if np.isscalar(length) else tuple(length)  # type: ignore[misc]
+    if lo < 2 or hi < lo:
+        raise InvalidInputError(f"length must be >= 2 (or a range min <= max), got {length}")
+    periods = (season_length,) if np.isscalar(season_length) else tuple(season_length)  # type: ignore[arg-type]
+    lengths = rng.integers(lo, hi + 1, size=n_series)
+    unit = level / 10.0
+    frames = []
+    for i, n in enumerate(lengths):
+        t = np.arange(n, dtype=np.float64)
+        tt = t / max(hi - 1, 1)
+        slope = rng.uniform(0.5, 1.5) * rng.choice([-1.0, 1.0]) * trend_strength
+        if trend == "linear":
+            tr = slope * tt * 10.0
+        elif trend == "damped":
+            phi = 0.98
+            tr = slope * (1 - phi ** (t + 1)) / (1 - phi) * 10.0 / (1 / (1 - phi))
+        else:
+            tr = np.zeros(n)
+        seas = np.zeros(n)
+        for p in periods:
+            if p and p > 1:
+                phase = rng.uniform(0, 2 * np.pi)
+                amp = rng.uniform(0.5, 1.5) * seasonal_strength
+                ang = 2 * np.pi * t / p + phase
+                seas += amp * (np.sin(ang) + 0.3 * np.sin(2 * ang + rng.uniform(0, 2 * np.pi)))
+        eps = rng.normal(0.0, noise, size=n)
+        shift = np.zeros(n)
+        if level_shift_prob > 0 and rng.random() < level_shift_prob and n > 4:
+            at = rng.integers(n // 2, n)
+            shift[at:] = rng.uniform(-2.0, 2.0)
+        if multiplicative:
+            y = level * (1 + 0.1 * tr) * (1 + 0.1 * seas) * (1 + 0.1 * eps) + unit * shift
+        else:
+            y = level + unit * (tr + seas + eps + shift)
+        # Keep series positive so percentage metrics stay defined.
+        y = np.maximum(y, 0.05 * level)
+        ds: np.ndarray | pd.DatetimeIndex = np.arange(hi - n, hi, dtype=np.int64)
+        if freq is not None:
+            ds = pd.date_range(start=start, periods=hi, freq=freq)[hi - n :]
+        frames.append(pd.DataFrame({"unique_id": f"S{i:04d}", "ds": ds, "y": y}))
+    return pd.concat(frames, ignore_index=True)

@@ -1,0 +1,71 @@
+"""Exception classes raised by forecastkit.
+
+Every error that comes from bad user input derives from :class:`ForecastkitError`
+(itself a ``ValueError``), and its message names the series and the problem, so a
+user with ten thousand series can find the one that is wrong.
+"""
+
+from __future__ import annotations
+
+__all__ = [
+    "ForecastkitError",
+    "InvalidInputError",
+    "EmptyDataError",
+    "MissingValuesError",
+    "NonNumericError",
+    "DuplicateTimestampError",
+    "UnsortedTimestampError",
+    "FrequencyError",
+    "SeriesTooShortError",
+    "TrainingDivergedError",
+    "ExportError",
+    "PersistenceError",
+]
+
+
+class ForecastkitError(ValueError):
+    """Base class of every error forecastkit raises for bad input or failed work."""
+
+
+class InvalidInputError(ForecastkitError):
+    """The input is not of a form forecastkit accepts (wrong type, missing columns...)."""
+
+
+class EmptyDataError(ForecastkitError):
+    """The input holds no observations, or a series holds none."""
+
+
+class MissingValuesError(ForecastkitError):
+    """A series holds NaN or infinite values."""
+
+
+class NonNumericError(ForecastkitError):
+    """A target column or series is not numeric."""
+
+
+class DuplicateTimestampError(ForecastkitError):
+    """A series has the same timestamp twice."""
+
+
+class UnsortedTimestampError(ForecastkitError):
+    """A series' timestamps are not increasing."""
+
+
+class FrequencyError(ForecastkitError):
+    """Timestamps are irregular, or series of one panel have different frequencies."""
+
+
+class SeriesTooShortError(ForecastkitError):
+    """A series is shorter than the model needs."""
+
+
+class TrainingDivergedError(ForecastkitError, RuntimeError):
+    """Training produced a non-finite loss or non-finite weights."""
+
+
+class ExportError(ForecastkitError):
+    """A model cannot be exported, or an exported model got bad input."""
+
+
+class PersistenceError(ForecastkitError):
+    """A saved estimator folder is missing, corrupted or not forecastkit's."""

@@ -1,0 +1,161 @@
+"""The scikit-learn-style contract every forecaster follows.
+
+``__init__`` only stores keyword arguments; ``fit(y)`` checks them against the class'
+``_parameter_constraints`` table, converts ``y`` to a :class:`~forecastkit.data.Panel` and calls
+``_fit``; ``predict(horizon)`` forecasts from the end of every training series and returns a frame
+that mirrors the input (a Series in, a Series out; a long frame in, a long frame out).
+
+Subclasses implement two methods:
+
+``_fit(panel) -> None``
+    Learn from the panel (store fitted attributes with a trailing underscore).
+``_predict(panel, horizon) -> ndarray of shape (n_series, horizon)``
+    Forecast ``horizon`` steps after the end of each series of ``panel``: the training panel, or a
+    new one passed as ``predict(y=...)``.
+"""
+
+from __future__ import annotations
+
+from typing import Any, ClassVar
+
+import numpy as np
+from sklearn.base import BaseEstimator, clone
+from sklearn.utils._param_validation import (  # the table-driven checks sklearn itself uses
+    InvalidParameterError as _SklearnInvalidParameterError,
+)
+from sklearn.utils._param_validation import validate_parameter_constraints
+from sklearn.utils.validation import check_is_fitted
+
+from forecastkit.data.frames import Panel, check_min_length, from_panel_values, to_panel
+from forecastkit.exceptions import ForecastkitError, InvalidInputError
+
+__all__ = ["BaseForecaster", "InvalidParameterError"]
+
+
+class InvalidParameterError(ForecastkitError, TypeError):
+    """A forecaster parameter has a value outside its declared constraints."""
+
+
+class BaseForecaster(BaseEstimator):
+    """Base class of forecastkit forecasters (scikit-learn estimator conventions).
+
+    Class attributes declare capabilities rather than leaving callers to discover them:
+
+    ``is_global``
+        One model learned across all series (True) or one model per series (False).
+    ``_parameter_constraints``
+        scikit-learn's constraint table: parameter name -> list of accepted types/intervals.
+    """
+
+    is_global: ClassVar[bool] = False
+    _parameter_constraints: ClassVar[dict[str, list[Any]]] = {}
+
+    # ------------------------------------------------------------------ public API
+
+    def fit(self, y, X=None):
+        """Fit on one series or a panel of series.
+
+        Parameters
+        ----------
+        y : pd.Series, pd.DataFrame or Panel
+            A series (DatetimeIndex, PeriodIndex or integer index), a long frame
+            ``unique_id, ds, y``, or a wide frame (one column per series).
+        X : None
+            Exogenous regressors are not supported yet; must be None.
+
+        Returns
+        -------
+        self
+        """
+        self._check_params()
+        _reject_exogenous(X)
+        panel = to_panel(y)
+        check_min_length(panel, self._min_train_length(), what=type(self).__name__)
+        self._fit(panel)
+        self.panel_ = panel
+        self.n_series_ = panel.n_series
+        return self
+
+    def predict(self, horizon: int | None = None, X=None, y=None):
+        """Forecast ``horizon`` steps after the end of each series.
+
+        Parameters
+        ----------
+        horizon : int, optional
+            Number of steps; defaults to the ``horizon`` parameter.
+        X : None
+            Exogenous regressors (not supported yet).
+        y : pd.Series, pd.DataFrame or Panel, optional
+            New histories to forecast from. A global model forecasts them with its fitted
+            weights; a local model is fitted anew on each.
+
+        Returns
+        -------
+        pd.Series or pd.DataFrame
+            A Series indexed by the future time stamps for series input, else a long frame
+            ``unique_id, ds, y_pred``.
+        """
+        check_is_fitted(self)
+        _reject_exogenous(X)
+        horizon = self._check_horizon(horizon)
+        panel, values = self._forecast(horizon, y)
+        return from_panel_values(panel, values)
+
+    def fit_predict(self, y, horizon: int | None = None):
+        """``fit(y)`` then ``predict(horizon)``."""
+        return self.fit(y).predict(horizon)
+
+    def predict_array(self, horizon: int | None = None, y=None) -> np.ndarray:
+        """Forecasts as an array of shape (n_series, horizon), in the panel's series order."""
+        check_is_fitted(self)
+        horizon = self._check_horizon(horizon)
+        return np.asarray(self._forecast(horizon, y)[1], dtype=np.float64)
+
+    # ------------------------------------------------------------------ for subclasses
+
+    def _fit(self, panel: Panel) -> None:  # pragma: no cover - abstract
+        raise NotImplementedError
+
+    def _predict(self, panel: Panel, horizon: int) -> np.ndarray:  # pragma: no cover - abstract
+        raise NotImplementedError
+
+    def _min_train_length(self) -> int:
+        """Shortest series ``fit`` accepts."""
+        return 1
+
+    def _forecast(self, horizon: int, y=None) -> tuple[Panel, np.ndarray]:
+        """The panel forecast from and its forecasts, shape (n_series, horizon)."""
+        if y is None:
+            return self.panel_, self._predict(self.panel_, horizon)
+        panel = to_panel(y)
+        check_min_length(panel, self._min_train_length(), what=type(self).__name__)
+        if self.is_global:
+            return panel, self._predict(panel, horizon)
+        # A local model has nothing to carry over to new series: fit a copy on them.
+        fitted = clone(self).fit(panel)
+        return panel, fitted._predict(fitted.panel_, horizon)
+
+    def _check_params(self) -> None:
+        try:
+            validate_parameter_constraints(
+                self._parameter_constraints, self.get_params(deep=False), caller_name=type(self).__name__
+            )
+        except _SklearnInvalidParameterError as err:
+            raise InvalidParameterError(str(err)) from None
+
+    def _check_horizon(self, horizon: int | None) -> int:
+        if horizon is None:
+            horizon = getattr(self, "horizon", None)
+        if horizon is None:
+            raise InvalidInputError(f"{type(self).__name__}.predict needs a horizon")
+        if isinstance(horizon, bool) or not isinstance(horizon, int | np.integer) or horizon < 1:
+            raise InvalidInputError(f"horizon must be a positive integer, got {horizon!r}")
+        return int(horizon)
+
+    def __sklearn_is_fitted__(self) -> bool:
+        return hasattr(self, "panel_")
+
+
+def _reject_exogenous(X) -> None:
+    if X is not None:
+        raise InvalidInputError("exogenous regressors (X) are not supported yet; pass X=None")
