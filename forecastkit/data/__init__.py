@@ -1,5 +1,44 @@
-"""Data pipelines: frames -> windows -> scaled tensors (and back)."""
+"""Data pipelines: frames -> windows -> scaled tensors (and back).
 
+TensorFlow is imported only by :func:`make_dataset`, so the NumPy parts load quickly.
+"""
+
+from forecastkit.data.encoding import (
+    calendar_feature_names,
+    calendar_features,
+    encode_ids,
+    seasonal_position_onehot,
+)
 from forecastkit.data.frames import Panel, check_min_length, from_panel_values, to_panel
+from forecastkit.data.padding import pad_sequences
+from forecastkit.data.pipeline import WindowSource, make_dataset, window_source
+from forecastkit.data.scaling import SCALER_METHODS, SeriesScaler
+from forecastkit.data.windowing import (
+    gather_windows,
+    sliding_windows,
+    train_val_split,
+    validation_window_index,
+    window_index,
+)
 
-__all__ = ["Panel", "to_panel", "from_panel_values", "check_min_length"]
+__all__ = [
+    "Panel",
+    "to_panel",
+    "from_panel_values",
+    "check_min_length",
+    "sliding_windows",
+    "window_index",
+    "gather_windows",
+    "train_val_split",
+    "validation_window_index",
+    "SeriesScaler",
+    "SCALER_METHODS",
+    "pad_sequences",
+    "calendar_features",
+    "calendar_feature_names",
+    "seasonal_position_onehot",
+    "encode_ids",
+    "make_dataset",
+    "window_source",
+    "WindowSource",
+]

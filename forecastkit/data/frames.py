@@ -108,7 +108,10 @@ class Panel:
         return self.times[self.indptr[1:] - 1]
 
     def future_times(self, horizon: int) -> np.ndarray:
-        """Time stamps of the ``horizon`` steps after each series' end, shape (n_series, horizon)."""
+        """Time stamps of the ``horizon`` steps after each series' end.
+
+        Returns an array of shape (n_series, horizon).
+        """
         steps = np.arange(1, horizon + 1)
         last = self.last_times
         if self.index_kind == "integer":
@@ -257,7 +260,7 @@ def _from_series(y: pd.Series) -> Panel:
         step=step,
         input_kind="series",
         name=y.name,
-        period_freq=y.index.freqstr if kind == "period" else None,
+        period_freq=_period_freqstr(y.index),
     )
 
 
@@ -278,7 +281,8 @@ def _from_long(df: pd.DataFrame, id_col: str, time_col: str, target_col: str) ->
     if not (pd.api.types.is_numeric_dtype(target) or target.dtype == object):
         raise NonNumericError(f"column {target_col!r} is not numeric (dtype {target.dtype})")
     raw = target.to_numpy()[order]
-    kind, times, freq, step = _index_times(pd.Index(df[time_col].to_numpy()[order]), None)
+    time_index = pd.Index(df[time_col].to_numpy()[order])
+    kind, times, freq, step = _index_times(time_index, None)
     values = np.empty(len(raw), dtype=np.float64)
     for i, sid in enumerate(ids):
         sl = slice(indptr[i], indptr[i + 1])
@@ -300,6 +304,7 @@ def _from_long(df: pd.DataFrame, id_col: str, time_col: str, target_col: str) ->
         id_col=id_col,
         time_col=time_col,
         target_col=target_col,
+        period_freq=_period_freqstr(time_index),
     )
 
 
@@ -333,7 +338,13 @@ def _from_wide(df: pd.DataFrame, id_col: str, time_col: str, target_col: str) ->
         id_col=id_col,
         time_col=time_col,
         target_col=target_col,
+        period_freq=_period_freqstr(df.index),
     )
+
+
+def _period_freqstr(index: pd.Index) -> str | None:
+    """The period alias (``"M"``, ``"Q-DEC"``...) of a PeriodIndex, so output can rebuild it."""
+    return index.freqstr if isinstance(index, pd.PeriodIndex) else None
 
 
 def _numeric_values(raw: np.ndarray, sid) -> np.ndarray:
