@@ -1,0 +1,463 @@
+"""RNNForecaster: one global recurrent network over many series, scikit-learn style.
+
+The forecaster cuts windows from every series (never across two), normalises each window by its
+own level (log space for positive data), trains a stack of forecastkit's own recurrent layers on
+all of them at once, and forecasts by running the serving model (normalise -> members ->
+de-normalise -> median) on the last ``lookback`` values of each series. Short series are padded on
+the left and masked.
+"""
+
+from __future__ import annotations
+
+import math
+from numbers import Integral, Real
+
+import numpy as np
+import pandas as pd
+from sklearn.utils._param_validation import Interval, StrOptions
+
+from forecastkit.data.frames import Panel
+from forecastkit.data.windowing import gather_windows, window_index
+from forecastkit.exceptions import InvalidInputError, SeriesTooShortError, TrainingDivergedError
+from forecastkit.forecasters.base import BaseForecaster
+
+__all__ = ["RNNForecaster"]
+
+
+class RNNForecaster(BaseForecaster):
+    """A global recurrent-network forecaster (SimpleRNN, LSTM or GRU; stacked, bidirectional).
+
+    Parameters
+    ----------
+    cell : {"lstm", "gru", "rnn"}
+        Recurrent cell of every layer (forecastkit's own cells).
+    units : tuple of int
+        Units per stacked layer, e.g. ``(64,)`` or ``(64, 64)``.
+    bidirectional : bool
+        Wrap each layer in ``keras.layers.Bidirectional`` (outputs concatenated).
+    lookback : int, tuple of int or None
+        Length of the history window. A tuple gives an ensemble over lookbacks (members cycle
+        through it). ``None`` picks ``max(2 * horizon, 3 * season_length)``.
+    horizon : int
+        Number of steps forecast.
+    season_length : int
+        Seasonal period (1 for none); sets the level window and the seasonal position features.
+    strategy : {"direct", "recursive", "seq2seq"}
+        ``direct``: many-to-one with a ``horizon``-vector output; ``recursive``: a one-step model
+        fed back ``horizon`` times; ``seq2seq``: encoder-decoder.
+    dropout : float
+        Dropout on the inputs of each recurrent layer.
+    epochs : int
+        Maximum number of passes over the training windows.
+    batch_size : int
+        Windows per gradient step.
+    learning_rate : float
+        Adam learning rate (gradients are clipped to norm ``clipnorm``).
+    clipnorm : float
+        Gradient-norm clipping, the remedy for exploding gradients through time.
+    loss : {"mae", "mse", "huber"}
+        Loss on the normalised scale (MAE on log-levels is close to sMAPE).
+    scaler : {"auto", "log", "level", "none"}
+        Window normalisation: ``log`` subtracts the log-level (needs positive data), ``level``
+        subtracts the level and divides by the mean absolute deviation, ``none`` feeds raw values.
+        ``auto`` is ``log`` when all training values are positive, else ``level``.
+    calendar_features : {"auto"} or bool
+        Add the one-hot seasonal position of each step. ``auto``: when the series have calendar
+        time stamps and ``season_length > 1``.
+    early_stopping : bool
+        Hold out the last ``validation_size`` steps of every series (by time), stop when the
+        validation loss stops improving and keep the best weights.
+    validation_size : int or None
+        Steps held out per series for early stopping; default ``horizon``.
+    patience : int
+        Epochs without improvement before stopping.
+    min_history : int or None
+        Fewest observed values a training window may have (shorter histories are left padded and
+        masked). Default: ``min(lookback, max(2, season_length))``.
+    n_models : int
+        Ensemble size; members differ by seed (and lookback, if a tuple); combined by the median.
+    random_state : int or None
+        Seed: the same value gives bit-identical forecasts.
+    verbose : int
+        0 silent, 1 a progress bar over ensemble members, 2 also Keras' per-epoch lines.
+
+    Attributes
+    ----------
+    model_ : keras.Model
+        The serving model: ``history``, ``mask`` (and ``position``) -> ``forecast``.
+    members_ : list of keras.Model
+        The trained networks.
+    lookbacks_ : list of int
+        Lookback of each member.
+    history_ : list of dict
+        Keras training history of each member.
+    """
+
+    is_global = True
+    _parameter_constraints = {
+        "cell": [StrOptions({"lstm", "gru", "rnn"})],
+        "units": [tuple, list, Interval(Integral, 1, None, closed="left")],
+        "bidirectional": ["boolean"],
+        "lookback": [Interval(Integral, 1, None, closed="left"), tuple, list, None],
+        "horizon": [Interval(Integral, 1, None, closed="left")],
+        "season_length": [Interval(Integral, 1, None, closed="left")],
+        "strategy": [StrOptions({"direct", "recursive", "seq2seq"})],
+        "dropout": [Interval(Real, 0, 1, closed="left")],
+        "epochs": [Interval(Integral, 1, None, closed="left")],
+        "batch_size": [Interval(Integral, 1, None, closed="left")],
+        "learning_rate": [Interval(Real, 0, None, closed="neither")],
+        "clipnorm": [Interval(Real, 0, None, closed="neither"), None],
+        "loss": [StrOptions({"mae", "mse", "huber"})],
+        "scaler": [StrOptions({"auto", "log", "level", "none"})],
+        "calendar_features": [StrOptions({"auto"}), "boolean"],
+        "early_stopping": ["boolean"],
+        "validation_size": [Interval(Integral, 1, None, closed="left"), None],
+        "patience": [Interval(Integral, 1, None, closed="left")],
+        "min_history": [Interval(Integral, 1, None, closed="left"), None],
+        "n_models": [Interval(Integral, 1, None, closed="left")],
+        "random_state": ["random_state"],
+        "verbose": ["verbose"],
+    }
+
+    def __init__(
+        self,
+        cell="lstm",
+        units=(64,),
+        bidirectional=False,
+        lookback=None,
+        horizon=1,
+        season_length=1,
+        strategy="direct",
+        dropout=0.0,
+        epochs=30,
+        batch_size=256,
+        learning_rate=1e-3,
+        clipnorm=1.0,
+        loss="mae",
+        scaler="auto",
+        calendar_features="auto",
+        early_stopping=True,
+        validation_size=None,
+        patience=5,
+        min_history=None,
+        n_models=1,
+        random_state=None,
+        verbose=0,
+    ):
+        self.cell = cell
+        self.units = units
+        self.bidirectional = bidirectional
+        self.lookback = lookback
+        self.horizon = horizon
+        self.season_length = season_length
+        self.strategy = strategy
+        self.dropout = dropout
+        self.epochs = epochs
+        self.batch_size = batch_size
+        self.learning_rate = learning_rate
+        self.clipnorm = clipnorm
+        self.loss = loss
+        self.scaler = scaler
+        self.calendar_features = calendar_features
+        self.early_stopping = early_stopping
+        self.validation_size = validation_size
+        self.patience = patience
+        self.min_history = min_history
+        self.n_models = n_models
+        self.random_state = random_state
+        self.verbose = verbose
+
+    # ------------------------------------------------------------------ fitting
+
+    def _resolved_lookbacks(self) -> list[int]:
+        lb = self.lookback
+        if lb is None:
+            lb = max(2 * self.horizon, 3 * self.season_length)
+        lbs = [int(v) for v in (lb if isinstance(lb, tuple | list) else (lb,))]
+        if not lbs or min(lbs) < 1:
+            raise InvalidInputError(f"lookback must hold positive integers, got {self.lookback!r}")
+        return [lbs[i % len(lbs)] for i in range(self.n_models)]
+
+    def _units(self) -> tuple[int, ...]:
+        units = (self.units,) if isinstance(self.units, Integral) else tuple(self.units)
+        if not units or any(int(u) < 1 for u in units):
+            raise InvalidInputError(f"units must be positive integers, got {self.units!r}")
+        return tuple(int(u) for u in units)
+
+    def _fit(self, panel: Panel) -> None:
+        import keras
+
+        from forecastkit.forecasters._network import WindowNormalizer, build_member
+
+        units = self._units()
+        self.lookbacks_ = self._resolved_lookbacks()
+        self.log_ = self._use_log(panel)
+        self.use_position_ = self._use_position(panel)
+        self.level_window_ = max(1, min(self.season_length, min(self.lookbacks_)))
+        horizon = self.horizon
+        n_out = 1 if self.strategy == "recursive" else horizon
+        normalizer = WindowNormalizer(log=self.log_, level_window=self.level_window_)
+        data_cache: dict[int, tuple] = {}
+        self.members_, self.history_ = [], []
+        seed0 = _seed(self.random_state)
+        for i, lb in enumerate(self._progress(self.lookbacks_)):
+            if lb not in data_cache:
+                data_cache[lb] = self._training_arrays(panel, lb, normalizer)
+            train, val = data_cache[lb]
+            keras.utils.set_random_seed(seed0 + i)
+            member = build_member(
+                cell=self.cell,
+                units=units,
+                bidirectional=self.bidirectional,
+                lookback=lb,
+                horizon=horizon,
+                n_features=train[0].shape[-1],
+                strategy=self.strategy,
+                dropout=self.dropout,
+                name=f"member_{i}",
+            )
+            member.compile(optimizer=self._optimizer(), loss=self._keras_loss())
+            history = self._train_member(member, train, val, n_out)
+            self.members_.append(member)
+            self.history_.append(history)
+        self.model_ = self._serving_model(horizon)
+
+    def _training_arrays(self, panel: Panel, lookback: int, normalizer):
+        """Normalised training (and validation) windows for one lookback.
+
+        Returns ``(train, val)``, each ``(features (n, lookback, f), mask (n, lookback), targets
+        (n, horizon))`` or ``val = None``.
+        """
+        horizon = self.horizon
+        min_hist = self.min_history or min(lookback, max(2, self.season_length))
+        min_hist = min(min_hist, lookback)
+        index = window_index(panel.lengths, lookback, horizon, stride=1, min_history=min_hist)
+        if len(index) == 0:
+            raise SeriesTooShortError(
+                f"no series is long enough for one training window: the longest, "
+                f"{panel.ids[int(np.argmax(panel.lengths))]!r}, has {panel.lengths.max()} values "
+                f"but a window needs at least min_history + horizon = {min_hist + horizon}"
+            )
+        val_index = None
+        if self.early_stopping:
+            v = self.validation_size or horizon
+            # Validation targets are the last v steps of each series; training targets must end
+            # before them, so nothing the validation scores is seen in training.
+            lengths = panel.lengths[index[:, 0]]
+            train_mask = index[:, 1] + horizon <= lengths - v
+            val_mask = index[:, 1] == lengths - horizon
+            if train_mask.any() and val_mask.any():
+                val_index = index[val_mask]
+                index = index[train_mask]
+        train = self._arrays_for(panel, index, lookback, normalizer)
+        val = None
+        if val_index is not None:
+            val = self._arrays_for(panel, val_index, lookback, normalizer)
+        return train, val
+
+    def _arrays_for(self, panel, index, lookback, normalizer):
+        from keras import ops
+
+        x, mask, y = gather_windows(panel, index, lookback, self.horizon)
+        z, level, scale = normalizer([x.astype(np.float32), mask.astype(np.float32)])
+        target = normalizer.normalize_targets(y.astype(np.float32), level, scale)
+        target = ops.convert_to_numpy(target)
+        feats = ops.convert_to_numpy(z)[..., None]
+        if self.use_position_:
+            origin_pos = self._positions(panel, index)
+            steps = (origin_pos[:, None] + np.arange(-lookback, 0)[None, :]) % self.season_length
+            onehot = np.eye(self.season_length, dtype=np.float32)[steps]
+            feats = np.concatenate([feats, onehot], axis=-1)
+        if self.strategy == "recursive":
+            target = target[:, :1]
+        return feats.astype(np.float32), mask.astype(bool), target.astype(np.float32)
+
+    def _train_member(self, member, train, val, n_out) -> dict:
+        import keras
+
+        feats, mask, target = train
+        callbacks = [keras.callbacks.TerminateOnNaN()]
+        validation_data = None
+        if val is not None:
+            validation_data = ([val[0], val[1]], val[2])
+            callbacks.append(
+                keras.callbacks.EarlyStopping(
+                    monitor="val_loss", patience=self.patience, restore_best_weights=True
+                )
+            )
+        fit = member.fit(
+            [feats, mask],
+            target,
+            batch_size=self.batch_size,
+            epochs=self.epochs,
+            validation_data=validation_data,
+            shuffle=True,
+            callbacks=callbacks,
+            verbose=2 if self.verbose >= 2 else 0,
+        )
+        history = {k: [float(v) for v in vals] for k, vals in fit.history.items()}
+        losses = history.get("loss", [])
+        weights_ok = all(np.all(np.isfinite(w)) for w in member.get_weights())
+        if not losses or not math.isfinite(losses[-1]) or not weights_ok:
+            raise TrainingDivergedError(
+                f"training of {member.name} diverged (loss {losses[-1] if losses else 'n/a'}); "
+                f"lower learning_rate (now {self.learning_rate}) or clipnorm (now {self.clipnorm})"
+            )
+        return history
+
+    def _optimizer(self):
+        from forecastkit.layers.optim import default_optimizer
+
+        return default_optimizer(learning_rate=self.learning_rate, clipnorm=self.clipnorm)
+
+    def _keras_loss(self):
+        import keras
+
+        return {
+            "mae": keras.losses.MeanAbsoluteError(),
+            "mse": keras.losses.MeanSquaredError(),
+            "huber": keras.losses.Huber(delta=1.0),
+        }[self.loss]
+
+    def _serving_model(self, horizon: int):
+        from forecastkit.forecasters._network import build_serving_model
+
+        return build_serving_model(
+            self.members_,
+            self.lookbacks_,
+            horizon=horizon,
+            log=self.log_,
+            level_window=self.level_window_,
+            strategy=self.strategy,
+            season_length=self.season_length,
+            use_position=self.use_position_,
+        )
+
+    # ------------------------------------------------------------------ predicting
+
+    def _predict(self, panel: Panel, horizon: int) -> np.ndarray:
+        model = self.model_
+        if horizon > self.horizon:
+            if self.strategy != "recursive":
+                raise InvalidInputError(
+                    f"this {self.strategy} model was trained for horizon {self.horizon}; "
+                    f"predict at most that many steps or refit with a larger horizon"
+                )
+            model = self._serving_model(horizon)
+        bad = _first_nonpositive(panel) if self.log_ else None
+        if bad is not None:
+            raise InvalidInputError(
+                f"series {bad!r} has values <= 0 but the model was fitted in log space "
+                f"(scaler={self.scaler!r}); refit with scaler='level'"
+            )
+        inputs = self.serving_inputs(panel)
+        out = model.predict(inputs, batch_size=1024, verbose=0)
+        out = np.asarray(out, dtype=np.float64)[:, :horizon]
+        if not np.all(np.isfinite(out)):
+            raise TrainingDivergedError("the network produced non-finite forecasts")
+        return out
+
+    def serving_inputs(self, panel: Panel) -> dict[str, np.ndarray]:
+        """The serving model's inputs for the end of every series of ``panel``.
+
+        Returns
+        -------
+        dict
+            ``history`` (n_series, max_lookback) float32 left padded with zeros, ``mask`` of the
+            same shape (1 where observed) and, with calendar features, ``position``
+            (n_series,) int32.
+        """
+        max_lb = max(self.lookbacks_)
+        n = np.minimum(panel.lengths, max_lb)
+        history = np.zeros((panel.n_series, max_lb), dtype=np.float32)
+        mask = np.zeros((panel.n_series, max_lb), dtype=np.float32)
+        for i in range(panel.n_series):
+            history[i, max_lb - n[i] :] = panel.series(i)[-n[i] :]
+            mask[i, max_lb - n[i] :] = 1.0
+        inputs = {"history": history, "mask": mask}
+        if self.use_position_:
+            origins = np.stack([np.arange(panel.n_series), panel.lengths], axis=1)
+            inputs["position"] = self._positions(panel, origins).astype(np.int32)
+        return inputs
+
+    # ------------------------------------------------------------------ helpers
+
+    def _use_log(self, panel: Panel) -> bool:
+        if self.scaler == "log":
+            bad = _first_nonpositive(panel)
+            if bad is not None:
+                raise InvalidInputError(
+                    f"scaler='log' needs positive values but series {bad!r} has values "
+                    f"<= 0; use scaler='level'"
+                )
+            return True
+        return self.scaler == "auto" and bool(np.all(panel.values > 0))
+
+    def _use_position(self, panel: Panel) -> bool:
+        if self.season_length < 2:
+            return False
+        if self.calendar_features == "auto":
+            return panel.index_kind != "integer"
+        return bool(self.calendar_features)
+
+    def _positions(self, panel: Panel, index: np.ndarray) -> np.ndarray:
+        """Seasonal position (0..season_length-1) of the step at ``origin`` for each window.
+
+        ``index`` rows are (series position, origin); the origin may be one past the series' end
+        (the first forecast step).
+        """
+        series, origin = index[:, 0], index[:, 1]
+        return (_start_ordinals(panel)[series] + origin) % self.season_length
+
+    def _progress(self, items):
+        if self.verbose >= 1 and len(items) > 1:
+            from tqdm.auto import tqdm
+
+            return tqdm(items, desc="ensemble members", unit="model")
+        return items
+
+
+def _start_ordinals(panel: Panel) -> np.ndarray:
+    """Each series' first time stamp as a count of steps from a fixed epoch, shape (n_series,).
+
+    For calendar data this is pandas' period ordinal (months since 1970-01 for monthly data...),
+    so ``ordinal % 12`` is the month of year; for integer time it is ``t / step``.
+    """
+    starts = panel.times[panel.indptr[:-1]]
+    if panel.index_kind == "integer":
+        return (starts // panel.step).astype(np.int64)
+    dt = pd.DatetimeIndex(starts)
+    alias = panel.freq.freqstr if panel.freq is not None else None
+    for candidate in (alias, _period_alias(alias)):
+        try:
+            return np.asarray(dt.to_period(candidate).asi8, dtype=np.int64)
+        except (ValueError, TypeError, AttributeError):
+            continue
+    # A frequency with no period equivalent: count fixed-length steps since the epoch.
+    step = pd.Timedelta(pd.tseries.frequencies.to_offset(alias)).value
+    return (starts.astype(np.int64) // step).astype(np.int64)
+
+
+def _period_alias(alias: str | None) -> str | None:
+    if alias is None:
+        return None
+    # Period frequencies name the span, not its anchor: "MS" (month start) is the period "M".
+    for start, period in (("MS", "M"), ("QS", "Q"), ("YS", "Y"), ("BMS", "M"), ("BQS", "Q")):
+        if alias.startswith(start):
+            return period + alias[len(start) :]
+    return alias
+
+
+def _first_nonpositive(panel: Panel):
+    """Id of the first series with a value <= 0, or None."""
+    mins = np.minimum.reduceat(panel.values, panel.indptr[:-1])
+    bad = np.flatnonzero(mins <= 0)
+    return panel.ids[bad[0]] if len(bad) else None
+
+
+def _seed(random_state) -> int:
+    if random_state is None:
+        return int(np.random.default_rng().integers(0, 2**31 - 1))
+    if isinstance(random_state, np.random.RandomState):
+        return int(random_state.randint(0, 2**31 - 1))
+    return int(random_state)
