@@ -1,0 +1,304 @@
+"""Compare models on a train/test split: ranked metrics, per-series metrics, a report and plots.
+
+``compare`` is a backtest with one window whose cutoff is the end of the training data, so it
+runs in parallel, shows progress and resumes from ``out_dir`` exactly as :func:`backtest` does.
+"""
+
+from __future__ import annotations
+
+import os
+import platform
+import shlex
+import sys
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+
+from forecastkit.data.frames import to_panel
+from forecastkit.evaluation.backtest import backtest, backtest_metrics
+from forecastkit.exceptions import InvalidInputError
+
+__all__ = ["Comparison", "compare", "summarize_models", "markdown_table", "machine_description"]
+
+NAIVE2 = "naive2"
+
+
+@dataclass
+class Comparison:
+    """What :func:`compare` produced.
+
+    Attributes
+    ----------
+    metrics : pd.DataFrame
+        One row per model, best OWA first: ``smape, mase, owa, mae, rmse, mape, rmsse`` (means
+        over series; OWA against Naive2 from those means, as M4 computes it), the rank of each
+        model by sMAPE, MASE and OWA, and ``seconds`` (fit + predict wall time).
+    per_series : pd.DataFrame
+        One row per model and series, one column per metric.
+    forecasts : pd.DataFrame
+        ``unique_id, ds, cutoff, y, y_pred, model, window``.
+    out_dir : Path or None
+        Where ``metrics.csv``, ``per_series.csv.gz``, ``forecasts.csv.gz``, ``report.md`` and
+        the PNG plots were written.
+    """
+
+    metrics: pd.DataFrame
+    per_series: pd.DataFrame
+    forecasts: pd.DataFrame
+    out_dir: Path | None = None
+
+    @property
+    def report_path(self) -> Path | None:
+        return None if self.out_dir is None else self.out_dir / "report.md"
+
+    def table(self) -> str:
+        """The ranked metrics as a Markdown table."""
+        return markdown_table(_display(self.metrics))
+
+
+def compare(
+    models,
+    train: pd.DataFrame,
+    test: pd.DataFrame,
+    season_length: int,
+    horizon: int,
+    out_dir=None,
+    *,
+    published: pd.DataFrame | None = None,
+    seed: int | None = 0,
+    n_jobs: int | None = -1,
+    backend: str = "joblib",
+    scheduler=None,
+    progress: bool = True,
+    n_plot_series: int = 6,
+    title: str = "Model comparison",
+    command: str | None = None,
+    notes: str | None = None,
+) -> Comparison:
+    """Fit each model on ``train``, forecast ``test``'s horizon, rank and report.
+
+    Parameters
+    ----------
+    models : dict of str to forecaster, or list of str
+        Unfitted forecasters by name, or names from :func:`forecastkit.evaluation.registry.
+        list_models` (built for ``horizon``/``season_length`` with ``seed``). Naive2 is added
+        when missing, since OWA is relative to it.
+    train, test : pd.DataFrame
+        Long frames ``unique_id, ds, y``; ``test`` holds exactly ``horizon`` points of every
+        training series, right after its end (e.g. the M3/M4 official split).
+    season_length, horizon : int
+    out_dir : str or Path, optional
+        Folder for the report, CSVs and plots; finished models are kept in ``out_dir/units`` so
+        a rerun skips them.
+    published : pd.DataFrame, optional
+        Published figures to print beside ours (any columns, e.g. ``method, smape, owa,
+        source``).
+    seed, n_jobs, backend, scheduler, progress
+        As in :func:`backtest`.
+    n_plot_series : int
+        Series drawn in ``forecasts.png``.
+    title, command, notes : str, optional
+        Report heading, the command that produced it (default: this process' command line),
+        and free text placed under the heading.
+
+    Returns
+    -------
+    Comparison
+    """
+    models = _resolve(models, horizon, season_length, seed)
+    full = _join(train, test, horizon)
+    units_dir = None if out_dir is None else Path(out_dir) / "units"
+    cv = backtest(models, full, horizon, n_windows=1, n_jobs=n_jobs, backend=backend,
+                  scheduler=scheduler, out_dir=units_dir, progress=progress)
+    per_series = backtest_metrics(cv, full, season_length)
+    metrics = summarize_models(per_series, seconds=cv.attrs.get("seconds"))
+    result = Comparison(metrics=metrics, per_series=per_series, forecasts=cv)
+    if out_dir is not None:
+        result.out_dir = Path(out_dir)
+        _write(result, full, published, n_plot_series, title, command, notes,
+               horizon=horizon, season_length=season_length)
+    return result
+
+
+def summarize_models(
+    per_series: pd.DataFrame, naive2: str = NAIVE2, seconds: dict | None = None
+) -> pd.DataFrame:
+    """Means over series per model, OWA against ``naive2``, and ranks.
+
+    Parameters
+    ----------
+    per_series : pd.DataFrame
+        Output of :func:`backtest_metrics` (all windows are averaged together).
+    naive2 : str
+        Name of the Naive2 model in ``per_series``; without it OWA is NaN.
+    seconds : dict, optional
+        Model -> run time, added as a column.
+
+    Returns
+    -------
+    pd.DataFrame
+        Indexed by model, sorted by OWA (then sMAPE).
+    """
+    from forecastkit.evaluation.metrics import METRICS, owa
+
+    cols = [c for c in METRICS if c in per_series]
+    means = per_series.groupby("model", sort=False)[cols].mean()
+    if naive2 in means.index:
+        ref = means.loc[naive2]
+        means["owa"] = [owa(r.smape, r.mase, ref.smape, ref.mase) for r in means.itertuples()]
+    else:
+        means["owa"] = np.nan
+    order = ["smape", "mase", "owa"] + [c for c in cols if c not in ("smape", "mase")]
+    means = means[order]
+    for col in ("smape", "mase", "owa"):
+        means[f"rank_{col}"] = means[col].rank(method="min").astype("Int64")
+    if seconds is not None:
+        means["seconds"] = [seconds.get(m, np.nan) for m in means.index]
+    means.index.name = "model"
+    return means.sort_values(["owa", "smape"], kind="stable")
+
+
+# --------------------------------------------------------------------------- inputs
+
+
+def _resolve(models, horizon: int, season_length: int, seed) -> dict:
+    from forecastkit.evaluation.registry import make_model, make_models
+
+    if isinstance(models, str) or not isinstance(models, dict):
+        models = make_models(models, horizon, season_length, seed)
+    models = dict(models)
+    if NAIVE2 not in models:
+        if any(type(f).__name__ == "Naive2" for f in models.values()):
+            raise InvalidInputError(
+                f"name the Naive2 model {NAIVE2!r}: OWA is computed against that name"
+            )
+        models[NAIVE2] = make_model(NAIVE2, horizon, season_length, seed)
+    return models
+
+
+def _join(train: pd.DataFrame, test: pd.DataFrame, horizon: int) -> pd.DataFrame:
+    """Train then test rows of each series, after checking that test is one horizon of each."""
+    tr, te = to_panel(train), to_panel(test)
+    missing = set(tr.ids) - set(te.ids)
+    extra = set(te.ids) - set(tr.ids)
+    if missing or extra:
+        sid = sorted(missing or extra, key=str)[0]
+        where = "test" if missing else "train"
+        raise InvalidInputError(f"series {sid!r} is not in {where}; train and test need the "
+                                f"same series")
+    bad = np.flatnonzero(te.lengths != horizon)
+    if len(bad):
+        i = bad[0]
+        raise InvalidInputError(
+            f"series {te.ids[i]!r} has {te.lengths[i]} test points; compare needs exactly "
+            f"horizon={horizon} per series"
+        )
+    cols = [tr.id_col, tr.time_col, tr.target_col]
+    # to_panel sorts by series with a stable sort, so each series' train rows stay before its
+    # test rows; it then rejects test stamps that do not come after the training ones.
+    full = pd.concat([train[cols], test[cols]], ignore_index=True)
+    to_panel(full)
+    return full
+
+
+# --------------------------------------------------------------------------- report
+
+
+def _write(result, full, published, n_plot_series, title, command, notes, *, horizon,
+           season_length) -> None:
+    from forecastkit.evaluation.plots import (
+        plot_error_by_step,
+        plot_error_distribution,
+        plot_forecasts,
+    )
+
+    out = result.out_dir
+    out.mkdir(parents=True, exist_ok=True)
+    result.metrics.to_csv(out / "metrics.csv", float_format="%.6g")
+    result.per_series.to_csv(out / "per_series.csv.gz", index=False, float_format="%.6g")
+    result.forecasts.to_csv(out / "forecasts.csv.gz", index=False)
+    plot_forecasts(result.forecasts, full, n_series=n_plot_series, path=out / "forecasts.png")
+    plot_error_distribution(result.per_series, "smape", path=out / "error_distribution.png")
+    plot_error_by_step(result.forecasts, "smape", path=out / "error_by_step.png")
+
+    n_series = result.forecasts["unique_id"].nunique()
+    lines = [
+        f"# {title}",
+        "",
+        *([notes, ""] if notes else []),
+        f"- Date: {datetime.now(UTC):%Y-%m-%d %H:%M} UTC",
+        f"- Machine: {machine_description()}",
+        f"- Command: `{command or _command_line()}`",
+        f"- Data: {n_series} series, horizon {horizon}, season length {season_length}",
+        "",
+        "## Accuracy (ranked by OWA; means over series)",
+        "",
+        "OWA = (sMAPE / sMAPE_Naive2 + MASE / MASE_Naive2) / 2 from the set-level means, as M4 "
+        "computes it. `seconds` is fit + forecast wall time of each model.",
+        "",
+        result.table(),
+        "",
+    ]
+    if published is not None and len(published):
+        lines += ["## Published figures on this data", "", markdown_table(published), ""]
+    lines += [
+        "## Plots",
+        "",
+        "![Forecasts against actuals](forecasts.png)",
+        "",
+        "![sMAPE distribution per model](error_distribution.png)",
+        "",
+        "![sMAPE by horizon step](error_by_step.png)",
+        "",
+        "Files: `metrics.csv` (this table), `per_series.csv.gz` (every metric of every series "
+        "and model), `forecasts.csv.gz` (every forecast with its actual).",
+        "",
+    ]
+    (out / "report.md").write_text("\n".join(lines))
+
+
+def _display(metrics: pd.DataFrame) -> pd.DataFrame:
+    shown = metrics.reset_index()
+    keep = ["model", "smape", "mase", "owa", "rank_smape", "rank_mase", "rank_owa",
+            "mae", "rmse", "seconds"]
+    shown = shown[[c for c in keep if c in shown]]
+    return shown.rename(columns={"smape": "sMAPE", "mase": "MASE", "owa": "OWA",
+                                 "rank_smape": "rank sMAPE", "rank_mase": "rank MASE",
+                                 "rank_owa": "rank OWA", "mae": "MAE", "rmse": "RMSE"})
+
+
+def markdown_table(df: pd.DataFrame, digits: int = 3) -> str:
+    """A DataFrame as a GitHub Markdown table (written here to avoid needing ``tabulate``)."""
+
+    def fmt(v) -> str:
+        if isinstance(v, float | np.floating):
+            if np.isnan(v):
+                return ""
+            return f"{v:.{digits}f}" if abs(v) < 1e6 else f"{v:.4g}"
+        return "" if v is pd.NA else str(v)
+
+    header = "| " + " | ".join(str(c) for c in df.columns) + " |"
+    rule = "| " + " | ".join("---" for _ in df.columns) + " |"
+    body = ["| " + " | ".join(fmt(v) for v in row) + " |" for row in df.itertuples(index=False)]
+    return "\n".join([header, rule, *body])
+
+
+def machine_description() -> str:
+    """CPU model, core count, OS and Python version (no host name)."""
+    cpu = platform.processor() or ""
+    try:
+        with open("/proc/cpuinfo") as f:
+            cpu = next((ln.split(":", 1)[1].strip() for ln in f if ln.startswith("model name")),
+                       cpu)
+    except OSError:
+        pass
+    cores = len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else os.cpu_count()
+    return (f"{cpu or 'unknown CPU'}, {cores} cores available, {platform.system()} "
+            f"{platform.release()}, Python {platform.python_version()}")
+
+
+def _command_line() -> str:
+    return " ".join(shlex.quote(a) for a in [Path(sys.executable).name, *sys.argv])
