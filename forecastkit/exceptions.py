@@ -20,6 +20,7 @@ __all__ = [
     "TrainingDivergedError",
     "ExportError",
     "PersistenceError",
+    "ForecastkitWarning",
 ]
 
 
@@ -69,3 +70,7 @@ class ExportError(ForecastkitError):
 
 class PersistenceError(ForecastkitError):
     """A saved estimator folder is missing, corrupted or not forecastkit's."""
+
+
+class ForecastkitWarning(UserWarning):
+    """Something the user should know about, but that did not stop the work (e.g. a fallback)."""

@@ -1,0 +1,248 @@
+"""Forecast accuracy metrics, as the M4 competition defines them.
+
+Every metric takes one series: ``y`` and ``y_pred`` of shape (horizon,), and for the scaled
+metrics the training series ``y_train`` of shape (n,). :func:`evaluate` applies them to every
+series of long frames and :func:`summarize` averages over series; OWA is computed once from the
+set-level means, as M4 does.
+
+Conventions (documented where M4 is silent):
+
+* sMAPE: a step where both ``y`` and ``y_pred`` are 0 counts as 0 error (0/0 otherwise).
+* MASE/RMSSE: the scale is the in-sample mean (squared) seasonal difference
+  ``|x_t - x_{t-m}|``. A training series of at most ``m`` points has no seasonal difference,
+  so the non-seasonal difference (m = 1) is used instead. A zero scale (a constant training
+  series) gives ``inf`` (``nan`` when the forecast is also perfect), as the M4 R code gives.
+* MAPE: a zero actual gives ``inf``.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+
+import numpy as np
+import pandas as pd
+
+from forecastkit.exceptions import InvalidInputError
+
+__all__ = [
+    "mae",
+    "rmse",
+    "mape",
+    "smape",
+    "mase",
+    "rmsse",
+    "owa",
+    "coverage",
+    "METRICS",
+    "evaluate",
+    "summarize",
+]
+
+
+def _pair(y, y_pred) -> tuple[np.ndarray, np.ndarray]:
+    y = np.asarray(y, dtype=np.float64).ravel()
+    y_pred = np.asarray(y_pred, dtype=np.float64).ravel()
+    if y.shape != y_pred.shape:
+        raise InvalidInputError(f"y has {y.shape[0]} values but y_pred has {y_pred.shape[0]}")
+    if y.size == 0:
+        raise InvalidInputError("y is empty")
+    return y, y_pred
+
+
+def mae(y, y_pred) -> float:
+    """Mean absolute error, ``mean |y - y_pred|``."""
+    y, y_pred = _pair(y, y_pred)
+    return float(np.mean(np.abs(y - y_pred)))
+
+
+def rmse(y, y_pred) -> float:
+    """Root mean squared error, ``sqrt(mean (y - y_pred)^2)``."""
+    y, y_pred = _pair(y, y_pred)
+    return float(np.sqrt(np.mean((y - y_pred) ** 2)))
+
+
+def mape(y, y_pred) -> float:
+    """Mean absolute percentage error in percent, ``100 mean |y - y_pred| / |y|``."""
+    y, y_pred = _pair(y, y_pred)
+    with np.errstate(divide="ignore", invalid="ignore"):
+        return float(100.0 * np.mean(np.abs(y - y_pred) / np.abs(y)))
+
+
+def smape(y, y_pred) -> float:
+    """Symmetric MAPE in percent (M4): ``mean 200 |y - y_pred| / (|y| + |y_pred|)``."""
+    y, y_pred = _pair(y, y_pred)
+    num = 200.0 * np.abs(y - y_pred)
+    den = np.abs(y) + np.abs(y_pred)
+    terms = np.divide(num, den, out=np.zeros_like(num), where=den > 0)
+    return float(np.mean(terms))
+
+
+def _seasonal_diff(y_train, season_length: int) -> np.ndarray:
+    x = np.asarray(y_train, dtype=np.float64).ravel()
+    if x.size < 2:
+        raise InvalidInputError(
+            f"the training series has {x.size} value(s); a scaled error needs at least 2"
+        )
+    if isinstance(season_length, bool) or int(season_length) < 1:
+        raise InvalidInputError(f"season_length must be a positive integer, got {season_length!r}")
+    m = int(season_length)
+    if x.size <= m:
+        m = 1  # no full season in-sample: scale by the one-step naive error instead
+    return x[m:] - x[:-m]
+
+
+def _scaled(num: float, scale: float) -> float:
+    with np.errstate(divide="ignore", invalid="ignore"):
+        return float(np.float64(num) / np.float64(scale))
+
+
+def mase(y, y_pred, y_train, season_length: int = 1) -> float:
+    """Mean absolute scaled error (M4).
+
+    Parameters
+    ----------
+    y, y_pred : array-like of shape (horizon,)
+    y_train : array-like of shape (n,)
+        The training series the forecast continues.
+    season_length : int
+        ``m``: the scale is ``mean |x_t - x_{t-m}|`` over the training series (m = 1 when the
+        series has at most ``m`` points).
+    """
+    y, y_pred = _pair(y, y_pred)
+    scale = np.mean(np.abs(_seasonal_diff(y_train, season_length)))
+    return _scaled(np.mean(np.abs(y - y_pred)), scale)
+
+
+def rmsse(y, y_pred, y_train, season_length: int = 1) -> float:
+    """Root mean squared scaled error (M5).
+
+    ``sqrt(mean (y - y_pred)^2 / mean (x_t - x_{t-m})^2)``; arguments as :func:`mase`.
+    """
+    y, y_pred = _pair(y, y_pred)
+    scale = np.mean(_seasonal_diff(y_train, season_length) ** 2)
+    return float(np.sqrt(_scaled(np.mean((y - y_pred) ** 2), scale)))
+
+
+def owa(smape: float, mase: float, smape_naive2: float, mase_naive2: float) -> float:
+    """Overall weighted average (M4): ``(sMAPE / sMAPE_Naive2 + MASE / MASE_Naive2) / 2``.
+
+    Pass set-level means (M4 computes OWA once per set, not per series).
+    """
+    return float(0.5 * (smape / smape_naive2 + mase / mase_naive2))
+
+
+def coverage(y, lower, upper) -> float:
+    """Share of actuals inside their prediction interval ``[lower, upper]`` (0..1)."""
+    y, lower = _pair(y, lower)
+    _, upper = _pair(y, upper)
+    return float(np.mean((y >= lower) & (y <= upper)))
+
+
+# name -> (function, needs the training series)
+METRICS = {
+    "mae": (mae, False),
+    "rmse": (rmse, False),
+    "mape": (mape, False),
+    "smape": (smape, False),
+    "mase": (mase, True),
+    "rmsse": (rmsse, True),
+}
+
+
+def evaluate(
+    forecasts: pd.DataFrame,
+    actuals: pd.DataFrame,
+    train: pd.DataFrame | None = None,
+    season_length: int = 1,
+    metrics: Sequence[str] = ("smape", "mase"),
+    id_col: str = "unique_id",
+    time_col: str = "ds",
+    pred_col: str = "y_pred",
+    target_col: str = "y",
+) -> pd.DataFrame:
+    """Metrics of every series of long frames.
+
+    Parameters
+    ----------
+    forecasts : pd.DataFrame
+        Long frame ``id_col, time_col, pred_col`` (what ``predict`` returns).
+    actuals : pd.DataFrame
+        Long frame ``id_col, time_col, target_col`` with the actual values of the same steps.
+    train : pd.DataFrame, optional
+        Long training frame ``id_col, time_col, target_col``; needed by ``mase`` and ``rmsse``.
+    season_length : int
+    metrics : sequence of str
+        Names from :data:`METRICS`.
+
+    Returns
+    -------
+    pd.DataFrame
+        One row per series (indexed by ``id_col``), one column per metric.
+
+    Raises
+    ------
+    InvalidInputError
+        Unknown metric, a forecast step without an actual, or a series missing from ``train``.
+    """
+    unknown = [m for m in metrics if m not in METRICS]
+    if unknown:
+        raise InvalidInputError(f"unknown metric(s) {unknown}; choose from {list(METRICS)}")
+    merged = forecasts[[id_col, time_col, pred_col]].merge(
+        actuals[[id_col, time_col, target_col]], on=[id_col, time_col], how="left"
+    )
+    missing = merged[target_col].isna()
+    if missing.any():
+        row = merged[missing].iloc[0]
+        raise InvalidInputError(
+            f"series {row[id_col]!r} has a forecast at {row[time_col]} but no actual value there"
+        )
+    merged = merged.sort_values([id_col, time_col], kind="stable")
+    needs_train = any(METRICS[m][1] for m in metrics)
+    history: dict = {}
+    if needs_train:
+        if train is None:
+            raise InvalidInputError(f"metrics {list(metrics)} need the training frame (train=...)")
+        ordered = train.sort_values([id_col, time_col], kind="stable")
+        history = {k: g[target_col].to_numpy() for k, g in ordered.groupby(id_col, sort=False)}
+    rows = {}
+    for sid, g in merged.groupby(id_col, sort=False):
+        y, p = g[target_col].to_numpy(), g[pred_col].to_numpy()
+        row = {}
+        for name in metrics:
+            fn, scaled = METRICS[name]
+            if scaled:
+                if sid not in history:
+                    raise InvalidInputError(f"series {sid!r} is not in the training frame")
+                row[name] = fn(y, p, history[sid], season_length)
+            else:
+                row[name] = fn(y, p)
+        rows[sid] = row
+    out = pd.DataFrame.from_dict(rows, orient="index", columns=list(metrics))
+    out.index.name = id_col
+    return out
+
+
+def summarize(per_series: pd.DataFrame, naive2: pd.DataFrame | None = None) -> pd.Series:
+    """Means over series, and OWA against Naive2 when its per-series metrics are given.
+
+    Parameters
+    ----------
+    per_series : pd.DataFrame
+        Output of :func:`evaluate`.
+    naive2 : pd.DataFrame, optional
+        Naive2's output of :func:`evaluate` on the same series, with ``smape`` and ``mase``.
+
+    Returns
+    -------
+    pd.Series
+        Mean of each metric (non-finite per-series values are kept, so an ``inf`` MASE shows),
+        plus ``owa`` when ``naive2`` is given.
+    """
+    means = per_series.mean(axis=0)
+    if naive2 is not None:
+        for col in ("smape", "mase"):
+            if col not in per_series or col not in naive2:
+                raise InvalidInputError(f"OWA needs a {col!r} column in both frames")
+        n2 = naive2.loc[per_series.index]
+        means["owa"] = owa(means["smape"], means["mase"], n2["smape"].mean(), n2["mase"].mean())
+    return means

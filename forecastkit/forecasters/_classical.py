@@ -1,0 +1,189 @@
+"""Per-series kernels of the classical baselines (M4 definitions).
+
+Every function here takes one series as a 1-D float array and returns plain numpy values, so the
+forecaster classes in :mod:`forecastkit.forecasters.baselines` stay thin and the kernels can run
+in joblib workers. The seasonality test and the decomposition follow the M4 competition's R code
+(``Benchmarks and Evaluation.R`` in Mcompetitions/M4-methods): autocorrelations as R's ``acf``,
+a 90% one-sided test on lag ``m``, and R's ``decompose(type="multiplicative")``.
+"""
+
+from __future__ import annotations
+
+import math
+import warnings
+from contextlib import contextmanager
+from dataclasses import dataclass
+
+import numpy as np
+
+__all__ = [
+    "acf_r",
+    "seasonality_test",
+    "seasonal_indices",
+    "Deseasonalised",
+    "deseasonalise",
+    "naive2_forecast",
+    "ses_forecast",
+    "holt_forecast",
+    "theta_forecast",
+    "quiet",
+]
+
+
+@contextmanager
+def quiet():
+    """Silence statsmodels' convergence and numpy's runtime warnings inside a per-series fit.
+
+    Over thousands of series these warnings are noise; a fit that really fails raises or gives
+    non-finite forecasts, which the caller turns into a Naive2 fallback with its own warning.
+    """
+    with warnings.catch_warnings(), np.errstate(all="ignore"):
+        warnings.simplefilter("ignore")
+        yield
+
+
+# --------------------------------------------------------------------------- seasonality
+
+
+def acf_r(x: np.ndarray, max_lag: int) -> np.ndarray:
+    """Autocorrelations at lags 1..max_lag exactly as R's ``acf`` computes them.
+
+    Parameters
+    ----------
+    x : ndarray of shape (n,)
+    max_lag : int
+
+    Returns
+    -------
+    ndarray of shape (max_lag,)
+        ``r_k = sum_t (x_t - mean)(x_{t+k} - mean) / sum_t (x_t - mean)^2`` (biased, divided by
+        the full-length sum of squares); NaN for a constant series.
+    """
+    d = x - x.mean()
+    denom = float(d @ d)
+    n = len(x)
+    out = np.array([float(d[: n - k] @ d[k:]) for k in range(1, max_lag + 1)])
+    if denom == 0.0:
+        return np.full(max_lag, np.nan)
+    return out / denom
+
+
+def seasonality_test(x: np.ndarray, m: int) -> bool:
+    """M4's 90% test: is lag ``m`` autocorrelation significant?
+
+    Seasonal when ``m > 1``, ``n >= 3m`` and ``|r_m| > 1.645 sqrt((1 + 2 sum_{k<m} r_k^2) / n)``.
+    R's ``acf`` stops at lag ``floor(10 log10 n)`` by default, so (as in the M4 code) a lag ``m``
+    beyond that is NA and the series counts as not seasonal.
+    """
+    n = len(x)
+    if m <= 1 or n < 3 * m:
+        return False
+    if m > min(int(math.floor(10 * math.log10(n))), n - 1):
+        return False
+    r = acf_r(x, m)
+    if not np.all(np.isfinite(r)):
+        return False
+    limit = 1.645 * math.sqrt((1.0 + 2.0 * float(np.sum(r[: m - 1] ** 2))) / n)
+    return bool(abs(r[m - 1]) > limit)
+
+
+def seasonal_indices(x: np.ndarray, m: int) -> np.ndarray:
+    """Seasonal figure of R's ``decompose(x, type="multiplicative")``.
+
+    The trend is a centred moving average (2 x m for even ``m``, m for odd); the figure is the
+    mean ratio ``x / trend`` per position in the cycle, normalised to mean 1.
+
+    Parameters
+    ----------
+    x : ndarray of shape (n,)
+        Needs ``n >= 2m`` (R's requirement).
+    m : int
+
+    Returns
+    -------
+    ndarray of shape (m,)
+        Index of cycle position ``t % m`` (the series' first observation is position 0).
+    """
+    n = len(x)
+    if m % 2 == 0:
+        w = np.r_[0.5, np.ones(m - 1), 0.5] / m
+    else:
+        w = np.ones(m) / m
+    half = len(w) // 2
+    trend = np.full(n, np.nan)
+    trend[half : n - half] = np.convolve(x, w, mode="valid")
+    with np.errstate(divide="ignore", invalid="ignore"):
+        ratio = x / trend
+    figure = np.array([np.nanmean(ratio[i::m]) for i in range(m)])
+    return figure / figure.mean()
+
+
+@dataclass
+class Deseasonalised:
+    """A series with its multiplicative seasonality taken out, and how to put it back."""
+
+    values: np.ndarray  # (n,) deseasonalised series
+    figure: np.ndarray  # (m,) seasonal indices (all ones when not seasonal)
+    n: int  # training length: step h ahead has index figure[(n + h - 1) % m]
+
+    @property
+    def seasonal(self) -> bool:
+        return not np.all(self.figure == 1.0)
+
+    def future(self, horizon: int) -> np.ndarray:
+        """Seasonal indices of the ``horizon`` steps after the series, shape (horizon,)."""
+        pos = (self.n + np.arange(horizon)) % len(self.figure)
+        return self.figure[pos]
+
+
+def deseasonalise(x: np.ndarray, m: int) -> Deseasonalised:
+    """Divide ``x`` by its decomposition indices when M4's seasonality test says it is seasonal."""
+    if m > 1 and seasonality_test(x, m):
+        figure = seasonal_indices(x, m)
+        return Deseasonalised(x / figure[np.arange(len(x)) % m], figure, len(x))
+    return Deseasonalised(np.asarray(x, dtype=np.float64), np.ones(max(m, 1)), len(x))
+
+
+def naive2_forecast(x: np.ndarray, m: int, horizon: int) -> np.ndarray:
+    """M4's Naive2: naive on the deseasonalised series, re-seasonalised. Shape (horizon,)."""
+    des = deseasonalise(x, m)
+    return des.values[-1] * des.future(horizon)
+
+
+# --------------------------------------------------------------------------- smoothing
+
+
+def ses_forecast(x: np.ndarray, horizon: int) -> tuple[np.ndarray, dict]:
+    """Simple exponential smoothing (statsmodels, alpha and initial level estimated)."""
+    from statsmodels.tsa.holtwinters import SimpleExpSmoothing
+
+    res = SimpleExpSmoothing(x, initialization_method="estimated").fit()
+    return np.asarray(res.forecast(horizon)), {"alpha": float(res.params["smoothing_level"])}
+
+
+def holt_forecast(x: np.ndarray, horizon: int, damped: bool) -> tuple[np.ndarray, dict]:
+    """Holt's linear trend, optionally damped (statsmodels, all parameters estimated)."""
+    from statsmodels.tsa.holtwinters import Holt
+
+    res = Holt(x, damped_trend=damped, initialization_method="estimated").fit()
+    p = res.params
+    params = {"alpha": float(p["smoothing_level"]), "beta": float(p["smoothing_trend"])}
+    if damped:
+        params["phi"] = float(p["damping_trend"])
+    return np.asarray(res.forecast(horizon)), params
+
+
+def theta_forecast(x: np.ndarray, horizon: int) -> tuple[np.ndarray, dict]:
+    """The classic Theta method as M4's benchmark code computes it.
+
+    Equal-weight mean of the linear trend line (theta = 0) extrapolated, and SES on the
+    theta = 2 line ``2 x - trend``.
+    """
+    n = len(x)
+    t = np.arange(1, n + 1, dtype=np.float64)
+    slope, intercept = np.polyfit(t, x, 1)
+    trend_in = intercept + slope * t
+    trend_out = intercept + slope * np.arange(n + 1, n + horizon + 1)
+    ses_out, ses_params = ses_forecast(2.0 * x - trend_in, horizon)
+    fc = 0.5 * ses_out + 0.5 * trend_out
+    return fc, {"alpha": ses_params["alpha"], "intercept": float(intercept), "slope": float(slope)}
