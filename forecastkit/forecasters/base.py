@@ -105,6 +105,13 @@ class BaseForecaster(BaseEstimator):
         """``fit(y)`` then ``predict(horizon)``."""
         return self.fit(y).predict(horizon)
 
+    def save(self, path):
+        """Save the fitted forecaster to the folder ``path`` (no pickle); ``fk.load(path)``
+        restores it. See :func:`forecastkit.export.persistence.save`."""
+        from forecastkit.export.persistence import save
+
+        return save(self, path)
+
     def predict_array(self, horizon: int | None = None, y=None) -> np.ndarray:
         """Forecasts as an array of shape (n_series, horizon), in the panel's series order."""
         check_is_fitted(self)
