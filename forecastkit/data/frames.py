@@ -450,7 +450,7 @@ def _check_frequency(time_list, ids, kind, declared, step):
     for sid, t in zip(ids, time_list, strict=True):
         if len(t) < 3:
             continue
-        alias = pd.infer_freq(pd.DatetimeIndex(t))
+        alias = _infer_freq(pd.DatetimeIndex(t))
         if alias is None:
             raise FrequencyError(
                 f"series {sid!r} has irregular time stamps (no frequency could be inferred); "
@@ -473,6 +473,19 @@ def _check_frequency(time_list, ids, kind, declared, step):
             "with a DatetimeIndex that declares its freq"
         )
     return freq, step
+
+
+def _infer_freq(index: pd.DatetimeIndex) -> str | None:
+    """``pd.infer_freq`` as an alias string, on pandas versions before and after it turned to
+    returning an offset (pandas 3 warns about the change)."""
+    if "infer_freq_returns_offset" in dir(pd.options.future):
+        with pd.option_context("future.infer_freq_returns_offset", True):
+            found = pd.infer_freq(index)
+    else:
+        found = pd.infer_freq(index)
+    if found is None or isinstance(found, str):
+        return found
+    return found.freqstr
 
 
 def check_min_length(panel: Panel, min_length: int, what: str = "the model") -> None:
