@@ -21,7 +21,14 @@ from forecastkit.data.frames import to_panel
 from forecastkit.evaluation.backtest import backtest, backtest_metrics
 from forecastkit.exceptions import InvalidInputError
 
-__all__ = ["Comparison", "compare", "summarize_models", "markdown_table", "machine_description"]
+__all__ = [
+    "Comparison",
+    "compare",
+    "summarize_models",
+    "sample_series",
+    "markdown_table",
+    "machine_description",
+]
 
 NAIVE2 = "naive2"
 
@@ -91,8 +98,8 @@ def compare(
         training series, right after its end (e.g. the M3/M4 official split).
     season_length, horizon : int
     out_dir : str or Path, optional
-        Folder for the report, CSVs and plots; finished models are kept in ``out_dir/units`` so
-        a rerun skips them.
+        Folder for the report, CSVs and plots; finished models are kept in ``out_dir/units``
+        (listed in ``out_dir/manifest.json``) so a rerun skips them.
     published : pd.DataFrame, optional
         Published figures to print beside ours (any columns, e.g. ``method, smape, owa,
         source``).
@@ -110,9 +117,9 @@ def compare(
     """
     models = _resolve(models, horizon, season_length, seed)
     full = _join(train, test, horizon)
-    units_dir = None if out_dir is None else Path(out_dir) / "units"
+    # The run's units, manifest.json and units/, sit beside the report in out_dir.
     cv = backtest(models, full, horizon, n_windows=1, n_jobs=n_jobs, backend=backend,
-                  scheduler=scheduler, out_dir=units_dir, progress=progress)
+                  scheduler=scheduler, out_dir=out_dir, progress=progress)
     per_series = backtest_metrics(cv, full, season_length)
     metrics = summarize_models(per_series, seconds=cv.attrs.get("seconds"))
     result = Comparison(metrics=metrics, per_series=per_series, forecasts=cv)
@@ -162,6 +169,21 @@ def summarize_models(
 
 
 # --------------------------------------------------------------------------- inputs
+
+
+def sample_series(n: int, seed: int | None, *frames: pd.DataFrame) -> tuple[pd.DataFrame, ...]:
+    """The same ``n`` series, drawn at random with ``seed``, from each long frame.
+
+    Series keep the order they have in the first frame. ``n`` larger than the number of series
+    keeps them all.
+    """
+    if n < 1:
+        raise InvalidInputError(f"the sample size must be >= 1, got {n}")
+    ids = frames[0]["unique_id"].drop_duplicates().to_numpy()
+    if n < len(ids):
+        chosen = np.random.default_rng(seed).choice(len(ids), size=n, replace=False)
+        ids = ids[np.sort(chosen)]
+    return tuple(f[f["unique_id"].isin(ids)].reset_index(drop=True) for f in frames)
 
 
 def _resolve(models, horizon: int, season_length: int, seed) -> dict:

@@ -1,0 +1,179 @@
+"""The ``forecastkit`` command: backtests and comparisons on the bundled datasets.
+
+Examples
+--------
+::
+
+    forecastkit datasets
+    forecastkit models
+    forecastkit compare  --dataset m3-monthly --models theta,ets,lstm --out results/m3m --sample 200
+    forecastkit backtest --dataset m4-hourly --models snaive,theta --out results/h --n-windows 3
+
+``compare`` fits on the official training split and scores the official test split;
+``backtest`` never touches the test split: it runs rolling-origin windows at the end of the
+training series (what one uses to choose models honestly).
+"""
+
+from __future__ import annotations
+
+import argparse
+import shlex
+import sys
+from collections.abc import Sequence
+from pathlib import Path
+
+from forecastkit.exceptions import ForecastkitError, InvalidInputError
+
+__all__ = ["main", "build_parser"]
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(
+        prog="forecastkit",
+        description="Backtest and compare forecasters on the bundled M3/M4 data.",
+    )
+    sub = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
+    sub.add_parser("datasets", help="list dataset names with horizon and season length")
+    sub.add_parser("models", help="list model names")
+
+    def common(p: argparse.ArgumentParser) -> None:
+        p.add_argument("--dataset", required=True, help="a name from `forecastkit datasets`")
+        p.add_argument("--models", required=True,
+                       help="comma-separated names from `forecastkit models`, e.g. lstm,gru,theta")
+        p.add_argument("--out", required=True, type=Path, help="output folder (resumable)")
+        p.add_argument("--sample", type=int, default=None, metavar="N",
+                       help="use N series drawn at random (with --seed) for a quick run")
+        p.add_argument("--seed", type=int, default=0, help="seed of the sample and the models")
+        p.add_argument("--n-jobs", type=int, default=-1, help="parallel workers (-1: all cores)")
+        p.add_argument("--backend", choices=["joblib", "dask"], default="joblib")
+        p.add_argument("--scheduler", default=None, metavar="ADDR",
+                       help="Dask scheduler address; default: a local cluster")
+        p.add_argument("--no-progress", action="store_true", help="hide the progress bar")
+
+    bt = sub.add_parser("backtest", help="rolling-origin backtest on the training split")
+    common(bt)
+    bt.add_argument("--n-windows", type=int, default=3, help="forecast origins (default 3)")
+    bt.add_argument("--step", type=int, default=None,
+                    help="points between origins (default: the horizon)")
+    cmp = sub.add_parser("compare", help="fit on the official train split, score the test split")
+    common(cmp)
+    return parser
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    """Run the command line; returns the exit status (0 ok, 2 bad input)."""
+    args = build_parser().parse_args(argv)
+    try:
+        if args.command == "datasets":
+            return _datasets()
+        if args.command == "models":
+            return _models()
+        return _run(args, argv)
+    except ForecastkitError as err:
+        print(f"forecastkit: error: {err}", file=sys.stderr)
+        return 2
+
+
+def _datasets() -> int:
+    from forecastkit.datasets import _M3, _M4
+
+    print(f"{'name':<14} {'horizon':>7} {'season':>6}")
+    for source, table in (("m3", _M3), ("m4", _M4)):
+        for freq, (horizon, season) in table.items():
+            print(f"{source + '-' + freq:<14} {horizon:>7} {season:>6}")
+    return 0
+
+
+def _models() -> int:
+    from importlib.util import find_spec
+
+    from forecastkit.evaluation.registry import MODELS
+
+    # find_spec, not import: listing names should not cost a TensorFlow import.
+    found = {m: find_spec(m) is not None for m in {s.module for s in MODELS.values()}}
+    found["forecastkit.forecasters.rnn"] &= find_spec("tensorflow") is not None
+    for name, spec in MODELS.items():
+        note = "" if found[spec.module] else "  (not available in this installation)"
+        print(f"{name:<14} {spec.kind:<9} {spec.description}{note}")
+    return 0
+
+
+def _run(args, argv) -> int:
+    from forecastkit.datasets import list_datasets, load_dataset
+    from forecastkit.evaluation.compare import sample_series
+    from forecastkit.evaluation.registry import parse_names
+
+    if args.dataset not in list_datasets():
+        raise InvalidInputError(
+            f"unknown dataset {args.dataset!r}; valid names: {', '.join(list_datasets())}"
+        )
+    names = parse_names(args.models)
+    train, test, info = load_dataset(args.dataset)
+    if args.sample is not None:
+        train, test = sample_series(args.sample, args.seed, train, test)
+    command = "forecastkit " + " ".join(
+        shlex.quote(a) for a in (sys.argv[1:] if argv is None else argv)
+    )
+    if args.command == "compare":
+        return _compare(args, names, train, test, info, command)
+    return _backtest(args, names, train, info, command)
+
+
+def _compare(args, names, train, test, info, command) -> int:
+    from forecastkit.evaluation.compare import compare
+
+    result = compare(
+        names, train, test, info.season_length, info.horizon, args.out,
+        seed=args.seed, n_jobs=args.n_jobs, backend=args.backend, scheduler=args.scheduler,
+        progress=not args.no_progress, command=command,
+        title=f"Comparison on {info.name} (official test split)",
+    )
+    print(result.table())
+    print(f"\nreport: {result.report_path}")
+    return 0
+
+
+def _backtest(args, names, train, info, command) -> int:
+    from forecastkit.evaluation.backtest import backtest, backtest_metrics
+    from forecastkit.evaluation.compare import NAIVE2, markdown_table, summarize_models
+    from forecastkit.evaluation.registry import make_models
+
+    if NAIVE2 not in names:
+        names = [*names, NAIVE2]  # OWA is relative to Naive2
+    models = make_models(names, info.horizon, info.season_length, args.seed)
+    cv = backtest(
+        models, train, info.horizon, n_windows=args.n_windows, step=args.step,
+        n_jobs=args.n_jobs, backend=args.backend, scheduler=args.scheduler,
+        out_dir=args.out, progress=not args.no_progress,
+    )
+    per_series = backtest_metrics(cv, train, info.season_length)
+    metrics = summarize_models(per_series, seconds=cv.attrs.get("seconds"))
+    cv.to_csv(args.out / "forecasts.csv.gz", index=False)
+    per_series.to_csv(args.out / "per_series.csv.gz", index=False, float_format="%.6g")
+    metrics.to_csv(args.out / "metrics.csv", float_format="%.6g")
+    by_window = per_series.groupby(["model", "window"])[["smape", "mase"]].mean().reset_index()
+    table = markdown_table(metrics.reset_index()[["model", "smape", "mase", "owa", "seconds"]])
+    text = "\n".join([
+        f"# Backtest on {info.name} (training split, {args.n_windows} windows)",
+        "",
+        f"- Command: `{command}`",
+        f"- Series: {train['unique_id'].nunique()}, horizon {info.horizon}, "
+        f"season length {info.season_length}",
+        "",
+        "## Means over series and windows",
+        "",
+        table,
+        "",
+        "## By window",
+        "",
+        markdown_table(by_window),
+        "",
+    ])
+    (args.out / "report.md").write_text(text)
+    print(table)
+    print(f"\nreport: {args.out / 'report.md'}")
+    return 0
+
+
+if __name__ == "__main__":  # pragma: no cover
+    sys.exit(main())

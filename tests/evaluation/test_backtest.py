@@ -1,0 +1,124 @@
+import numpy as np
+import pandas as pd
+import pytest
+from _dummies import GlobalMean, LastValue
+
+import forecastkit as fk
+from forecastkit.evaluation.backtest import backtest, backtest_metrics
+from forecastkit.exceptions import InvalidInputError, SeriesTooShortError
+
+
+def _manual_naive(df, horizon, n_windows, step):
+    """The backtest written as the plainest loop: cut, take the last value, repeat."""
+    rows = []
+    for sid, g in df.groupby("unique_id", sort=False):
+        y, ds = g["y"].to_numpy(), g["ds"].to_numpy()
+        for w in range(n_windows):
+            end = len(y) - horizon - (n_windows - 1 - w) * step
+            for k in range(horizon):
+                rows.append((sid, ds[end + k], ds[end - 1], y[end + k], y[end - 1], w))
+    return pd.DataFrame(rows, columns=["unique_id", "ds", "cutoff", "y", "y_pred", "window"])
+
+
+@pytest.mark.parametrize("step", [None, 2])
+def test_matches_a_manual_loop_with_naive(panel_df, step):
+    cv = backtest(fk.baselines.Naive(), panel_df, horizon=5, n_windows=3, step=step, n_jobs=1,
+                  progress=False)
+    expected = _manual_naive(panel_df, 5, 3, step or 5)
+    assert list(cv.columns) == ["unique_id", "ds", "cutoff", "y", "y_pred", "model", "window"]
+    assert (cv["model"] == "Naive").all()
+    got = cv.drop(columns="model").sort_values(["unique_id", "window", "ds"]).reset_index(drop=True)
+    expected = expected.sort_values(["unique_id", "window", "ds"]).reset_index(drop=True)
+    pd.testing.assert_frame_equal(got, expected, check_dtype=False)
+    # every row forecasts a time after its cutoff
+    assert (cv["ds"] > cv["cutoff"]).all()
+
+
+def test_refit_every_k_windows_reuses_the_global_model(panel_df):
+    GlobalMean.FITS.clear()
+    h, n_windows = 4, 4
+    cv = backtest({"g": GlobalMean()}, panel_df, horizon=h, n_windows=n_windows, refit=2,
+                  n_jobs=1, progress=False)
+    first_len = panel_df.groupby("unique_id", sort=False).size().iloc[0]
+    ends = [first_len - h - (n_windows - 1 - w) * h for w in range(n_windows)]
+    assert sorted(GlobalMean.FITS) == [ends[0], ends[2]]  # fitted at windows 0 and 2 only
+    # Window 1 forecasts from its own history with the weights fitted at window 0.
+    ids = panel_df["unique_id"].unique()
+    sid = ids[1]
+    y_all = panel_df[panel_df.unique_id == sid].y.to_numpy()
+    n = len(y_all)
+    train0 = np.concatenate(
+        [g.y.to_numpy()[: len(g) - h * n_windows]
+         for _, g in panel_df.groupby("unique_id", sort=False)]
+    )
+    end1 = n - h - 2 * h
+    expected = y_all[end1 - 1] + 1e-3 * train0.mean()
+    got = cv[(cv.unique_id == sid) & (cv.window == 1)].y_pred.to_numpy()
+    np.testing.assert_allclose(got, expected)
+
+
+def test_refit_false_fits_once(panel_df):
+    GlobalMean.FITS.clear()
+    backtest({"g": GlobalMean()}, panel_df, horizon=3, n_windows=3, refit=False, n_jobs=1,
+             progress=False)
+    assert len(GlobalMean.FITS) == 1
+
+
+def test_datetime_series_in_and_several_models(monthly_series):
+    f = LastValue()
+    cv = backtest({"last": f, "naive": fk.baselines.Naive()}, monthly_series, horizon=6,
+                  n_windows=2, n_jobs=1, progress=False)
+    assert not hasattr(f, "panel_")  # the passed object is left unfitted
+    assert set(cv["model"]) == {"last", "naive"}
+    assert pd.api.types.is_datetime64_any_dtype(cv["ds"])
+    last = cv[cv.model == "last"]
+    np.testing.assert_array_equal(last.y_pred.to_numpy(), cv[cv.model == "naive"].y_pred)
+    cut = last[last.window == 0].cutoff.iloc[0]
+    assert cut == monthly_series.index[-13]
+    assert last[last.window == 0].y_pred.iloc[0] == monthly_series.iloc[-13]
+    assert cv.attrs["seconds"].keys() == {"last", "naive"}
+
+
+def test_loky_workers_give_the_same_result(panel_df):
+    kw = dict(horizon=4, n_windows=2, progress=False)
+    one = backtest({"g": GlobalMean(), "last": LastValue()}, panel_df, n_jobs=1, **kw)
+    two = backtest({"g": GlobalMean(), "last": LastValue()}, panel_df, n_jobs=2, **kw)
+    pd.testing.assert_frame_equal(one, two)
+
+
+def test_progress_bar_is_shown(panel_df, capsys):
+    backtest(LastValue(), panel_df, horizon=3, n_windows=2, n_jobs=1, progress=True)
+    assert "backtest" in capsys.readouterr().err
+
+
+def test_metrics_per_series_window_and_model(panel_df):
+    m = 12
+    cv = backtest(LastValue(), panel_df, horizon=6, n_windows=2, n_jobs=1, progress=False)
+    per = backtest_metrics(cv, panel_df, season_length=m)
+    assert len(per) == 2 * panel_df.unique_id.nunique()
+    for row in per.itertuples():
+        f = cv[(cv.unique_id == row.unique_id) & (cv.window == row.window)]
+        y, p = f.y.to_numpy(), f.y_pred.to_numpy()
+        hist = panel_df[(panel_df.unique_id == row.unique_id) & (panel_df.ds <= row.cutoff)].y
+        hist = hist.to_numpy()
+        smape = np.mean(200 * np.abs(y - p) / (np.abs(y) + np.abs(p)))
+        mase = np.mean(np.abs(y - p)) / np.mean(np.abs(hist[m:] - hist[:-m]))
+        assert row.smape == pytest.approx(smape)
+        assert row.mase == pytest.approx(mase)
+        assert row.mae == pytest.approx(np.mean(np.abs(y - p)))
+
+
+def test_too_short_series_is_named(panel_df):
+    short = pd.DataFrame({"unique_id": "short-one", "ds": np.arange(8), "y": np.arange(8.0) + 1})
+    df = pd.concat([panel_df, short], ignore_index=True)
+    with pytest.raises(SeriesTooShortError, match="short-one"):
+        backtest(LastValue(), df, horizon=4, n_windows=2, n_jobs=1, progress=False)
+
+
+def test_bad_arguments(panel_df):
+    with pytest.raises(InvalidInputError, match="not a forecastkit forecaster"):
+        backtest({"x": object()}, panel_df, horizon=3, progress=False)
+    with pytest.raises(InvalidInputError, match="refit"):
+        backtest(LastValue(), panel_df, horizon=3, refit=0, progress=False)
+    with pytest.raises(InvalidInputError, match="backend"):
+        backtest(LastValue(), panel_df, horizon=3, backend="spark", progress=False)

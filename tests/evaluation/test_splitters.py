@@ -1,0 +1,82 @@
+import numpy as np
+import pandas as pd
+import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+from forecastkit.data.frames import to_panel
+from forecastkit.evaluation.splitters import (
+    RollingOriginSplitter,
+    holdout_times,
+    holdout_values,
+    slice_panel,
+)
+from forecastkit.exceptions import InvalidInputError, SeriesTooShortError
+
+
+def test_train_ends_match_the_definition():
+    # Last window forecasts the last h points; each earlier one ends `step` earlier.
+    s = RollingOriginSplitter(horizon=3, n_windows=4, step=2)
+    assert s.train_ends(20).tolist() == [20 - 3 - 6, 20 - 3 - 4, 20 - 3 - 2, 20 - 3]
+    assert s.held_out == 9
+    assert RollingOriginSplitter(horizon=5, n_windows=2).train_ends(30).tolist() == [20, 25]
+
+
+@settings(max_examples=40, deadline=None)
+@given(
+    lengths=st.lists(st.integers(12, 40), min_size=1, max_size=4),
+    horizon=st.integers(1, 4),
+    n_windows=st.integers(1, 3),
+    step=st.integers(1, 3),
+    sliding=st.booleans(),
+)
+def test_no_training_point_at_or_after_a_forecast_time(lengths, horizon, n_windows, step, sliding):
+    # Integer stamps of different starts, as a ragged panel has.
+    df = pd.concat(
+        [pd.DataFrame({"unique_id": f"s{i}", "ds": np.arange(100 - n, 100),
+                       "y": np.arange(n, dtype=float) + 1000 * i})
+         for i, n in enumerate(lengths)]
+    )
+    panel = to_panel(df)
+    s = RollingOriginSplitter(horizon, n_windows, step, "sliding" if sliding else "expanding", 5)
+    for win in s.windows(panel):
+        train = slice_panel(panel, win.start, win.end)
+        future = holdout_times(panel, win.end, horizon)
+        for i in range(panel.n_series):
+            t_train = train.series_times(i)
+            assert t_train.max() < future[i].min()  # nothing from the forecast period is seen
+            # the training part ends right before the window (no gap, nothing skipped)
+            assert t_train.max() + 1 == future[i].min()
+            if sliding:
+                assert len(t_train) == min(5, win.end[i])
+        # actual values are those at the forecast times
+        vals = holdout_values(panel, win.end, horizon)
+        for i in range(panel.n_series):
+            expect = df[(df.unique_id == panel.ids[i]) & df.ds.isin(future[i])].y.to_numpy()
+            np.testing.assert_array_equal(vals[i], expect)
+
+
+def test_short_series_error_names_the_series():
+    df = pd.DataFrame({"unique_id": ["a"] * 30 + ["tiny"] * 6,
+                       "ds": list(range(30)) + list(range(6)), "y": np.ones(36)})
+    with pytest.raises(SeriesTooShortError, match="'tiny'.*6 observations"):
+        RollingOriginSplitter(horizon=3, n_windows=2).windows(to_panel(df))
+
+
+@pytest.mark.parametrize(
+    "kwargs",
+    [dict(horizon=0), dict(horizon=2, n_windows=0), dict(horizon=2, step=0),
+     dict(horizon=2, window="rolling"), dict(horizon=2, window="sliding")],
+)
+def test_bad_parameters(kwargs):
+    with pytest.raises(InvalidInputError):
+        RollingOriginSplitter(**kwargs).train_ends(50)
+
+
+def test_split_yields_train_and_test(panel_df):
+    panel = to_panel(panel_df)
+    pieces = list(RollingOriginSplitter(horizon=4, n_windows=2).split(panel))
+    assert len(pieces) == 2
+    train, test = pieces[1]
+    assert test.shape == (panel.n_series, 4)
+    np.testing.assert_array_equal(train.lengths, panel.lengths - 4)
