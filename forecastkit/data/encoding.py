@@ -34,7 +34,7 @@ __all__ = [
 # field name -> (number of categories, first value): one-hot column j means field == first + j
 _FIELDS = {
     "hour": (24, 0),
-    "dayofweek": (7, 0),
+    "day_of_week": (7, 0),
     "weekofyear": (53, 1),
     "month": (12, 1),
     "quarter": (4, 1),
@@ -51,7 +51,7 @@ def _field_for(freq) -> str | None:
     if isinstance(offset, o.Hour | o.Minute | o.Second | o.Milli | o.Micro | o.Nano):
         return "hour"
     if isinstance(offset, o.Day | o.BusinessDay | o.CustomBusinessDay):
-        return "dayofweek"
+        return "day_of_week"
     if isinstance(offset, o.Week):
         return "weekofyear"
     month_like = (

@@ -1,0 +1,139 @@
+"""make_dataset: the windows a naive loop cuts, every window once an epoch, seeded shuffles."""
+
+from __future__ import annotations
+
+import numpy as np
+import pandas as pd
+import pytest
+
+from forecastkit.data import SeriesScaler, make_dataset, to_panel, window_source
+from forecastkit.exceptions import InvalidInputError, MissingValuesError, SeriesTooShortError
+
+tf = pytest.importorskip("tensorflow")
+keras = pytest.importorskip("keras")
+
+LOOKBACK, HORIZON = 12, 4
+
+
+def _epoch(ds):
+    xs, ys, ms = [], [], []
+    for x, y in ds:
+        if isinstance(x, dict):
+            ms.append(x["mask"].numpy())
+            x = x["history"]
+        xs.append(x.numpy())
+        ys.append(y.numpy())
+    return np.concatenate(xs), np.concatenate(ys), (np.concatenate(ms) if ms else None)
+
+
+def _naive(df, lookback, horizon, stride=1, min_history=None):
+    """Reference windows: per-series z-scores by NumPy, a Python loop over origins, left padding."""
+    min_history = min_history or lookback
+    X, Y = [], []
+    for _, g in df.groupby("unique_id", sort=False):
+        x = g["y"].to_numpy()
+        z = (x - x.mean()) / x.std()
+        for o in range(len(z) - horizon, min_history - 1, -stride)[::-1]:
+            h = z[max(0, o - lookback) : o]
+            X.append(np.concatenate([np.zeros(lookback - len(h)), h]))
+            Y.append(z[o : o + horizon])
+    return np.array(X, dtype=np.float32), np.array(Y, dtype=np.float32)
+
+
+def _sorted_rows(X, Y):
+    rows = np.concatenate([X.reshape(len(X), -1), Y], axis=1)
+    return rows[np.lexsort(rows.T[::-1])]
+
+
+@pytest.mark.parametrize("stride", [1, 3])
+def test_unshuffled_windows_equal_naive_loop(panel_df, stride):
+    ds = make_dataset(panel_df, LOOKBACK, HORIZON, batch_size=32, stride=stride, shuffle=False)
+    X, Y, _ = _epoch(ds)
+    eX, eY = _naive(panel_df, LOOKBACK, HORIZON, stride)
+    assert X.shape == (len(eX), LOOKBACK, 1) and X.dtype == np.float32
+    assert Y.shape == (len(eY), HORIZON)
+    np.testing.assert_allclose(X[:, :, 0], eX, rtol=1e-5, atol=1e-5)
+    np.testing.assert_allclose(Y, eY, rtol=1e-5, atol=1e-5)
+
+
+def test_same_windows_as_keras_utility_for_one_series(monthly_series):
+    """Independent reference: Keras' timeseries_dataset_from_array on the unscaled series."""
+    x = monthly_series.to_numpy().astype(np.float32)
+    ref = keras.utils.timeseries_dataset_from_array(
+        x, None, sequence_length=LOOKBACK + HORIZON, batch_size=1000, shuffle=False
+    )
+    windows = np.concatenate([w.numpy() for w in ref])
+    X, Y, _ = _epoch(make_dataset(monthly_series, LOOKBACK, HORIZON, scaler=None, shuffle=False))
+    np.testing.assert_array_equal(X[:, :, 0], windows[:, :LOOKBACK])
+    np.testing.assert_array_equal(Y, windows[:, LOOKBACK:])
+
+
+def test_shuffled_epoch_holds_every_window_once(panel_df):
+    ds = make_dataset(panel_df, LOOKBACK, HORIZON, batch_size=20, seed=7)
+    X, Y, _ = _epoch(ds)
+    eX, eY = _naive(panel_df, LOOKBACK, HORIZON)
+    np.testing.assert_allclose(_sorted_rows(X[:, :, 0], Y), _sorted_rows(eX, eY), atol=1e-5)
+
+
+def test_shuffle_is_seeded_and_reshuffles_each_epoch(panel_df):
+    a = make_dataset(panel_df, LOOKBACK, HORIZON, batch_size=16, seed=3)
+    b = make_dataset(panel_df, LOOKBACK, HORIZON, batch_size=16, seed=3)
+    c = make_dataset(panel_df, LOOKBACK, HORIZON, batch_size=16, seed=4)
+    a1, a2 = _epoch(a)[1], _epoch(a)[1]
+    b1, b2 = _epoch(b)[1], _epoch(b)[1]
+    np.testing.assert_array_equal(a1, b1)  # same seed, same first epoch ...
+    np.testing.assert_array_equal(a2, b2)  # ... and same second epoch
+    assert not np.array_equal(a1, a2)  # a new order every epoch
+    assert not np.array_equal(a1, _epoch(c)[1])  # another seed, another order
+
+
+def test_batches_and_drop_remainder(panel_df):
+    n = len(_naive(panel_df, LOOKBACK, HORIZON)[0])
+    sizes = [x.shape[0] for x, _ in make_dataset(panel_df, LOOKBACK, HORIZON, batch_size=50)]
+    assert sum(sizes) == n and sizes[:-1] == [50] * (len(sizes) - 1)
+    ds = make_dataset(panel_df, LOOKBACK, HORIZON, batch_size=50, drop_remainder=True)
+    assert [x.shape[0] for x, _ in ds] == [50] * (n // 50)
+
+
+def test_short_histories_are_left_padded_with_a_mask(panel_df):
+    ds = make_dataset(panel_df, LOOKBACK, HORIZON, batch_size=64, shuffle=False, min_history=3)
+    X, Y, M = _epoch(ds)
+    eX, eY = _naive(panel_df, LOOKBACK, HORIZON, min_history=3)
+    np.testing.assert_allclose(X[:, :, 0], eX, atol=1e-5)
+    np.testing.assert_allclose(Y, eY, atol=1e-5)
+    assert M.dtype == bool and M.shape == (len(eX), LOOKBACK)
+    assert M[:, -1].all() and M.sum(axis=1).min() == 3  # newest step always observed
+    np.testing.assert_array_equal(X[~M, 0], 0)
+    # The dataset feeds a masked Keras model directly.
+    hist = keras.Input((LOOKBACK, 1), name="history")
+    mask = keras.Input((LOOKBACK,), name="mask", dtype="bool")
+    out = keras.layers.Dense(HORIZON)(keras.layers.LSTM(4)(hist, mask=mask))
+    model = keras.Model({"history": hist, "mask": mask}, out)
+    model.compile("adam", "mse")
+    model.fit(ds, epochs=1, verbose=0, shuffle=False)
+
+
+def test_fitted_scaler_is_applied_and_none_leaves_values(panel_df):
+    panel = to_panel(panel_df)
+    scaler = SeriesScaler("minmax").fit(panel)
+    X, Y, _ = _epoch(make_dataset(panel, LOOKBACK, HORIZON, scaler=scaler, shuffle=False))
+    assert X.min() >= -1e-6 and X.max() <= 1 + 1e-6
+    src = window_source(panel_df, LOOKBACK, HORIZON, scaler="robust")
+    assert src.scaler.method == "robust" and src.n_windows == len(X)
+    raw = _epoch(make_dataset(panel_df, LOOKBACK, HORIZON, scaler=None, shuffle=False))[1]
+    np.testing.assert_allclose(raw[-1], panel.series(panel.n_series - 1)[-HORIZON:], rtol=1e-6)
+
+
+def test_bad_input_names_the_series(panel_df):
+    df = panel_df.copy()
+    sid = df["unique_id"].iloc[-1]
+    df.loc[df.index[-3], "y"] = np.nan
+    with pytest.raises(MissingValuesError, match=repr(sid)):
+        make_dataset(df, LOOKBACK, HORIZON)
+    short = pd.concat([panel_df, pd.DataFrame({"unique_id": "stub", "ds": [0, 1], "y": 1.0})])
+    with pytest.raises(SeriesTooShortError, match="'stub'"):
+        make_dataset(short, LOOKBACK, HORIZON)
+    with pytest.raises(InvalidInputError, match="batch_size"):
+        make_dataset(panel_df, LOOKBACK, HORIZON, batch_size=0)
+    with pytest.raises(InvalidInputError, match="scaler"):
+        make_dataset(panel_df, LOOKBACK, HORIZON, scaler=42)
