@@ -200,7 +200,10 @@ def build_member(
         )
         for layer in decoder:
             dec_in = layer(dec_in)
-        out = keras.layers.TimeDistributed(keras.layers.Dense(1))(dec_in)
+        # Dense acts on the last axis of (batch, horizon, units) directly. TimeDistributed is
+        # avoided: when the time axis' static size is unknown (the fused loop's output) Keras 3
+        # vectorizes over arange(batch) instead of arange(timesteps) and fails for batch > horizon.
+        out = keras.layers.Dense(1, name="head")(dec_in)
         out = keras.layers.Reshape((horizon,))(out)
     else:
         n_out = 1 if strategy == "recursive" else horizon
