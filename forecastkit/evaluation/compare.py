@@ -80,6 +80,7 @@ def compare(
     backend: str = "joblib",
     scheduler=None,
     progress: bool = True,
+    plots: bool = True,
     n_plot_series: int = 6,
     title: str = "Model comparison",
     command: str | None = None,
@@ -105,6 +106,9 @@ def compare(
         source``).
     seed, n_jobs, backend, scheduler, progress
         As in :func:`backtest`.
+    plots : bool, default=True
+        Draw ``forecasts.png``, ``error_distribution.png`` and ``error_by_step.png`` (needs
+        ``out_dir``).
     n_plot_series : int
         Series drawn in ``forecasts.png``.
     title, command, notes : str, optional
@@ -125,7 +129,7 @@ def compare(
     result = Comparison(metrics=metrics, per_series=per_series, forecasts=cv)
     if out_dir is not None:
         result.out_dir = Path(out_dir)
-        _write(result, full, published, n_plot_series, title, command, notes,
+        _write(result, full, published, n_plot_series if plots else 0, title, command, notes,
                horizon=horizon, season_length=season_length)
     return result
 
@@ -242,9 +246,11 @@ def _write(result, full, published, n_plot_series, title, command, notes, *, hor
     result.metrics.to_csv(out / "metrics.csv", float_format="%.6g")
     result.per_series.to_csv(out / "per_series.csv.gz", index=False, float_format="%.6g")
     result.forecasts.to_csv(out / "forecasts.csv.gz", index=False)
-    plot_forecasts(result.forecasts, full, n_series=n_plot_series, path=out / "forecasts.png")
-    plot_error_distribution(result.per_series, "smape", path=out / "error_distribution.png")
-    plot_error_by_step(result.forecasts, "smape", path=out / "error_by_step.png")
+    if n_plot_series:
+        plot_forecasts(result.forecasts, full, n_series=n_plot_series,
+                       path=out / "forecasts.png")
+        plot_error_distribution(result.per_series, "smape", path=out / "error_distribution.png")
+        plot_error_by_step(result.forecasts, "smape", path=out / "error_by_step.png")
 
     n_series = result.forecasts["unique_id"].nunique()
     lines = [
@@ -266,15 +272,18 @@ def _write(result, full, published, n_plot_series, title, command, notes, *, hor
     ]
     if published is not None and len(published):
         lines += ["## Published figures on this data", "", markdown_table(published), ""]
+    if n_plot_series:
+        lines += [
+            "## Plots",
+            "",
+            "![Forecasts against actuals](forecasts.png)",
+            "",
+            "![sMAPE distribution per model](error_distribution.png)",
+            "",
+            "![sMAPE by horizon step](error_by_step.png)",
+            "",
+        ]
     lines += [
-        "## Plots",
-        "",
-        "![Forecasts against actuals](forecasts.png)",
-        "",
-        "![sMAPE distribution per model](error_distribution.png)",
-        "",
-        "![sMAPE by horizon step](error_by_step.png)",
-        "",
         "Files: `metrics.csv` (this table), `per_series.csv.gz` (every metric of every series "
         "and model), `forecasts.csv.gz` (every forecast with its actual).",
         "",

@@ -1,0 +1,126 @@
+import numpy as np
+import pandas as pd
+import pytest
+from _dummies import LastValue
+
+import forecastkit as fk
+from forecastkit.datasets import make_trend_seasonal
+from forecastkit.evaluation.compare import compare, markdown_table, sample_series
+from forecastkit.exceptions import InvalidInputError
+
+H, M = 6, 12
+
+
+class ScaledLast(LastValue):
+    """The last value times ``factor``: a worse forecaster the larger |factor - 1| is."""
+
+    def __init__(self, horizon=None, factor=1.0):
+        self.horizon = horizon
+        self.factor = factor
+
+    def _predict(self, panel, horizon):
+        return self.factor * super()._predict(panel, horizon)
+
+
+@pytest.fixture(scope="module")
+def split():
+    panel_df = make_trend_seasonal(n_series=5, length=(60, 80), season_length=M, seed=1)
+    test = panel_df.groupby("unique_id", sort=False).tail(H)
+    train = panel_df.drop(test.index)
+    return train.reset_index(drop=True), test.reset_index(drop=True)
+
+
+@pytest.fixture(scope="module")
+def out_dir(tmp_path_factory):
+    return tmp_path_factory.mktemp("compare")
+
+
+@pytest.fixture(scope="module")
+def result(split, out_dir):
+    train, test = split
+    models = {"last": LastValue(), "up20": ScaledLast(factor=1.2), "snaive":
+              fk.baselines.SeasonalNaive(season_length=M)}
+    return compare(models, train, test, season_length=M, horizon=H, out_dir=out_dir,
+                   n_jobs=1, progress=False, command="pytest compare",
+                   published=pd.DataFrame({"method": ["Theta"], "smape": [13.85]}))
+
+
+def test_outputs_are_written(result, out_dir):
+    for name in ["metrics.csv", "per_series.csv.gz", "forecasts.csv.gz", "report.md",
+                 "forecasts.png", "error_distribution.png", "error_by_step.png"]:
+        assert (out_dir / name).stat().st_size > 0, name
+    for png in out_dir.glob("*.png"):
+        assert png.read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
+    report = (out_dir / "report.md").read_text()
+    for text in ["Date:", "Machine:", "`pytest compare`", "| model | sMAPE", "Theta", "13.850",
+                 "error_by_step.png"]:
+        assert text in report
+    assert result.report_path == out_dir / "report.md"
+
+
+def test_metrics_and_ranks_agree_with_a_direct_computation(result, split):
+    train, _ = split
+    fc = result.forecasts
+    assert set(fc.model) == {"last", "up20", "snaive", "naive2"}  # Naive2 added for OWA
+    smape, mase = {}, {}
+    for model, g in fc.groupby("model"):
+        s, m = [], []
+        for sid, f in g.groupby("unique_id"):
+            y, p = f.y.to_numpy(), f.y_pred.to_numpy()
+            hist = train[train.unique_id == sid].y.to_numpy()
+            s.append(np.mean(200 * np.abs(y - p) / (np.abs(y) + np.abs(p))))
+            m.append(np.mean(np.abs(y - p)) / np.mean(np.abs(hist[M:] - hist[:-M])))
+        smape[model], mase[model] = np.mean(s), np.mean(m)
+    table = result.metrics
+    for model in smape:
+        assert table.loc[model, "smape"] == pytest.approx(smape[model])
+        assert table.loc[model, "mase"] == pytest.approx(mase[model])
+        owa = 0.5 * (smape[model] / smape["naive2"] + mase[model] / mase["naive2"])
+        assert table.loc[model, "owa"] == pytest.approx(owa)
+    assert table.loc["naive2", "owa"] == pytest.approx(1.0)
+    # rank 1 is the smallest value; the table is sorted by OWA
+    for col in ("smape", "mase", "owa"):
+        expected = pd.Series(smape if col == "smape" else mase if col == "mase" else
+                             table["owa"].to_dict()).rank(method="min")
+        assert table[f"rank_{col}"].astype(int).to_dict() == expected.astype(int).to_dict()
+    assert table.index[0] == min(table.index, key=lambda k: table.loc[k, "owa"])
+    assert table.loc["last", "smape"] < table.loc["up20", "smape"]
+    saved = pd.read_csv(result.out_dir / "metrics.csv", index_col="model")
+    assert list(saved.index) == list(table.index)
+
+
+def test_rerun_reuses_finished_models(split, tmp_path):
+    train, test = split
+    kw = dict(out_dir=tmp_path, n_jobs=1, progress=False, plots=False)
+    compare({"last": LastValue()}, train, test, M, H, **kw)
+    units = {p.name: p.stat().st_mtime_ns for p in (tmp_path / "units").iterdir()}
+    compare({"last": LastValue()}, train, test, M, H, **kw)
+    assert not list(tmp_path.glob("*.png"))
+    assert {p.name: p.stat().st_mtime_ns for p in (tmp_path / "units").iterdir()} == units
+
+
+def test_registry_names_and_bad_test_split(split):
+    train, test = split
+    res = compare(["naive", "snaive"], train, test, M, H, n_jobs=1, progress=False)
+    assert list(res.metrics.sort_index().index) == ["naive", "naive2", "snaive"]
+    assert res.out_dir is None
+    short = test.groupby("unique_id", sort=False).head(H - 1)
+    sid = test.unique_id.iloc[0]
+    with pytest.raises(InvalidInputError, match=f"{sid}.*{H - 1} test points"):
+        compare(["naive"], train, short, M, H, progress=False)
+    with pytest.raises(InvalidInputError, match="unknown model"):
+        compare(["naive", "prophet"], train, test, M, H, progress=False)
+
+
+def test_sample_series_keeps_the_same_series(split):
+    train, test = split
+    a, b = sample_series(3, 0, train, test)
+    assert a.unique_id.nunique() == 3
+    assert set(a.unique_id) == set(b.unique_id)
+    again, _ = sample_series(3, 0, train, test)
+    pd.testing.assert_frame_equal(a, again)
+
+
+def test_markdown_table():
+    text = markdown_table(pd.DataFrame({"a": ["x"], "b": [1.23456]}))
+    assert text.splitlines() == ["| a | b |", "| --- | --- |", "| x | 1.235 |"]
