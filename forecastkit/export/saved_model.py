@@ -99,12 +99,7 @@ def export_saved_model(forecaster, path, version: int = 1, *, overwrite: bool = 
     import tensorflow as tf
 
     metadata = export_metadata(forecaster)
-    module = _build_module(forecaster, metadata)
-    signatures = {
-        "serving_default": module.serve,
-        "serve": module.serve,
-        "serve_masked": module.serve_masked,
-    }
+    archive = _build_archive(forecaster, metadata)
     # Write next to the target and rename, so an interrupted export leaves no half version that
     # TensorFlow Serving would pick up as the newest.
     staging = target.with_name(f".{target.name}.partial")
@@ -112,10 +107,12 @@ def export_saved_model(forecaster, path, version: int = 1, *, overwrite: bool = 
         shutil.rmtree(staging)
     staging.mkdir(parents=True)
     try:
-        meta_file = staging / METADATA_FILE
-        meta_file.write_text(json.dumps(metadata, indent=2))
-        module.metadata_file = tf.saved_model.Asset(str(meta_file))
-        tf.saved_model.save(module, str(staging / "model"), signatures=signatures)
+        # Serving needs no gradients; saving custom ones fails on the fused loops' captures.
+        options = tf.saved_model.SaveOptions(experimental_custom_gradients=False)
+        archive.write_out(str(staging / "model"), options=options, verbose=False)
+        assets = staging / "model" / "assets"
+        assets.mkdir(exist_ok=True)
+        (assets / METADATA_FILE).write_text(json.dumps(metadata, indent=2))
         os.replace(staging / "model", target)
     except Exception as err:
         raise ExportError(f"could not write the SavedModel to {target}: {err}") from err
@@ -174,8 +171,15 @@ def export_metadata(forecaster) -> dict:
     }
 
 
-def _build_module(forecaster, metadata: dict):
-    """A ``tf.Module`` holding the serving model and its two checked, signed functions."""
+def _build_archive(forecaster, metadata: dict):
+    """A Keras ``ExportArchive`` of the serving model with its two checked, signed endpoints.
+
+    The archive (rather than a bare ``tf.Module`` holding the model) saves the very
+    ``tf.Variable`` s the functions capture; a module that tracks the Keras model instead writes
+    copies of them, which TF2 Python loads but TensorFlow Serving and ``saved_model_cli run``
+    (the graph-mode loader) do not find ("Could not find variable ...").
+    """
+    import keras
     import tensorflow as tf
 
     model = forecaster.model_
@@ -228,30 +232,26 @@ def _build_module(forecaster, metadata: dict):
     history_spec = tf.TensorSpec([None, lookback], tf.float32, name="history")
     mask_spec = tf.TensorSpec([None, lookback], tf.float32, name="mask")
     position_spec = tf.TensorSpec([None], tf.int32, name="position")
-    module = tf.Module(name="forecastkit_export")
-    # Tracking the model saves its variables; the functions below read them.
-    module.model = model
-
+    archive = keras.export.ExportArchive()
+    archive.track(model)
     if use_position:
 
-        @tf.function(input_signature=[history_spec, position_spec])
         def serve(history, position):
             return forecast(history, tf.ones_like(history), position)
 
-        @tf.function(input_signature=[history_spec, mask_spec, position_spec])
         def serve_masked(history, mask, position):
             return forecast(history, mask, position)
 
+        archive.add_endpoint("serve", serve, [history_spec, position_spec])
+        archive.add_endpoint("serve_masked", serve_masked, [history_spec, mask_spec, position_spec])
     else:
 
-        @tf.function(input_signature=[history_spec])
         def serve(history):
             return forecast(history, tf.ones_like(history), None)
 
-        @tf.function(input_signature=[history_spec, mask_spec])
         def serve_masked(history, mask):
             return forecast(history, mask, None)
 
-    module.serve = serve
-    module.serve_masked = serve_masked
-    return module
+        archive.add_endpoint("serve", serve, [history_spec])
+        archive.add_endpoint("serve_masked", serve_masked, [history_spec, mask_spec])
+    return archive
