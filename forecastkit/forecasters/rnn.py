@@ -64,6 +64,16 @@ class RNNForecaster(BaseForecaster):
     calendar_features : {"auto"} or bool
         Add the one-hot seasonal position of each step. ``auto``: when the series have calendar
         time stamps and ``season_length > 1``.
+    deseasonalize : {"auto"} or bool
+        Remove each window's seasonal component before the network sees it and add it back to
+        the forecast (the window must pass the M4 seasonality test; see
+        ``_network.WindowNormalizer``). ``auto``: when ``season_length > 1``.
+    seasonal_window : int or None
+        History the seasonal component and level are estimated from (the network reads only
+        ``lookback``); default ``6 * season_length`` when deseasonalising.
+    level_window : int or None
+        Number of most recent (deseasonalised) values whose mean is the window's level; default
+        ``min(season_length, lookback)``.
     early_stopping : bool
         Hold out the last ``validation_size`` steps of every series (by time), stop when the
         validation loss stops improving and keep the best weights.
@@ -89,6 +99,9 @@ class RNNForecaster(BaseForecaster):
         The trained networks.
     lookbacks_ : list of int
         Lookback of each member.
+    window_ : int
+        Length of the serving model's ``history`` input (the longest lookback, or the seasonal
+        window if longer).
     history_ : list of dict
         Keras training history of each member.
     """
@@ -110,6 +123,9 @@ class RNNForecaster(BaseForecaster):
         "loss": [StrOptions({"mae", "mse", "huber"})],
         "scaler": [StrOptions({"auto", "log", "level", "none"})],
         "calendar_features": [StrOptions({"auto"}), "boolean"],
+        "deseasonalize": [StrOptions({"auto"}), "boolean"],
+        "seasonal_window": [Interval(Integral, 2, None, closed="left"), None],
+        "level_window": [Interval(Integral, 1, None, closed="left"), None],
         "early_stopping": ["boolean"],
         "validation_size": [Interval(Integral, 1, None, closed="left"), None],
         "patience": [Interval(Integral, 1, None, closed="left")],
@@ -136,6 +152,9 @@ class RNNForecaster(BaseForecaster):
         loss="mae",
         scaler="auto",
         calendar_features="auto",
+        deseasonalize="auto",
+        seasonal_window=None,
+        level_window=None,
         early_stopping=True,
         validation_size=None,
         patience=5,
@@ -159,6 +178,9 @@ class RNNForecaster(BaseForecaster):
         self.loss = loss
         self.scaler = scaler
         self.calendar_features = calendar_features
+        self.deseasonalize = deseasonalize
+        self.seasonal_window = seasonal_window
+        self.level_window = level_window
         self.early_stopping = early_stopping
         self.validation_size = validation_size
         self.patience = patience
@@ -193,17 +215,29 @@ class RNNForecaster(BaseForecaster):
         self.lookbacks_ = self._resolved_lookbacks()
         self.log_ = self._use_log(panel)
         self.use_position_ = self._use_position(panel)
+        self.deseasonalize_ = self._use_deseasonalize()
+        seasonal_window = 0
+        if self.deseasonalize_:
+            seasonal_window = self.seasonal_window or 6 * self.season_length
+        self.window_ = max(max(self.lookbacks_), seasonal_window)
         self.level_window_ = max(1, min(self.season_length, min(self.lookbacks_)))
+        if self.level_window is not None:
+            self.level_window_ = int(self.level_window)
+        self.normalizer_config_ = {
+            "log": self.log_,
+            "level_window": self.level_window_,
+            "season_length": self.season_length,
+            "deseasonalize": self.deseasonalize_,
+        }
         horizon = self.horizon
         n_out = 1 if self.strategy == "recursive" else horizon
-        normalizer = WindowNormalizer(log=self.log_, level_window=self.level_window_)
-        data_cache: dict[int, tuple] = {}
+        normalizer = WindowNormalizer(**self.normalizer_config_, horizon=horizon)
+        train_windows, val_windows = self._training_arrays(panel, normalizer)
         self.members_, self.history_ = [], []
         seed0 = _seed(self.random_state)
         for i, lb in enumerate(self._progress(self.lookbacks_)):
-            if lb not in data_cache:
-                data_cache[lb] = self._training_arrays(panel, lb, normalizer)
-            train, val = data_cache[lb]
+            train = self._member_arrays(train_windows, lb)
+            val = None if val_windows is None else self._member_arrays(val_windows, lb)
             keras.utils.set_random_seed(seed0 + i)
             member = build_member(
                 cell=self.cell,
@@ -222,16 +256,18 @@ class RNNForecaster(BaseForecaster):
             self.history_.append(history)
         self.model_ = self._serving_model(horizon)
 
-    def _training_arrays(self, panel: Panel, lookback: int, normalizer):
-        """Normalised training (and validation) windows for one lookback.
+    def _training_arrays(self, panel: Panel, normalizer):
+        """Normalised training (and validation) windows of length ``window_``.
 
-        Returns ``(train, val)``, each ``(features (n, lookback, f), mask (n, lookback), targets
-        (n, horizon))`` or ``val = None``.
+        Returns ``(train, val)``, each ``(z (n, window), mask (n, window), targets (n, horizon),
+        positions (n,) or None)``, or ``val = None``.
         """
-        horizon = self.horizon
-        min_hist = self.min_history or min(lookback, max(2, self.season_length))
-        min_hist = min(min_hist, lookback)
-        index = window_index(panel.lengths, lookback, horizon, stride=1, min_history=min_hist)
+        horizon, window = self.horizon, self.window_
+        min_hist = self.min_history or min(min(self.lookbacks_), max(2, self.season_length))
+        min_hist = min(min_hist, window)
+        index = window_index(
+            panel.lengths, window, horizon, min_history=min_hist, ids=panel.ids, on_short="skip"
+        )
         if len(index) == 0:
             raise SeriesTooShortError(
                 f"no series is long enough for one training window: the longest, "
@@ -249,28 +285,31 @@ class RNNForecaster(BaseForecaster):
             if train_mask.any() and val_mask.any():
                 val_index = index[val_mask]
                 index = index[train_mask]
-        train = self._arrays_for(panel, index, lookback, normalizer)
-        val = None
-        if val_index is not None:
-            val = self._arrays_for(panel, val_index, lookback, normalizer)
+        train = self._arrays_for(panel, index, normalizer)
+        val = None if val_index is None else self._arrays_for(panel, val_index, normalizer)
         return train, val
 
-    def _arrays_for(self, panel, index, lookback, normalizer):
+    def _arrays_for(self, panel, index, normalizer):
         from keras import ops
 
-        x, mask, y = gather_windows(panel, index, lookback, self.horizon)
-        z, level, scale = normalizer([x.astype(np.float32), mask.astype(np.float32)])
-        target = normalizer.normalize_targets(y.astype(np.float32), level, scale)
-        target = ops.convert_to_numpy(target)
-        feats = ops.convert_to_numpy(z)[..., None]
-        if self.use_position_:
-            origin_pos = self._positions(panel, index)
-            steps = (origin_pos[:, None] + np.arange(-lookback, 0)[None, :]) % self.season_length
-            onehot = np.eye(self.season_length, dtype=np.float32)[steps]
-            feats = np.concatenate([feats, onehot], axis=-1)
+        x, mask, y = gather_windows(panel, index, self.window_, self.horizon)
+        z, level, scale, seasonal = normalizer([x.astype(np.float32), mask.astype(np.float32)])
+        target = normalizer.normalize_targets(y.astype(np.float32), level, scale, seasonal)
+        target = ops.convert_to_numpy(target).astype(np.float32)
         if self.strategy == "recursive":
             target = target[:, :1]
-        return feats.astype(np.float32), mask.astype(bool), target.astype(np.float32)
+        positions = self._positions(panel, index) if self.use_position_ else None
+        return ops.convert_to_numpy(z).astype(np.float32), mask.astype(bool), target, positions
+
+    def _member_arrays(self, windows, lookback: int):
+        """A member's inputs: the last ``lookback`` steps of each normalised window."""
+        z, mask, target, positions = windows
+        feats = z[:, -lookback:, None]
+        if positions is not None:
+            steps = (positions[:, None] + np.arange(-lookback, 0)[None, :]) % self.season_length
+            onehot = np.eye(self.season_length, dtype=np.float32)[steps]
+            feats = np.concatenate([feats, onehot], axis=-1)
+        return np.ascontiguousarray(feats), np.ascontiguousarray(mask[:, -lookback:]), target
 
     def _train_member(self, member, train, val, n_out) -> dict:
         import keras
@@ -325,9 +364,9 @@ class RNNForecaster(BaseForecaster):
         return build_serving_model(
             self.members_,
             self.lookbacks_,
+            window=self.window_,
             horizon=horizon,
-            log=self.log_,
-            level_window=self.level_window_,
+            normalizer_config=self.normalizer_config_,
             strategy=self.strategy,
             season_length=self.season_length,
             use_position=self.use_position_,
@@ -363,11 +402,11 @@ class RNNForecaster(BaseForecaster):
         Returns
         -------
         dict
-            ``history`` (n_series, max_lookback) float32 left padded with zeros, ``mask`` of the
+            ``history`` (n_series, window_) float32 left padded with zeros, ``mask`` of the
             same shape (1 where observed) and, with calendar features, ``position``
             (n_series,) int32.
         """
-        max_lb = max(self.lookbacks_)
+        max_lb = self.window_
         n = np.minimum(panel.lengths, max_lb)
         history = np.zeros((panel.n_series, max_lb), dtype=np.float32)
         mask = np.zeros((panel.n_series, max_lb), dtype=np.float32)
@@ -392,6 +431,11 @@ class RNNForecaster(BaseForecaster):
                 )
             return True
         return self.scaler == "auto" and bool(np.all(panel.values > 0))
+
+    def _use_deseasonalize(self) -> bool:
+        if self.season_length < 2:
+            return False
+        return True if self.deseasonalize == "auto" else bool(self.deseasonalize)
 
     def _use_position(self, panel: Panel) -> bool:
         if self.season_length < 2:

@@ -1,0 +1,124 @@
+"""Choose RNNForecaster's configuration on validation windows cut from the training data.
+
+For every series, the last ``horizon`` points of the *training* part are held out; each candidate
+configuration is fitted on what is left and scored (sMAPE, MASE) on those points. The official
+test set is never touched here. Results go to experiments/results/selection/<dataset>.csv.
+
+    python experiments/select_rnn.py --dataset m3-monthly --configs base,lb2h,ens3
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import time
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+
+import forecastkit as fk
+
+# Candidate configurations: name -> RNNForecaster parameters (horizon/season_length added).
+CONFIGS: dict[str, dict] = {
+    "base": {},
+    "gru": {"cell": "gru"},
+    "rnn": {"cell": "rnn"},
+    "stacked": {"units": (64, 64)},
+    "bilstm": {"bidirectional": True},
+    "lb-short": {"lookback": "1.5h"},
+    "lb-long": {"lookback": "3h"},
+    "mse": {"loss": "mse"},
+    "level": {"scaler": "level"},
+    "recursive": {"strategy": "recursive"},
+    "seq2seq": {"strategy": "seq2seq"},
+    "ens3": {"n_models": 3},
+    "ens5-lb": {"n_models": 5, "lookback": ("1.5h", "2h", "3h")},
+    "u32": {"units": (32,)},
+    "u128": {"units": (128,)},
+    "lr3e-3": {"learning_rate": 3e-3},
+    "bs64": {"batch_size": 64},
+    "noes": {"early_stopping": False, "epochs": 15},
+}
+OUT = Path(__file__).parent / "results" / "selection"
+
+
+def resolve(params: dict, horizon: int, season: int) -> dict:
+    """Lookbacks written as multiples of the horizon ("2h") become integers."""
+    def lb(v):
+        if isinstance(v, str) and v.endswith("h"):
+            return max(int(round(float(v[:-1]) * horizon)), 2)
+        return v
+
+    out = dict(params)
+    if "lookback" in out:
+        v = out["lookback"]
+        out["lookback"] = tuple(lb(x) for x in v) if isinstance(v, tuple) else lb(v)
+    return out
+
+
+def smape(y, f):
+    return float(np.mean(200 * np.abs(y - f) / (np.abs(y) + np.abs(f))))
+
+
+def mase(y, f, insample, m):
+    m = m if len(insample) > m else 1
+    d = np.mean(np.abs(insample[m:] - insample[:-m]))
+    return float(np.mean(np.abs(y - f)) / d) if d > 0 else np.nan
+
+
+def validation_split(train: pd.DataFrame, horizon: int):
+    last = train.groupby("unique_id")["ds"].transform("max")
+    fit_part = train[train["ds"] <= last - horizon]
+    val_part = train[train["ds"] > last - horizon]
+    return fit_part, val_part
+
+
+def score(pred: pd.DataFrame, actual: pd.DataFrame, insample: pd.DataFrame, m: int) -> dict:
+    merged = actual.merge(pred, on=["unique_id", "ds"])
+    ins = {k: g["y"].to_numpy() for k, g in insample.groupby("unique_id")}
+    s, q = [], []
+    for uid, g in merged.groupby("unique_id"):
+        s.append(smape(g["y"].to_numpy(), g["y_pred"].to_numpy()))
+        q.append(mase(g["y"].to_numpy(), g["y_pred"].to_numpy(), ins[uid], m))
+    return {"smape": float(np.mean(s)), "mase": float(np.nanmean(q))}
+
+
+def main(argv=None):
+    ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    ap.add_argument("--dataset", default="m3-monthly")
+    ap.add_argument("--configs", default="base")
+    ap.add_argument("--sample", type=int, default=None)
+    ap.add_argument("--seed", type=int, default=0)
+    ap.add_argument("--set", default="{}", help="JSON of parameters applied to every config")
+    args = ap.parse_args(argv)
+    train, _test, info = fk.datasets.load_dataset(args.dataset)
+    if args.sample:
+        ids = np.random.default_rng(0).choice(train["unique_id"].unique(), args.sample, replace=False)
+        train = train[train["unique_id"].isin(ids)]
+    fit_part, val_part = validation_split(train, info.horizon)
+    common = json.loads(args.set)
+    OUT.mkdir(parents=True, exist_ok=True)
+    out_file = OUT / f"{args.dataset}.csv"
+    rows = []
+    for name in args.configs.split(","):
+        params = {**resolve(CONFIGS[name], info.horizon, info.season_length), **common}
+        f = fk.RNNForecaster(horizon=info.horizon, season_length=info.season_length,
+                             random_state=args.seed, **params)
+        t0 = time.perf_counter()
+        f.fit(fit_part)
+        pred = f.predict()
+        secs = time.perf_counter() - t0
+        res = score(pred, val_part, fit_part, info.season_length)
+        epochs = [len(h["loss"]) for h in f.history_]
+        row = {"dataset": args.dataset, "config": name, "params": json.dumps(params, default=str),
+               **res, "seconds": round(secs, 1), "epochs": str(epochs), "seed": args.seed,
+               "sample": args.sample or "all"}
+        rows.append(row)
+        print(json.dumps(row), flush=True)
+        pd.DataFrame([row]).to_csv(out_file, mode="a", header=not out_file.exists(), index=False)
+    return rows
+
+
+if __name__ == "__main__":
+    main()
