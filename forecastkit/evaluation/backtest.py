@@ -41,6 +41,8 @@ class _Unit:
     model: str
     fit_window: int  # the window whose training data the model is fitted on
     windows: tuple[int, ...]  # windows still to forecast (a subset of the group)
+    part: int | None = None  # block of series (local models), or None: all series
+    series: tuple[int, int] | None = None  # [first, stop) positions of that block
 
 
 def backtest(
@@ -57,6 +59,7 @@ def backtest(
     scheduler=None,
     out_dir=None,
     progress: bool = True,
+    series_per_unit: int = 100,
 ) -> pd.DataFrame:
     """Rolling-origin evaluation of one or several forecasters.
 
@@ -90,7 +93,11 @@ def backtest(
         :class:`~forecastkit.evaluation.store.ResultStore`); a run started again with the same
         data, split and models skips finished units.
     progress : bool, default=True
-        Show a tqdm progress bar over (model, window) units.
+        Show a tqdm progress bar over the units of work.
+    series_per_unit : int, default=100
+        A local model (one model per series, ``is_global=False``) is split into blocks of this
+        many series, each its own unit, so that a slow local model (ETS, ARIMA) spreads over
+        all cores; its forecasts are the same as unsplit. Global models always see all series.
 
     Returns
     -------
@@ -126,45 +133,68 @@ def backtest(
             "window": window,
             "window_length": None if window_length is None else int(window_length),
             "refit": every,
+            "series_per_unit": int(series_per_unit),
         }
         store.open(config, {name: _describe(f) for name, f in models.items()})
 
-    done: dict[tuple[str, int], np.ndarray] = {}
-    seconds: dict[tuple[str, int], float] = {}
+    parts = {name: _parts(f, panel.n_series, series_per_unit) for name, f in models.items()}
+    done: dict[tuple[str, int, int | None], np.ndarray] = {}
+    seconds: dict[tuple[str, int, int | None], float] = {}
     units = []
     for name in models:
-        for first in range(0, n_windows, every):
-            group = range(first, min(first + every, n_windows))
-            todo = []
-            for w in group:
-                if store is not None and store.is_done(name, w):
-                    done[name, w] = _reload(store, name, w, panel, windows[w], horizon)
-                    seconds[name, w] = store.seconds(name, w)
-                else:
-                    todo.append(w)
-            if todo:
-                units.append(_Unit(name, first, tuple(todo)))
+        for part, block in parts[name]:
+            sub = panel if block is None else panel.take(np.arange(*block))
+            for first in range(0, n_windows, every):
+                todo = []
+                for w in range(first, min(first + every, n_windows)):
+                    if store is not None and store.is_done(name, w, part):
+                        win = _sub_window(windows[w], block)
+                        done[name, w, part] = _reload(store, name, w, part, sub, win, horizon)
+                        seconds[name, w, part] = store.seconds(name, w, part)
+                    else:
+                        todo.append(w)
+                if todo:
+                    units.append(_Unit(name, first, tuple(todo), part, block))
 
-    total = len(models) * n_windows
+    total = n_windows * sum(len(p) for p in parts.values())
     with _progress(total, initial=len(done), enabled=progress) as bar:
-        for name, w, y_pred, secs in _execute(units, models, panel, windows, horizon,
+        for unit, w, y_pred, secs in _execute(units, models, panel, windows, horizon,
                                               n_jobs, backend, scheduler):
-            done[name, w] = y_pred
-            seconds[name, w] = secs
+            done[unit.model, w, unit.part] = y_pred
+            seconds[unit.model, w, unit.part] = secs
             if store is not None:
-                store.save(name, w, _frame(panel, windows[w], horizon, y_pred, name), secs)
+                sub = panel if unit.series is None else panel.take(np.arange(*unit.series))
+                frame = _frame(sub, _sub_window(windows[w], unit.series), horizon, y_pred,
+                               unit.model)
+                store.save(unit.model, w, unit.part, frame, secs)
             bar.update(1)
 
     frames = [
-        _frame(panel, windows[w], horizon, done[name, w], name)
+        _frame(panel, windows[w], horizon,
+               np.concatenate([done[name, w, part] for part, _ in parts[name]]), name)
         for name in models
         for w in range(n_windows)
     ]
     out = pd.concat(frames, ignore_index=True)
-    out.attrs["seconds"] = {
-        name: float(sum(seconds[name, w] for w in range(n_windows))) for name in models
-    }
+    out.attrs["seconds"] = {name: float(sum(v for k, v in seconds.items() if k[0] == name))
+                            for name in models}
     return out
+
+
+def _parts(forecaster, n_series: int, size: int) -> list[tuple[int | None, tuple | None]]:
+    """``(part, (first, stop))`` blocks of series for a local model; one ``(None, None)``
+    for a global one."""
+    if getattr(forecaster, "is_global", False) or n_series <= size:
+        return [(None, None)]
+    starts = range(0, n_series, size)
+    return [(k, (a, min(a + size, n_series))) for k, a in enumerate(starts)]
+
+
+def _sub_window(win: Window, block: tuple[int, int] | None) -> Window:
+    if block is None:
+        return win
+    sl = slice(*block)
+    return Window(win.index, win.start[sl], win.end[sl])
 
 
 # --------------------------------------------------------------------------- units of work
@@ -173,9 +203,12 @@ def backtest(
 def _run_unit(unit: _Unit, forecaster, panel: Panel, windows: list[Window], horizon: int):
     """Fit at ``unit.fit_window`` and forecast ``unit.windows``; runs in a worker.
 
-    Returns a list of ``(model, window, y_pred of shape (n_series, horizon), seconds)``.
+    Returns a list of ``(unit, window, y_pred of shape (n_series, horizon), seconds)``.
     """
     t0 = time.perf_counter()
+    if unit.series is not None:
+        panel = panel.take(np.arange(*unit.series))
+        windows = [_sub_window(w, unit.series) for w in windows]
     fit_win = windows[unit.fit_window]
     # The forecaster only ever receives the sliced panel: nothing after the cutoff.
     model = clone(forecaster).fit(slice_panel(panel, fit_win.start, fit_win.end))
@@ -189,12 +222,12 @@ def _run_unit(unit: _Unit, forecaster, panel: Panel, windows: list[Window], hori
         else:
             y_pred = model.predict_array(horizon, y=slice_panel(panel, win.start, win.end))
         secs = time.perf_counter() - t1 + (fit_seconds if w == unit.fit_window else 0.0)
-        out.append((unit.model, w, np.asarray(y_pred, dtype=np.float64), secs))
+        out.append((unit, w, np.asarray(y_pred, dtype=np.float64), secs))
     return out
 
 
 def _execute(units, models, panel, windows, horizon, n_jobs, backend, scheduler):
-    """Yield ``(model, window, y_pred, seconds)`` as units finish, in any order."""
+    """Yield ``(unit, window, y_pred, seconds)`` as units finish, in any order."""
     if not units:
         return
     if backend == "joblib":
@@ -269,15 +302,17 @@ def _times_out(panel: Panel, times: np.ndarray):
     return dt.to_period(panel.period_freq) if panel.index_kind == "period" else dt
 
 
-def _reload(store: ResultStore, name: str, w: int, panel: Panel, win: Window, horizon: int):
+def _reload(store: ResultStore, name: str, w: int, part, panel: Panel, win: Window,
+            horizon: int):
     """A stored unit's forecasts, checked against the series they claim to cover."""
-    saved = store.load(name, w)
+    saved = store.load(name, w, part)
     expected = np.repeat(panel.ids, horizon).astype(str)
     if len(saved) != len(expected) or not np.array_equal(
         saved["unique_id"].astype(str).to_numpy(), expected
     ):
         raise PersistenceError(
-            f"{store.unit_file(name, w)} does not match the data's series; delete it to redo it"
+            f"{store.unit_file(name, w, part)} does not match the data's series; delete it to "
+            f"redo it"
         )
     return saved["y_pred"].to_numpy(dtype=np.float64).reshape(panel.n_series, horizon)
 

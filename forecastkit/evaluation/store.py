@@ -4,7 +4,8 @@ Layout of a run folder::
 
     out_dir/
       manifest.json          the run's configuration and the finished units (with run times)
-      units/<model>__w000.csv.gz   forecasts of one (model, window) unit
+      units/<model>__w000.csv.gz         forecasts of one (model, window) unit
+      units/<model>__w000_s0001.csv.gz   ... or of one block of series of a local model
 
 Every file is written to a temporary name in the same folder and moved into place with
 ``os.replace``, which is atomic on POSIX and Windows: a run killed at any instant leaves either
@@ -110,45 +111,52 @@ class ResultStore:
     # ------------------------------------------------------------------ units
 
     @staticmethod
-    def _key(model: str, window: int) -> str:
-        return f"{model}|{window}"
+    def _key(model: str, window: int, part: int | None) -> str:
+        return f"{model}|{window}|{part}"
 
-    def unit_file(self, model: str, window: int) -> Path:
-        """Where the forecasts of one unit are kept."""
+    def unit_file(self, model: str, window: int, part: int | None = None) -> Path:
+        """Where the forecasts of one unit are kept (``part``: a block of series, if any)."""
         slug = re.sub(r"[^A-Za-z0-9_.-]+", "_", model)
-        return self.path / "units" / f"{slug}__w{window:03d}.csv.gz"
+        suffix = "" if part is None else f"_s{part:04d}"
+        return self.path / "units" / f"{slug}__w{window:03d}{suffix}.csv.gz"
 
-    def is_done(self, model: str, window: int) -> bool:
-        entry = self._manifest["units"].get(self._key(model, window))
+    def is_done(self, model: str, window: int, part: int | None = None) -> bool:
+        entry = self._manifest["units"].get(self._key(model, window, part))
         return entry is not None and (self.path / entry["file"]).exists()
 
-    def save(self, model: str, window: int, frame: pd.DataFrame, seconds: float) -> None:
+    def save(
+        self, model: str, window: int, part: int | None, frame: pd.DataFrame, seconds: float
+    ) -> None:
         """Write one finished unit (atomically), then list it in the manifest.
 
         Parameters
         ----------
+        model, window : str, int
+        part : int or None
+            Block of series the unit covers (local models are split by series), or None.
         frame : pd.DataFrame
             The unit's forecasts.
         seconds : float
             Wall time the unit took (fit and predict), kept for reports.
         """
-        target = self.unit_file(model, window)
+        target = self.unit_file(model, window, part)
         _atomic_write(target, lambda f: frame.to_csv(f, index=False, compression="gzip"))
-        self._manifest["units"][self._key(model, window)] = {
+        self._manifest["units"][self._key(model, window, part)] = {
             "model": model,
             "window": int(window),
+            "part": part,
             "file": str(target.relative_to(self.path)),
             "seconds": float(seconds),
         }
         self._write_manifest()
 
-    def load(self, model: str, window: int) -> pd.DataFrame:
+    def load(self, model: str, window: int, part: int | None = None) -> pd.DataFrame:
         """The forecasts of a finished unit, as saved."""
-        entry = self._manifest["units"][self._key(model, window)]
+        entry = self._manifest["units"][self._key(model, window, part)]
         return pd.read_csv(self.path / entry["file"], compression="gzip")
 
-    def seconds(self, model: str, window: int) -> float:
-        return float(self._manifest["units"][self._key(model, window)]["seconds"])
+    def seconds(self, model: str, window: int, part: int | None = None) -> float:
+        return float(self._manifest["units"][self._key(model, window, part)]["seconds"])
 
     @property
     def n_done(self) -> int:

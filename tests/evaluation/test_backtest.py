@@ -79,6 +79,7 @@ def test_datetime_series_in_and_several_models(monthly_series):
     assert cv.attrs["seconds"].keys() == {"last", "naive"}
 
 
+@pytest.mark.slow  # starting loky worker processes takes seconds
 def test_loky_workers_give_the_same_result(panel_df):
     kw = dict(horizon=4, n_windows=2, progress=False)
     one = backtest({"g": GlobalMean(), "last": LastValue()}, panel_df, n_jobs=1, **kw)
@@ -122,3 +123,18 @@ def test_bad_arguments(panel_df):
         backtest(LastValue(), panel_df, horizon=3, refit=0, progress=False)
     with pytest.raises(InvalidInputError, match="backend"):
         backtest(LastValue(), panel_df, horizon=3, backend="spark", progress=False)
+
+
+def test_local_models_split_by_series_give_the_same_forecasts(panel_df, tmp_path):
+    kw = dict(horizon=4, n_windows=2, n_jobs=1, progress=False)
+    models = {"last": LastValue(), "g": GlobalMean()}
+    whole = backtest(models, panel_df, **kw)
+    split = backtest(models, panel_df, series_per_unit=2, out_dir=tmp_path, **kw)
+    pd.testing.assert_frame_equal(whole, split)
+    files = sorted(p.name for p in (tmp_path / "units").iterdir())
+    # 5 series in blocks of 2 -> 3 blocks x 2 windows for the local model; the global one whole
+    assert files == ["g__w000.csv.gz", "g__w001.csv.gz"] + [
+        f"last__w{w:03d}_s{b:04d}.csv.gz" for w in range(2) for b in range(3)
+    ]
+    again = backtest(models, panel_df, series_per_unit=2, out_dir=tmp_path, **kw)
+    pd.testing.assert_frame_equal(whole, again)
