@@ -31,6 +31,7 @@ from typing import Any, ClassVar
 import numpy as np
 from joblib import Parallel, delayed, effective_n_jobs
 from sklearn.utils._param_validation import Interval
+from threadpoolctl import threadpool_limits
 
 from forecastkit.data.frames import Panel
 from forecastkit.exceptions import ForecastkitWarning, InvalidInputError
@@ -136,7 +137,10 @@ def _run_one(kernel, x, m, h, min_length):
 
 
 def _run_chunk(kernel, series, m, h, min_length):
-    return [_run_one(kernel, x, m, h, min_length) for x in series]
+    # One BLAS thread: statsmodels' small matrices get 10-30x slower when BLAS threads fight
+    # over the cores with the joblib workers (measured on SARIMAX fits).
+    with threadpool_limits(limits=1):
+        return [_run_one(kernel, x, m, h, min_length) for x in series]
 
 
 # --------------------------------------------------------------------------- base
