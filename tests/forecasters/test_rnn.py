@@ -1,0 +1,433 @@
+"""Tests of :class:`forecastkit.RNNForecaster`.
+
+Models are tiny (8 units, 2 epochs) and shared through module-scoped fixtures: what is checked here
+is the contract (shapes, indexes, errors, masking, the global model, the ensemble median, the use
+of forecastkit's own layers), not accuracy. The one learning test compares against a naive
+forecast computed with a plain numpy loop.
+"""
+
+from __future__ import annotations
+
+import copy
+
+import keras
+import numpy as np
+import pandas as pd
+import pytest
+from sklearn.base import clone
+from sklearn.exceptions import NotFittedError
+
+import forecastkit as fk
+from forecastkit.data.frames import to_panel
+from forecastkit.datasets import make_trend_seasonal
+from forecastkit.exceptions import (
+    ForecastkitError,
+    InvalidInputError,
+    MissingValuesError,
+    SeriesTooShortError,
+    TrainingDivergedError,
+)
+from forecastkit.forecasters import InvalidParameterError
+
+HORIZON = 6
+LOOKBACK = 12
+SMALL = dict(units=(8,), lookback=LOOKBACK, horizon=HORIZON, epochs=2, batch_size=64,
+             random_state=0)
+
+
+# --------------------------------------------------------------------------- data and models
+
+
+@pytest.fixture(scope="module")
+def int_panel() -> pd.DataFrame:
+    """Four integer-time series of 40..60 steps plus 'short', 9 steps (< lookback)."""
+    df = make_trend_seasonal(n_series=4, length=(40, 60), season_length=12, seed=1)
+    short = df[df["unique_id"] == "S0000"].tail(9).assign(unique_id="short")
+    return pd.concat([df, short], ignore_index=True)
+
+
+@pytest.fixture(scope="module")
+def monthly_panel() -> pd.DataFrame:
+    """Three monthly (month-start) series of different lengths ending in the same month."""
+    return make_trend_seasonal(n_series=3, length=(40, 60), season_length=12, freq="MS", seed=2)
+
+
+@pytest.fixture(scope="module")
+def direct_model(int_panel):
+    return fk.RNNForecaster(cell="lstm", strategy="direct", early_stopping=True, **SMALL).fit(
+        int_panel
+    )
+
+
+@pytest.fixture(scope="module")
+def recursive_model(int_panel):
+    params = {**SMALL, "units": (8, 8)}
+    return fk.RNNForecaster(
+        cell="rnn", strategy="recursive", early_stopping=False, **params
+    ).fit(int_panel)
+
+
+@pytest.fixture(scope="module")
+def seq2seq_model(int_panel):
+    return fk.RNNForecaster(
+        cell="gru", strategy="seq2seq", bidirectional=True, early_stopping=True, **SMALL
+    ).fit(int_panel)
+
+
+@pytest.fixture(scope="module")
+def ensemble_model(int_panel):
+    return fk.RNNForecaster(n_models=3, early_stopping=False, **SMALL).fit(int_panel)
+
+
+@pytest.fixture(scope="module")
+def calendar_model(monthly_panel):
+    return fk.RNNForecaster(
+        season_length=12, calendar_features=True, early_stopping=False, **SMALL
+    ).fit(monthly_panel)
+
+
+@pytest.fixture(scope="module")
+def series_model():
+    idx = pd.date_range("2015-01-01", periods=50, freq="MS")
+    t = np.arange(50)
+    y = pd.Series(20 + 0.2 * t + 2 * np.sin(2 * np.pi * t / 12), index=idx, name="sales")
+    return y, fk.RNNForecaster(cell="gru", early_stopping=False, **SMALL).fit(y)
+
+
+ALL_MODELS = ["direct_model", "recursive_model", "seq2seq_model", "ensemble_model",
+              "calendar_model"]
+
+
+# --------------------------------------------------------------------------- output frames
+
+
+def test_fit_returns_self(int_panel):
+    f = fk.RNNForecaster(**{**SMALL, "epochs": 1}, early_stopping=False)
+    assert f.fit(int_panel) is f
+
+
+def test_long_frame_out(direct_model, int_panel):
+    pred = direct_model.predict()
+    assert list(pred.columns) == ["unique_id", "ds", "y_pred"]
+    ids = list(pd.unique(int_panel["unique_id"]))
+    assert list(pd.unique(pred["unique_id"])) == ids  # input order, not sorted
+    assert len(pred) == HORIZON * len(ids)
+    for sid, rows in pred.groupby("unique_id", sort=False):
+        last = int_panel.loc[int_panel["unique_id"] == sid, "ds"].max()
+        assert rows["ds"].tolist() == list(range(last + 1, last + 1 + HORIZON))
+    assert np.isfinite(pred["y_pred"]).all()
+
+
+def test_series_datetime_in_series_out(series_model):
+    y, f = series_model
+    pred = f.predict()
+    assert isinstance(pred, pd.Series)
+    assert pred.name == "sales"
+    expected = pd.date_range(y.index[-1], periods=HORIZON + 1, freq="MS")[1:]
+    assert isinstance(pred.index, pd.DatetimeIndex)
+    assert list(pred.index) == list(expected)  # same stamps (the time unit may differ: ns/us)
+    assert pred.index.freq == y.index.freq
+    assert np.isfinite(pred.to_numpy()).all()
+
+
+@pytest.mark.parametrize("start, step", [(100, 1), (0, 2)])
+def test_integer_index_continues(direct_model, start, step):
+    values = 10 + np.sin(np.arange(30))
+    y = pd.Series(values, index=pd.RangeIndex(start, start + step * 30, step))
+    pred = direct_model.predict(y=y)
+    assert isinstance(pred, pd.Series)
+    end = start + step * 30
+    assert pred.index.tolist() == list(range(end, end + step * HORIZON, step))
+
+
+def test_period_index(direct_model):
+    idx = pd.period_range("2001-01", periods=30, freq="M")
+    pred = direct_model.predict(y=pd.Series(10 + np.cos(np.arange(30)), index=idx))
+    assert isinstance(pred.index, pd.PeriodIndex)
+    pd.testing.assert_index_equal(
+        pred.index, pd.period_range("2003-07", periods=HORIZON, freq="M")
+    )
+
+
+def test_wide_frame(direct_model):
+    idx = pd.date_range("2020-01-06", periods=30, freq="W-MON")
+    wide = pd.DataFrame({"b": 5 + np.arange(30.0), "a": 50 - np.arange(30.0)}, index=idx)
+    wide.iloc[:10, 0] = np.nan  # 'b' starts late: a shorter series, same end
+    pred = direct_model.predict(y=wide)
+    assert list(pred.columns) == ["unique_id", "ds", "y_pred"]
+    assert list(pd.unique(pred["unique_id"])) == ["b", "a"]
+    future = pd.date_range(idx[-1], periods=HORIZON + 1, freq="W-MON")[1:]
+    for _, rows in pred.groupby("unique_id"):
+        assert list(rows["ds"]) == list(future)
+
+
+def test_shorter_horizon_is_a_prefix(direct_model):
+    full = direct_model.predict_array()
+    assert full.shape == (direct_model.n_series_, HORIZON)
+    np.testing.assert_allclose(direct_model.predict_array(horizon=3), full[:, :3], rtol=1e-6)
+
+
+# --------------------------------------------------------------------------- sklearn contract
+
+
+def test_predict_before_fit_raises():
+    f = fk.RNNForecaster(**SMALL)
+    with pytest.raises(NotFittedError):
+        f.predict()
+    with pytest.raises(NotFittedError):
+        f.predict_array()
+
+
+def test_get_set_params_and_clone(direct_model):
+    params = direct_model.get_params()
+    assert params["units"] == (8,) and params["cell"] == "lstm"
+    twin = clone(direct_model)
+    assert twin.get_params() == params
+    assert not hasattr(twin, "model_") and not hasattr(twin, "members_")
+    assert twin.set_params(cell="gru", units=(4, 4)) is twin
+    assert twin.cell == "gru" and twin.units == (4, 4)
+    assert direct_model.cell == "lstm"  # the clone shares nothing
+    with pytest.raises(ValueError, match="nonexistent"):
+        twin.set_params(nonexistent=1)
+
+
+def test_fitted_attributes_end_with_underscore(direct_model):
+    params = set(direct_model.get_params())
+    extra = set(vars(direct_model)) - params
+    assert {"model_", "members_", "lookbacks_", "history_"} <= extra
+    assert all(a.endswith("_") or a.startswith("_") for a in extra), sorted(extra)
+
+
+@pytest.mark.parametrize(
+    "name, value",
+    [
+        ("cell", "transformer"),
+        ("units", 0),
+        ("units", "64"),
+        ("bidirectional", "yes"),
+        ("lookback", 0),
+        ("horizon", 0),
+        ("season_length", 0),
+        ("strategy", "mimo"),
+        ("dropout", 1.0),
+        ("dropout", -0.1),
+        ("epochs", 0),
+        ("batch_size", 0),
+        ("learning_rate", 0.0),
+        ("clipnorm", -1.0),
+        ("loss", "mape"),
+        ("scaler", "minmax"),
+        ("calendar_features", "sometimes"),
+        ("early_stopping", "no"),
+        ("patience", 0),
+        ("n_models", 0),
+        ("random_state", "seed"),
+    ],
+)
+def test_invalid_parameter(int_panel, name, value):
+    f = fk.RNNForecaster(**SMALL).set_params(**{name: value})
+    with pytest.raises(InvalidParameterError, match=f"'{name}'") as info:
+        f.fit(int_panel)
+    assert isinstance(info.value, ForecastkitError)
+
+
+@pytest.mark.parametrize("name, value", [("units", (8, 0)), ("lookback", (12, 0))])
+def test_invalid_parameter_entries(int_panel, name, value):
+    # Tuples pass the type table; their entries are checked when fitting, still by name.
+    f = fk.RNNForecaster(**SMALL).set_params(**{name: value})
+    with pytest.raises(ForecastkitError, match=name):
+        f.fit(int_panel)
+
+
+# --------------------------------------------------------------------------- architectures
+
+
+@pytest.mark.parametrize("fixture", ALL_MODELS)
+def test_shapes_every_configuration(request, fixture):
+    f = request.getfixturevalue(fixture)
+    out = f.predict_array()
+    assert out.shape == (f.n_series_, HORIZON)
+    assert out.dtype == np.float64 and np.isfinite(out).all()
+
+
+def test_configurations_are_what_was_asked(direct_model, recursive_model, seq2seq_model,
+                                           ensemble_model):
+    def rnn_layers(model):
+        return [
+            layer for layer in model._flatten_layers(include_self=False, recursive=True)
+            if isinstance(layer, keras.layers.RNN)
+        ]
+
+    (lstm,) = rnn_layers(direct_model.members_[0])
+    assert isinstance(lstm, fk.layers.LSTM) and lstm.cell.units == 8
+    stacked = rnn_layers(recursive_model.members_[0])
+    assert [type(layer) for layer in stacked] == [fk.layers.SimpleRNN] * 2
+    assert recursive_model.members_[0].output_shape == (None, 1)  # one step, fed back
+    bidi = [
+        layer for layer in seq2seq_model.members_[0]._flatten_layers(include_self=False)
+        if isinstance(layer, keras.layers.Bidirectional)
+    ]
+    assert bidi and isinstance(bidi[0].forward_layer, fk.layers.GRU)
+    assert isinstance(bidi[0].backward_layer, fk.layers.GRU)
+    assert len(ensemble_model.members_) == 3 and len(ensemble_model.history_) == 3
+
+
+@pytest.mark.parametrize("fixture", ALL_MODELS)
+def test_uses_forecastkit_layers_not_keras_builtins(request, fixture):
+    f = request.getfixturevalue(fixture)
+    keras_builtins = (keras.layers.LSTM, keras.layers.GRU, keras.layers.SimpleRNN,
+                      keras.layers.LSTMCell, keras.layers.GRUCell, keras.layers.SimpleRNNCell)
+    ours = (fk.layers.LSTM, fk.layers.GRU, fk.layers.SimpleRNN)
+    our_cells = (fk.layers.LSTMCell, fk.layers.GRUCell, fk.layers.SimpleRNNCell)
+    for member in f.members_:
+        layers = member._flatten_layers(include_self=False, recursive=True)
+        recurrent = [layer for layer in layers if isinstance(layer, keras.layers.RNN)]
+        assert recurrent, "no recurrent layer found"
+        for layer in recurrent:
+            assert isinstance(layer, ours), type(layer)
+            assert isinstance(layer.cell, our_cells), type(layer.cell)
+        assert not [layer for layer in layers if isinstance(layer, keras_builtins)]
+
+
+def test_recursive_forecasts_beyond_training_horizon(recursive_model):
+    longer = recursive_model.predict_array(horizon=HORIZON + 3)
+    assert longer.shape == (recursive_model.n_series_, HORIZON + 3)
+    assert np.isfinite(longer).all()
+    # Feeding forecasts back is causal: the first steps do not depend on how many follow.
+    np.testing.assert_allclose(longer[:, :HORIZON], recursive_model.predict_array(), rtol=1e-5)
+
+
+@pytest.mark.parametrize("fixture", ["direct_model", "seq2seq_model"])
+def test_direct_and_seq2seq_refuse_longer_horizon(request, fixture):
+    f = request.getfixturevalue(fixture)
+    with pytest.raises(InvalidInputError, match="horizon"):
+        f.predict(horizon=HORIZON + 1)
+
+
+def test_ensemble_is_median_of_members(ensemble_model):
+    f = ensemble_model
+    combined = f.predict_array()
+    singles = []
+    for member, lookback in zip(f.members_, f.lookbacks_, strict=True):
+        # The same forecaster reduced to one member: its serving model gives that member's
+        # forecast in original units.
+        one = copy.copy(f)
+        one.members_, one.lookbacks_ = [member], [lookback]
+        one.model_ = one._serving_model(f.horizon)
+        singles.append(one.predict_array())
+    singles = np.stack(singles)
+    assert not np.allclose(singles[0], singles[1])  # members differ (different seeds)
+    np.testing.assert_allclose(combined, np.median(singles, axis=0), rtol=1e-5, atol=1e-6)
+
+
+def test_calendar_features(calendar_model, monthly_panel):
+    f = calendar_model
+    assert f.use_position_
+    assert f.members_[0].input_shape[0][-1] == 1 + 12  # value + month one-hot
+    panel = to_panel(monthly_panel)
+    inputs = f.serving_inputs(panel)
+    first_step = pd.DatetimeIndex(panel.future_times(1)[:, 0])
+    np.testing.assert_array_equal(inputs["position"], first_step.month - 1)
+    pred = f.predict()
+    assert len(pred) == 3 * HORIZON
+    assert (pred["ds"].dt.day == 1).all()
+
+
+# --------------------------------------------------------------------------- masking, global
+
+
+def test_short_series_is_padded_and_masked(direct_model, int_panel):
+    f = direct_model
+    pred = f.predict()
+    assert np.isfinite(pred.loc[pred["unique_id"] == "short", "y_pred"]).all()
+    short = int_panel[int_panel["unique_id"] == "short"]
+    panel = to_panel(short)
+    inputs = f.serving_inputs(panel)
+    masked = inputs["mask"] == 0
+    assert masked.sum() >= LOOKBACK - len(short)
+    junk = {k: v.copy() for k, v in inputs.items()}
+    rng = np.random.default_rng(0)
+    junk["history"][masked] = rng.uniform(-1e3, 1e3, size=int(masked.sum()))
+    from_junk = f.model_.predict(junk, verbose=0)
+    np.testing.assert_allclose(from_junk, f.predict_array(y=short), rtol=1e-6, atol=1e-6)
+
+
+def test_global_model_forecasts_new_series_without_refitting(direct_model, int_panel):
+    f = direct_model
+    before = [w.copy() for m in f.members_ for w in m.get_weights()]
+    reference = f.predict_array()
+    new = make_trend_seasonal(n_series=3, length=50, season_length=12, seed=9)
+    new["unique_id"] = "new_" + new["unique_id"].astype(str)
+    pred = f.predict(y=new)
+    assert list(pd.unique(pred["unique_id"])) == list(pd.unique(new["unique_id"]))
+    assert np.isfinite(pred["y_pred"]).all()
+    after = [w for m in f.members_ for w in m.get_weights()]
+    assert all(np.array_equal(a, b) for a, b in zip(before, after, strict=True))
+    assert list(f.panel_.ids) == list(pd.unique(int_panel["unique_id"]))
+    np.testing.assert_array_equal(f.predict_array(), reference)
+    # A training series passed as new history gets the forecast it got as training data.
+    s1 = int_panel[int_panel["unique_id"] == "S0001"]
+    np.testing.assert_allclose(f.predict_array(y=s1)[0], reference[1], rtol=1e-6)
+
+
+# --------------------------------------------------------------------------- learning
+
+
+@pytest.mark.slow
+def test_lstm_beats_naive_on_clean_panel():
+    n, length, h = 30, 96, HORIZON
+    df = make_trend_seasonal(n_series=n, length=length, season_length=12, noise=0.02, seed=3)
+    train = df.groupby("unique_id", sort=False).head(length - h)
+    test = df.groupby("unique_id", sort=False).tail(h)
+    # The reference: a plain numpy naive forecast (last training value), series by series.
+    naive_err = []
+    for sid in pd.unique(df["unique_id"]):
+        last = train.loc[train["unique_id"] == sid, "y"].to_numpy()[-1]
+        actual = test.loc[test["unique_id"] == sid, "y"].to_numpy()
+        naive_err.append(np.abs(actual - last))
+    naive_mae = float(np.mean(naive_err))
+    f = fk.RNNForecaster(cell="lstm", units=(8,), lookback=24, horizon=h, season_length=12,
+                         epochs=10, random_state=0).fit(train)
+    pred = f.predict()
+    merged = test.merge(pred, on=["unique_id", "ds"], how="inner")
+    assert len(merged) == n * h
+    rnn_mae = float(np.mean(np.abs(merged["y"] - merged["y_pred"])))
+    assert rnn_mae < naive_mae, (rnn_mae, naive_mae)
+
+
+# --------------------------------------------------------------------------- failures
+
+
+def test_divergence_raises_training_diverged(int_panel):
+    f = fk.RNNForecaster(**{**SMALL, "epochs": 2}, learning_rate=1e38, clipnorm=None,
+                         early_stopping=False)
+    with pytest.raises(TrainingDivergedError, match="diverged"):
+        f.fit(int_panel)
+
+
+def test_nan_in_target_names_the_series(int_panel):
+    bad = int_panel.copy()
+    bad.loc[bad.index[bad["unique_id"] == "S0002"][5], "y"] = np.nan
+    with pytest.raises(MissingValuesError, match="S0002"):
+        fk.RNNForecaster(**SMALL).fit(bad)
+
+
+def test_too_short_for_any_window_names_a_series():
+    tiny = pd.DataFrame({"unique_id": ["a"] * 3 + ["b"] * 4, "ds": [0, 1, 2, 0, 1, 2, 3],
+                         "y": [1.0, 2.0, 3.0, 1.0, 2.0, 3.0, 4.0]})
+    with pytest.raises(SeriesTooShortError, match="'[ab]'"):
+        fk.RNNForecaster(**SMALL).fit(tiny)
+
+
+def test_log_scaler_rejects_non_positive_values(int_panel):
+    bad = int_panel.copy()
+    bad.loc[bad.index[bad["unique_id"] == "S0003"][7], "y"] = -1.0
+    with pytest.raises(ForecastkitError, match="S0003"):
+        fk.RNNForecaster(**SMALL, scaler="log").fit(bad)
+
+
+def test_log_model_rejects_non_positive_new_history(direct_model):
+    assert direct_model.log_  # the panel is positive: 'auto' chose log space
+    y = pd.Series(np.linspace(-5.0, 5.0, 20), name="crossing_zero")
+    with pytest.raises(ForecastkitError, match="crossing_zero"):
+        direct_model.predict(y=y)
