@@ -39,6 +39,10 @@ CONFIGS: dict[str, dict] = {
     "lr3e-3": {"learning_rate": 3e-3},
     "bs64": {"batch_size": 64},
     "noes": {"early_stopping": False, "epochs": 15},
+    "noes10": {"early_stopping": False, "epochs": 10},
+    "lw1": {"level_window": 1},
+    "nodeseas": {"deseasonalize": False},
+    "u32-ens5": {"units": (32,), "n_models": 5},
 }
 OUT = Path(__file__).parent / "results" / "selection"
 

@@ -84,6 +84,9 @@ class RNNForecaster(BaseForecaster):
     min_history : int or None
         Fewest observed values a training window may have (shorter histories are left padded and
         masked). Default: ``min(lookback, max(2, season_length))``.
+    max_windows : int or None
+        Most training windows used; beyond that a seeded random subsample is taken (long
+        hourly series hold millions). ``None``: all.
     n_models : int
         Ensemble size; members differ by seed (and lookback, if a tuple); combined by the median.
     random_state : int or None
@@ -130,6 +133,7 @@ class RNNForecaster(BaseForecaster):
         "validation_size": [Interval(Integral, 1, None, closed="left"), None],
         "patience": [Interval(Integral, 1, None, closed="left")],
         "min_history": [Interval(Integral, 1, None, closed="left"), None],
+        "max_windows": [Interval(Integral, 1, None, closed="left"), None],
         "n_models": [Interval(Integral, 1, None, closed="left")],
         "random_state": ["random_state"],
         "verbose": ["verbose"],
@@ -159,6 +163,7 @@ class RNNForecaster(BaseForecaster):
         validation_size=None,
         patience=5,
         min_history=None,
+        max_windows=100_000,
         n_models=1,
         random_state=None,
         verbose=0,
@@ -185,6 +190,7 @@ class RNNForecaster(BaseForecaster):
         self.validation_size = validation_size
         self.patience = patience
         self.min_history = min_history
+        self.max_windows = max_windows
         self.n_models = n_models
         self.random_state = random_state
         self.verbose = verbose
@@ -285,6 +291,10 @@ class RNNForecaster(BaseForecaster):
             if train_mask.any() and val_mask.any():
                 val_index = index[val_mask]
                 index = index[train_mask]
+        if self.max_windows is not None and len(index) > self.max_windows:
+            # A seeded subsample keeps epochs affordable on long, high-frequency series.
+            rng = np.random.default_rng(_seed(self.random_state))
+            index = index[np.sort(rng.choice(len(index), self.max_windows, replace=False))]
         train = self._arrays_for(panel, index, normalizer)
         val = None if val_index is None else self._arrays_for(panel, val_index, normalizer)
         return train, val
