@@ -74,7 +74,7 @@ def window_source(
         scaled = panel.values.astype(np.float32)
     else:
         if isinstance(scaler, str):
-            fitted = SeriesScaler(scaler).fit(panel)
+            fitted = SeriesScaler(scaler).fit(panel)  # type: ignore[arg-type]  # checked in fit
         elif isinstance(scaler, SeriesScaler):
             fitted = scaler
         else:
