@@ -169,6 +169,11 @@ class _LocalBaseline(BaseForecaster):
         # Without a horizon parameter, store two seasons (at least 8 steps) of forecasts.
         return self.horizon if self.horizon is not None else max(2 * self.season_length, 8)
 
+    def _check_horizon(self, horizon: int | None) -> int:
+        if horizon is None and self.horizon is None and hasattr(self, "forecasts_"):
+            horizon = self.forecasts_.shape[1]  # what fit computed without a horizon
+        return super()._check_horizon(horizon)
+
     def _run(self, panel: Panel, horizon: int) -> list:
         kernel, m, need = type(self)._kernel, self.season_length, self._required_length()
         series = [panel.series(i) for i in range(panel.n_series)]

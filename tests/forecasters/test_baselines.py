@@ -129,6 +129,11 @@ def test_seasonal_methods_reseasonalise_like_naive2(monthly_series):
     assert np.ptp(theta.params_[0]["seasonal_indices"]) > 0.2
 
 
+def test_without_horizon_fit_stores_two_seasons():
+    f = B.SeasonalNaive(season_length=12).fit(pd.Series(np.arange(30.0)))
+    assert len(f.predict()) == 24 and len(f.predict(30)) == 30
+
+
 def test_drift_mean_naive_by_hand():
     y = pd.Series([1.0, 4.0, 2.0, 7.0])
     np.testing.assert_allclose(B.Drift(horizon=2).fit(y).predict(), [9.0, 11.0])
