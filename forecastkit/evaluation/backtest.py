@@ -424,11 +424,13 @@ def backtest_metrics(cv: pd.DataFrame, y, season_length: int) -> pd.DataFrame:
         y_true = cv["y"].to_numpy()[idx]
         y_pred = cv["y_pred"].to_numpy()[idx]
         row = {"model": model, "window": w, "unique_id": sid, "cutoff": cv["cutoff"].iloc[idx[0]]}
-        for name, (fn, scaled) in METRICS.items():
+        # The table mixes two call signatures, told apart by `scaled`.
+        metric: Any
+        for name, (metric, scaled) in METRICS.items():
             if scaled:
-                row[name] = fn(y_true, y_pred, train_cache[key], season_length)
+                row[name] = metric(y_true, y_pred, train_cache[key], season_length)
             else:
-                row[name] = fn(y_true, y_pred)
+                row[name] = metric(y_true, y_pred)
         rows.append(row)
     return pd.DataFrame(rows)
 

@@ -13,6 +13,7 @@ import sys
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
+from typing import Literal
 
 import numpy as np
 import pandas as pd
@@ -77,7 +78,7 @@ def compare(
     published: pd.DataFrame | None = None,
     seed: int | None = 0,
     n_jobs: int | None = -1,
-    backend: str = "joblib",
+    backend: Literal["joblib", "dask"] = "joblib",
     scheduler=None,
     progress: bool = True,
     plots: bool = True,
@@ -308,7 +309,7 @@ def markdown_table(df: pd.DataFrame, digits: int = 3) -> str:
         if isinstance(v, float | np.floating):
             if np.isnan(v):
                 return ""
-            return f"{v:.{digits}f}" if abs(v) < 1e6 else f"{v:.4g}"
+            return f"{v:.{digits}f}" if abs(float(v)) < 1e6 else f"{v:.4g}"
         return "" if v is pd.NA else str(v)
 
     header = "| " + " | ".join(str(c) for c in df.columns) + " |"
@@ -318,7 +319,7 @@ def markdown_table(df: pd.DataFrame, digits: int = 3) -> str:
 
 
 def machine_description() -> str:
-    """CPU model, core count, OS and Python version (no host name)."""
+    """CPU model, core count, OS, Python version and load (no host name)."""
     cpu = platform.processor() or ""
     try:
         with open("/proc/cpuinfo") as f:
@@ -327,8 +328,12 @@ def machine_description() -> str:
     except OSError:
         pass
     cores = len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else os.cpu_count()
+    load = ""
+    if hasattr(os, "getloadavg"):
+        # Timings mean little without it: a shared machine runs other work too.
+        load = f", load average {os.getloadavg()[0]:.1f} when the report was written"
     return (f"{cpu or 'unknown CPU'}, {cores} cores available, {platform.system()} "
-            f"{platform.release()}, Python {platform.python_version()}")
+            f"{platform.release()}, Python {platform.python_version()}{load}")
 
 
 def _command_line() -> str:

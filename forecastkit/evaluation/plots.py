@@ -95,7 +95,7 @@ def plot_forecasts(
     for ax in axes[len(ids):]:
         ax.set_visible(False)
     handles, labels = axes[0].get_legend_handles_labels()
-    fig.legend(handles, labels, loc="outside lower center", ncols=min(len(labels), 6),
+    fig.legend(handles, labels, loc="outside lower center", ncols=min(len(labels), 8),
                fontsize=9, frameon=False)
     fig.suptitle(title)
     return _save(fig, path)
