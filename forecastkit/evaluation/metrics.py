@@ -17,7 +17,7 @@ Conventions (documented where M4 is silent):
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 
 import numpy as np
 import pandas as pd
@@ -139,7 +139,7 @@ def coverage(y, lower, upper) -> float:
 
 
 # name -> (function, needs the training series)
-METRICS = {
+METRICS: dict[str, tuple[Callable[..., float], bool]] = {
     "mae": (mae, False),
     "rmse": (rmse, False),
     "mape": (mape, False),

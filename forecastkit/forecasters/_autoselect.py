@@ -214,7 +214,9 @@ def arima_auto(
         r = fit(order)
         if r is not None and (best is None or r[0] < best[1][0]):
             best = (order, r)
-    improved = best is not None
+    if best is None:
+        raise RuntimeError(f"no ARIMA model could be fitted to a series of {len(x)} observations")
+    improved = True
     while improved:
         improved = False
         p, q, P, Q = best[0]
@@ -231,8 +233,6 @@ def arima_auto(
                 best = (cand, r)
                 improved = True
                 break
-    if best is None:
-        raise RuntimeError(f"no ARIMA model could be fitted to a series of {len(x)} observations")
     (p, q, P, Q), (aicc, res) = best
     fc = undifference(stages, np.asarray(res.forecast(horizon)), d, D, m)
     if not np.all(np.isfinite(fc)):
