@@ -16,7 +16,10 @@ from __future__ import annotations
 from collections.abc import Callable
 from typing import Any
 
+import keras
 import tensorflow as tf
+
+from forecastkit.layers import _kernels
 
 StepFn = Callable[[Any, list[Any]], list[Any]]
 
@@ -87,6 +90,68 @@ def _gru(cell: Any, rec_mask: Any) -> tuple[Any, Any, StepFn]:
     return tf.convert_to_tensor(cell.kernel), in_bias, step
 
 
+def _kernel_fits(kind: str, cell: Any, dtype: Any) -> bool:
+    if dtype not in (tf.float32, tf.float64):
+        return False
+    if kind == "simple_rnn":
+        return cell.activation in (keras.activations.tanh, keras.activations.relu)
+    gated = cell.activation is keras.activations.tanh and (
+        cell.recurrent_activation is keras.activations.sigmoid
+    )
+    return gated and (kind == "lstm" or cell.reset_after)
+
+
+def _run_kernel(
+    kind: str,
+    cell: Any,
+    xp: Any,
+    states: list[Any],
+    mask: Any,
+    rec_mask: Any,
+    go_backwards: bool,
+    return_sequences: bool,
+    zero_output_for_mask: bool,
+) -> tuple[Any, Any, list[Any]]:
+    dtype = xp.dtype
+    keep = None
+    if mask is not None:
+        keep = tf.cast(_time_major_mask(mask, go_backwards), dtype)
+    recurrent = tf.cast(tf.convert_to_tensor(cell.recurrent_kernel), dtype)
+    if kind == "simple_rnn":
+        relu = cell.activation is keras.activations.relu
+        big_h = _kernels.simple_rnn(xp, states[0], recurrent, keep, rec_mask, relu)
+        new_states = [big_h[-1]]
+    elif kind == "lstm":
+        big_h, big_c = _kernels.lstm(xp, states[0], states[1], recurrent, keep, rec_mask)
+        new_states = [big_h[-1], big_c[-1]]
+    else:
+        units = cell.units
+        rec_bias = tf.zeros([3 * units], dtype)
+        if cell.bias is not None:
+            rec_bias = tf.cast(tf.convert_to_tensor(cell.bias)[1], dtype)
+        big_h = _kernels.gru(xp, states[0], recurrent, rec_bias, keep, rec_mask)
+        new_states = [big_h[-1]]
+    outputs = big_h
+    if keep is not None:
+        # Keras' contract: a masked step repeats the previous output, zeros before the first
+        # real step (or, with zero_output_for_mask, outputs zeros)
+        seen = keep if zero_output_for_mask else tf.minimum(tf.cumsum(keep, axis=0), 1.0)
+        outputs = outputs * seen
+    last_output = outputs[-1]
+    if return_sequences:
+        return last_output, tf.transpose(outputs, [1, 0, 2]), new_states
+    return last_output, tf.expand_dims(last_output, 1), new_states
+
+
+def _time_major_mask(mask: Any, go_backwards: bool) -> Any:
+    """A (batch, timesteps) mask as bool (timesteps, batch, 1), in processing order."""
+    mask = tf.cast(mask, tf.bool)
+    if mask.shape.rank == 3:
+        mask = mask[:, :, 0]
+    mask = tf.expand_dims(tf.transpose(mask, [1, 0]), -1)
+    return tf.reverse(mask, [0]) if go_backwards else mask
+
+
 _BUILDERS = {"simple_rnn": _simple_rnn, "lstm": _lstm, "gru": _gru}
 
 
@@ -101,6 +166,7 @@ def fused_rnn(
     go_backwards: bool = False,
     return_sequences: bool = False,
     zero_output_for_mask: bool = False,
+    use_kernels: bool = True,
 ) -> tuple[Any, Any, list[Any]]:
     """Run ``cell`` over ``sequences`` of shape (batch, timesteps, features).
 
@@ -116,6 +182,10 @@ def fused_rnn(
         False marks padding; a masked step keeps the previous state and output.
     training, go_backwards, return_sequences, zero_output_for_mask
         As in ``keras.layers.RNN``.
+    use_kernels : bool
+        Use the hand-written backward passes of :mod:`forecastkit.layers._kernels` where the
+        cell's activations allow (tanh/sigmoid, ReLU for the simple cell; reset-after GRU);
+        otherwise TensorFlow differentiates the loop.
 
     Returns
     -------
@@ -141,11 +211,18 @@ def fused_rnn(
     if go_backwards:
         x = tf.reverse(x, [0])
     shape = tf.shape(x)
-    n_steps, batch = shape[0], shape[1]
+    # a static length lets TensorFlow size the loop's TensorArrays (and XLA needs it anyway)
+    n_steps = x.shape[0] if x.shape[0] is not None else shape[0]
+    batch = shape[1]
     xp = tf.matmul(tf.reshape(x, [-1, x.shape[-1]]), tf.cast(kernel, dtype))
     if bias is not None:
         xp = tf.nn.bias_add(xp, tf.cast(bias, dtype))
     xp = tf.reshape(xp, [n_steps, batch, kernel.shape[-1]])
+    if use_kernels and _kernel_fits(kind, cell, dtype):
+        return _run_kernel(
+            kind, cell, xp, states, mask, rec_mask, go_backwards, return_sequences,
+            zero_output_for_mask,
+        )
     inputs_ta = tf.TensorArray(dtype, size=n_steps, element_shape=xp.shape[1:]).unstack(xp)
     units = states[0].shape[-1]
     # without return_sequences a scalar stands in for the TensorArray (nothing is written)
@@ -163,17 +240,12 @@ def fused_rnn(
             return (t + 1, out, *new)
 
         result = tf.while_loop(
-            lambda t, *_: t < n_steps, body, (tf.constant(0), out_ta, *states), **loop_kwargs
+            lambda t, *_: t < n_steps, body, (0, out_ta, *states), **loop_kwargs
         )
         new_states = list(result[2:])
         last_output = new_states[0]
     else:
-        mask = tf.cast(mask, tf.bool)
-        if mask.shape.rank == 3:
-            mask = mask[:, :, 0]
-        mask = tf.expand_dims(tf.transpose(mask, [1, 0]), -1)  # (timesteps, batch, 1)
-        if go_backwards:
-            mask = tf.reverse(mask, [0])
+        mask = _time_major_mask(mask, go_backwards)
         mask_ta = tf.TensorArray(tf.bool, size=n_steps).unstack(mask)
 
         def body(t: Any, out: Any, prev_out: Any, *carry: Any) -> tuple[Any, ...]:
@@ -188,7 +260,7 @@ def fused_rnn(
                 out = out.write(t, y)
             return (t + 1, out, y, *new)
 
-        init = (tf.constant(0), out_ta, tf.zeros_like(states[0]), *states)
+        init = (0, out_ta, tf.zeros_like(states[0]), *states)
         result = tf.while_loop(lambda t, *_: t < n_steps, body, init, **loop_kwargs)
         last_output = result[2]
         new_states = list(result[3:])
