@@ -66,6 +66,9 @@ class WindowNormalizer(keras.layers.Layer):
         Remove the window's seasonal component (when the window passes the test).
     horizon : int
         Number of forecast steps whose seasonal component is returned.
+    normalize : bool
+        Subtract the level and divide by the scale. False (``scaler="none"``) keeps the values
+        as they are: ``level`` is 0 and ``scale`` 1.
     """
 
     def __init__(
@@ -75,9 +78,11 @@ class WindowNormalizer(keras.layers.Layer):
         season_length: int = 1,
         deseasonalize: bool = False,
         horizon: int = 1,
+        normalize: bool = True,
         **kwargs,
     ):
         super().__init__(**kwargs)
+        self.normalize = bool(normalize)
         self.log = bool(log)
         self.level_window = int(level_window)
         self.season_length = int(season_length)
@@ -111,6 +116,8 @@ class WindowNormalizer(keras.layers.Layer):
             # A flat window has no spread: fall back to the level's size, then to 1.
             fallback = ops.where(ops.abs(level) > 1e-8, ops.abs(level), ops.ones_like(level))
             scale = ops.where(mad > 1e-8 * ops.maximum(ops.abs(level), 1.0), mad, fallback)
+        if not self.normalize:
+            level, scale = ops.zeros_like(level), ops.ones_like(level)
         z = (x - level) / scale * mask
         return [z, level, scale, s_out]
 
@@ -134,6 +141,7 @@ class WindowNormalizer(keras.layers.Layer):
             "season_length": self.season_length,
             "deseasonalize": self.deseasonalize,
             "horizon": self.horizon,
+            "normalize": self.normalize,
         }
 
 

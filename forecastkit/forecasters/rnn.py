@@ -234,6 +234,7 @@ class RNNForecaster(BaseForecaster):
             "level_window": self.level_window_,
             "season_length": self.season_length,
             "deseasonalize": self.deseasonalize_,
+            "normalize": self.scaler != "none",  # "none" feeds raw values, as documented
         }
         horizon = self.horizon
         n_out = 1 if self.strategy == "recursive" else horizon
