@@ -270,6 +270,10 @@ def test_configurations_are_what_was_asked(direct_model, recursive_model, seq2se
     assert bidi and isinstance(bidi[0].forward_layer, fk.layers.GRU)
     assert isinstance(bidi[0].backward_layer, fk.layers.GRU)
     assert len(ensemble_model.members_) == 3 and len(ensemble_model.history_) == 3
+    # early stopping on a validation split: only the models fitted with it saw val_loss
+    assert "val_loss" in direct_model.history_[0] and "val_loss" in seq2seq_model.history_[0]
+    assert "val_loss" not in recursive_model.history_[0]
+    assert all("val_loss" not in h for h in ensemble_model.history_)
 
 
 @pytest.mark.parametrize("fixture", ALL_MODELS)
@@ -368,6 +372,18 @@ def test_global_model_forecasts_new_series_without_refitting(direct_model, int_p
     # A training series passed as new history gets the forecast it got as training data.
     s1 = int_panel[int_panel["unique_id"] == "S0001"]
     np.testing.assert_allclose(f.predict_array(y=s1)[0], reference[1], rtol=1e-6)
+
+
+def test_scaler_none_feeds_raw_values(int_panel):
+    f = fk.RNNForecaster(**{**SMALL, "epochs": 1}, scaler="none", early_stopping=False)
+    f.fit(int_panel)
+    inputs = f.serving_inputs(to_panel(int_panel))
+    z, level, scale = f.model_.get_layer("normalizer")([inputs["history"], inputs["mask"]])[:3]
+    np.testing.assert_array_equal(keras.ops.convert_to_numpy(z),
+                                  inputs["history"] * inputs["mask"])
+    assert not np.any(keras.ops.convert_to_numpy(level))
+    np.testing.assert_array_equal(keras.ops.convert_to_numpy(scale), 1.0)
+    assert np.isfinite(f.predict_array()).all()
 
 
 # --------------------------------------------------------------------------- learning
