@@ -35,7 +35,8 @@ __all__ = ["save", "load", "jsonable_params", "MANIFEST"]
 MANIFEST = "forecastkit.json"
 _FORMAT = "forecastkit.estimator"
 _FORMAT_VERSION = 1
-_RNN_FLAGS = ("log_", "use_position_", "level_window_", "n_series_")
+# Fitted attributes that are not stored as JSON: files of their own, or rebuilt on load.
+_REBUILT = frozenset({"members_", "model_", "panel_"})
 
 
 # --------------------------------------------------------------------------- save
@@ -100,16 +101,26 @@ def save(forecaster, path) -> Path:
 
 
 def _save_rnn(f, folder: Path, files: list[str]) -> dict:
+    """Members as ``.keras`` files; every other fitted attribute (flags, lookbacks, normaliser
+    settings, training history) as JSON. The serving model is rebuilt at load time."""
+    members = []
     for i, member in enumerate(f.members_):
         fname = f"member_{i}.keras"
         member.save(folder / fname)
         files.append(fname)
-    return {
-        "lookbacks_": [int(v) for v in f.lookbacks_],
-        **{k: _plain(getattr(f, k)) for k in _RNN_FLAGS},
-        "history_": f.history_,
-        "members": [f"member_{i}.keras" for i in range(len(f.members_))],
-    }
+        members.append(fname)
+    fitted = {}
+    for key, value in vars(f).items():
+        if not key.endswith("_") or key.startswith("_") or key in _REBUILT:
+            continue
+        try:
+            fitted[key] = _plain(value)
+        except TypeError:
+            raise PersistenceError(
+                f"fitted attribute {key} of {type(f).__name__} ({type(value).__name__}) has no "
+                f"JSON form; it cannot be saved"
+            ) from None
+    return {"members": members, "fitted": fitted}
 
 
 def _save_state(state: dict, file: Path) -> dict:
@@ -304,16 +315,17 @@ def _load_rnn(f, folder: Path, state: dict) -> None:
                 f"{folder / fname} cannot be loaded as a Keras model ({type(err).__name__}: "
                 f"{err})"
             ) from None
+    for key, value in state["fitted"].items():
+        setattr(f, key, value)
     f.members_ = members
-    f.lookbacks_ = [int(v) for v in state["lookbacks_"]]
-    for key in _RNN_FLAGS:
-        setattr(f, key, state[key])
-    f.history_ = state.get("history_", [])
-    if len(f.lookbacks_) != len(members):
+    if len(getattr(f, "lookbacks_", ())) != len(members):
+        raise PersistenceError(f"{folder}: the saved members do not match the saved lookbacks")
+    try:
+        f.model_ = f._serving_model(f.horizon)
+    except Exception as err:
         raise PersistenceError(
-            f"{folder}: {len(members)} members but {len(f.lookbacks_)} lookbacks"
-        )
-    f.model_ = f._serving_model(f.horizon)
+            f"{folder}: cannot rebuild the serving model from the saved members ({err})"
+        ) from err
 
 
 # --------------------------------------------------------------------------- JSON helpers

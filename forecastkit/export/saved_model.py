@@ -99,7 +99,7 @@ def export_saved_model(forecaster, path, version: int = 1, *, overwrite: bool = 
     import tensorflow as tf
 
     metadata = export_metadata(forecaster)
-    archive = _build_archive(forecaster, metadata)
+    module, signatures = _build_module(forecaster, metadata)
     # Write next to the target and rename, so an interrupted export leaves no half version that
     # TensorFlow Serving would pick up as the newest.
     staging = target.with_name(f".{target.name}.partial")
@@ -109,7 +109,8 @@ def export_saved_model(forecaster, path, version: int = 1, *, overwrite: bool = 
     try:
         # Serving needs no gradients; saving custom ones fails on the fused loops' captures.
         options = tf.saved_model.SaveOptions(experimental_custom_gradients=False)
-        archive.write_out(str(staging / "model"), options=options, verbose=False)
+        tf.saved_model.save(module, str(staging / "model"), signatures=signatures,
+                            options=options)
         assets = staging / "model" / "assets"
         assets.mkdir(exist_ok=True)
         (assets / METADATA_FILE).write_text(json.dumps(metadata, indent=2))
@@ -131,7 +132,7 @@ def export_metadata(forecaster) -> dict:
 
     f = forecaster
     panel = f.panel_
-    lookback = int(max(f.lookbacks_))
+    lookback = history_length(f)
     inputs = {"history": {"dtype": "float32", "shape": [None, lookback]}}
     masked = {**inputs, "mask": {"dtype": "float32", "shape": [None, lookback]}}
     if f.use_position_:
@@ -142,7 +143,7 @@ def export_metadata(forecaster) -> dict:
         "format": _FORMAT,
         "format_version": _FORMAT_VERSION,
         "forecaster": type(f).__name__,
-        "lookback": lookback,
+        "lookback": lookback,  # width of the history input
         "member_lookbacks": [int(v) for v in f.lookbacks_],
         "horizon": int(f.horizon),
         "season_length": int(f.season_length),
@@ -150,6 +151,7 @@ def export_metadata(forecaster) -> dict:
         "index_kind": panel.index_kind,
         "integer_step": int(panel.step),
         "log_space": bool(f.log_),
+        "deseasonalize": bool(getattr(f, "deseasonalize_", False)),
         "calendar_features": bool(f.use_position_),
         "position": (
             "seasonal position of the first forecast step: the pandas Period ordinal of that "
@@ -171,15 +173,20 @@ def export_metadata(forecaster) -> dict:
     }
 
 
-def _build_archive(forecaster, metadata: dict):
-    """A Keras ``ExportArchive`` of the serving model with its two checked, signed endpoints.
+def history_length(forecaster) -> int:
+    """Width of the serving model's ``history`` input (the longest lookback, or longer when the
+    normaliser reads more history than the networks do)."""
+    for tensor in forecaster.model_.inputs:
+        if tensor.name == "history":
+            return int(tensor.shape[1])
+    return int(max(forecaster.lookbacks_))
 
-    The archive (rather than a bare ``tf.Module`` holding the model) saves the very
-    ``tf.Variable`` s the functions capture; a module that tracks the Keras model instead writes
-    copies of them, which TF2 Python loads but TensorFlow Serving and ``saved_model_cli run``
-    (the graph-mode loader) do not find ("Could not find variable ...").
+
+def _build_module(forecaster, metadata: dict):
+    """A ``tf.Module`` with the serving model's variables and its two checked, signed functions.
+
+    Returns the module and its signatures (concrete functions by signature name).
     """
-    import keras
     import tensorflow as tf
 
     model = forecaster.model_
@@ -187,6 +194,7 @@ def _build_archive(forecaster, metadata: dict):
     season_length = metadata["season_length"]
     log_space = metadata["log_space"]
     use_position = metadata["calendar_features"]
+    horizon = metadata["horizon"]
 
     def forecast(history, mask, position):
         checks = [
@@ -227,31 +235,47 @@ def _build_archive(forecaster, metadata: dict):
         with tf.control_dependencies(checks):
             inputs = {k: tf.identity(v) for k, v in inputs.items()}
         out = model(inputs, training=False)
-        return {"forecast": tf.cast(out, tf.float32)}
+        # The ensemble median loses the static horizon; the signature should state it.
+        out = tf.ensure_shape(tf.cast(out, tf.float32), [None, horizon])
+        return {"forecast": out}
 
     history_spec = tf.TensorSpec([None, lookback], tf.float32, name="history")
     mask_spec = tf.TensorSpec([None, lookback], tf.float32, name="mask")
     position_spec = tf.TensorSpec([None], tf.int32, name="position")
-    archive = keras.export.ExportArchive()
-    archive.track(model)
+    module = tf.Module(name="forecastkit_export")
+    # Track the tf.Variables the functions capture, not the Keras model: a Keras model tracked
+    # here writes copies of its variables, which TF2 Python loads but TensorFlow Serving and
+    # `saved_model_cli run` (graph-mode loaders) do not find ("Could not find variable ...").
+    # Keras' ExportArchive does the same.
+    module.model_variables = [getattr(v, "value", v) for v in model.variables]
+    # "serve" calls the traced "serve_masked" with a mask of ones, so the network (a long graph
+    # for recursive models) is traced and stored once, not once per signature.
     if use_position:
 
-        def serve(history, position):
-            return forecast(history, tf.ones_like(history), position)
-
+        @tf.function(input_signature=[history_spec, mask_spec, position_spec], autograph=False)
         def serve_masked(history, mask, position):
             return forecast(history, mask, position)
 
-        archive.add_endpoint("serve", serve, [history_spec, position_spec])
-        archive.add_endpoint("serve_masked", serve_masked, [history_spec, mask_spec, position_spec])
+        @tf.function(input_signature=[history_spec, position_spec], autograph=False)
+        def serve(history, position):
+            return serve_masked(history, tf.ones_like(history), position)
+
     else:
 
-        def serve(history):
-            return forecast(history, tf.ones_like(history), None)
-
+        @tf.function(input_signature=[history_spec, mask_spec], autograph=False)
         def serve_masked(history, mask):
             return forecast(history, mask, None)
 
-        archive.add_endpoint("serve", serve, [history_spec])
-        archive.add_endpoint("serve_masked", serve_masked, [history_spec, mask_spec])
-    return archive
+        @tf.function(input_signature=[history_spec], autograph=False)
+        def serve(history):
+            return serve_masked(history, tf.ones_like(history))
+
+    # The functions are published as signatures only: tracked as module attributes, they would
+    # be traced again for serialisation (seconds for a recursive ensemble).
+    serve_fn = serve.get_concrete_function()
+    signatures = {
+        "serving_default": serve_fn,
+        "serve": serve_fn,
+        "serve_masked": serve_masked.get_concrete_function(),
+    }
+    return module, signatures
