@@ -33,6 +33,8 @@ def parser(description: str, models: list[str], sample: int | None) -> argparse.
     p.add_argument("--fresh", action="store_true",
                    help="discard finished units of an earlier run instead of resuming it")
     p.add_argument("--no-progress", action="store_true")
+    p.add_argument("--out", type=Path, default=None,
+                   help="results folder (default: experiments/results/<study>)")
     return p
 
 
@@ -65,7 +67,8 @@ def header(title: str, command: str) -> list[str]:
 
 
 def run_sets(study: str, sets: dict[str, dict[str, float]], metric: str, args,
-             rnn_params: dict[str, dict], notes: str = "") -> dict:
+             rnn_params: dict[str, dict], notes: str = "",
+             published_extra: dict[str, dict[str, float]] | None = None) -> dict:
     """Compare ``args.models`` on each dataset of ``sets`` and write one study report.
 
     Parameters
@@ -80,6 +83,10 @@ def run_sets(study: str, sets: dict[str, dict[str, float]], metric: str, args,
         From :func:`parser`.
     rnn_params : dict
         Per-model parameter overrides for :func:`make_models`.
+    notes : str
+        Text under the report's heading (e.g. where the published figures come from).
+    published_extra : dict, optional
+        Further columns of the published table, e.g. ``{"average": {"Theta": 13.01}}``.
 
     Returns
     -------
@@ -99,7 +106,7 @@ def run_sets(study: str, sets: dict[str, dict[str, float]], metric: str, args,
             print(f"RNNForecaster is not importable here: skipping {dropped}")
         names = [n for n in names if n not in dropped]
     command = command_line()
-    out_root = RESULTS / study
+    out_root = args.out or RESULTS / study
     label = {"smape": "sMAPE", "owa": "OWA"}[metric]
     results, sizes = {}, {}
     for name, published in sets.items():
@@ -140,7 +147,8 @@ def run_sets(study: str, sets: dict[str, dict[str, float]], metric: str, args,
         table.insert(len(sets), "average", (table[list(sets)] * weights).sum(axis=1,
                      min_count=len(sets)) / weights.sum())
     table = table.sort_values(table.columns[len(sets) if "average" in table else 0])
-    pub = pd.DataFrame({name: pd.Series(p) for name, p in sets.items()})
+    pub = pd.DataFrame({name: pd.Series(p) for name, p in {**sets, **(published_extra or {})}
+                        .items()})
     lines = header(f"{study.upper()}: our models beside the baselines and the published results",
                    command)
     lines += [

@@ -35,7 +35,9 @@ SAMPLE = None
 
 def main(argv=None) -> int:
     args = parser(__doc__.splitlines()[0], BASELINES + RNN_MODELS, SAMPLE).parse_args(argv)
-    run_sets("m4", SETS, "owa", args, RNN_PARAMS)
+    run_sets("m4", SETS, "owa", args, RNN_PARAMS,
+             notes="Published figures: the M4 competition's results file, as listed in "
+                   "datasets/README_competition.md (seasonal naive from datasets/reference).")
     return 0
 
 

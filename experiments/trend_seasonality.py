@@ -61,6 +61,7 @@ def main(argv=None) -> int:
         names = [n for n in names if MODELS[n].kind != "rnn"]
         print(f"RNNForecaster is not importable here: running {names} only")
     n_series = args.sample or N_SERIES
+    out_root = args.out or OUT
     command = command_line()
     owa, smape, seconds = {}, {}, {}
     for i, name, kwargs in cells():
@@ -68,7 +69,7 @@ def main(argv=None) -> int:
                                  multiplicative=MULTIPLICATIVE, seed=args.seed + i, **kwargs)
         test = df.groupby("unique_id", sort=False).tail(HORIZON)
         train = df.drop(test.index)
-        out = OUT / "cells" / f"cell{i:02d}"
+        out = out_root / "cells" / f"cell{i:02d}"
         if args.fresh:
             reset(out)
         models = make_models(names, HORIZON, SEASON_LENGTH, args.seed, params=RNN_PARAMS)
@@ -87,16 +88,16 @@ def main(argv=None) -> int:
     table["winner"] = table[names].idxmin(axis=1)
     if rnn and base:
         table["best RNN / best baseline"] = table[rnn].min(axis=1) / table[base].min(axis=1)
-    OUT.mkdir(parents=True, exist_ok=True)
-    table.to_csv(OUT / "cells.csv", float_format="%.4f")
-    pd.DataFrame(smape).T.to_csv(OUT / "cells_smape.csv", float_format="%.4f")
+    out_root.mkdir(parents=True, exist_ok=True)
+    table.to_csv(out_root / "cells.csv", float_format="%.4f")
+    pd.DataFrame(smape).T.to_csv(out_root / "cells_smape.csv", float_format="%.4f")
     overall = pd.DataFrame({
         "mean OWA": table[names].mean(),
         "mean rank": table[names].rank(axis=1).mean(),
         "cells won": table["winner"].value_counts().reindex(names, fill_value=0),
         "seconds": pd.DataFrame(seconds).T[names].sum(),
     }).sort_values("mean OWA")
-    heatmap(table[names], OUT / "owa_heatmap.png")
+    heatmap(table[names], out_root / "owa_heatmap.png")
 
     lines = header("Trend x seasonality x noise: which model wins where", command)
     lines += [
@@ -120,9 +121,9 @@ def main(argv=None) -> int:
         "(the cell number is the row number above, from 0).",
         "",
     ]
-    (OUT / "report.md").write_text("\n".join(lines))
+    (out_root / "report.md").write_text("\n".join(lines))
     print(markdown_table(overall.rename_axis("model").reset_index()))
-    print(f"\nReport: {OUT / 'report.md'}")
+    print(f"\nReport: {out_root / 'report.md'}")
     return 0
 
 
@@ -135,7 +136,8 @@ def heatmap(table, path) -> None:
     fig = Figure(figsize=(1.1 * values.shape[1] + 4, 0.45 * values.shape[0] + 1.8),
                  layout="constrained")
     ax = fig.subplots()
-    im = ax.imshow(values, cmap="RdYlGn_r", vmin=np.nanmin(values), vmax=min(np.nanmax(values), 2))
+    im = ax.imshow(values, cmap="RdYlGn_r", aspect="auto", vmin=np.nanmin(values),
+                   vmax=min(np.nanmax(values), 2))
     ax.set_xticks(range(values.shape[1]), table.columns, rotation=30, ha="right")
     ax.set_yticks(range(values.shape[0]), table.index)
     for (r, c), v in np.ndenumerate(values):
