@@ -105,7 +105,9 @@ def backtest(
         One row per series, window, step and model, columns ``unique_id, ds, cutoff, y, y_pred,
         model, window``. ``cutoff`` is the time of the last training point: every ``ds`` of a
         row is after it and every point the forecaster saw is at or before it.
-        ``df.attrs["seconds"]`` maps each model to its total fit+predict wall time.
+        ``df.attrs["seconds"]`` maps each model to its fit+predict wall time summed over its
+        units (units that ran in parallel add up, so this is the model's cost, not the
+        elapsed time).
 
     Raises
     ------

@@ -266,7 +266,8 @@ def _write(result, full, published, n_plot_series, title, command, notes, *, hor
         "## Accuracy (ranked by OWA; means over series)",
         "",
         "OWA = (sMAPE / sMAPE_Naive2 + MASE / MASE_Naive2) / 2 from the set-level means, as M4 "
-        "computes it. `seconds` is fit + forecast wall time of each model.",
+        "computes it. `seconds`: fit + forecast wall time of each model, summed over its units "
+        "of work (parallel units add up), measured on the machine above.",
         "",
         result.table(),
         "",
