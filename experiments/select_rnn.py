@@ -97,10 +97,13 @@ def main(argv=None):
     ap.add_argument("--sample", type=int, default=None)
     ap.add_argument("--seed", type=int, default=0)
     ap.add_argument("--set", default="{}", help="JSON of parameters applied to every config")
+    ap.add_argument("--with-theta", action="store_true",
+                    help="score each config combined (mean) with Theta as well")
     args = ap.parse_args(argv)
     train, _test, info = fk.datasets.load_dataset(args.dataset)
     if args.sample:
-        ids = np.random.default_rng(0).choice(train["unique_id"].unique(), args.sample, replace=False)
+        rng = np.random.default_rng(0)
+        ids = rng.choice(train["unique_id"].unique(), args.sample, replace=False)
         train = train[train["unique_id"].isin(ids)]
     fit_part, val_part = validation_split(train, info.horizon)
     common = json.loads(args.set)
@@ -115,14 +118,21 @@ def main(argv=None):
         f.fit(fit_part)
         pred = f.predict()
         secs = time.perf_counter() - t0
-        res = score(pred, val_part, fit_part, info.season_length)
-        epochs = [len(h["loss"]) for h in f.history_]
-        row = {"dataset": args.dataset, "config": name, "params": json.dumps(params, default=str),
-               **res, "seconds": round(secs, 1), "epochs": str(epochs), "seed": args.seed,
-               "sample": args.sample or "all"}
-        rows.append(row)
-        print(json.dumps(row), flush=True)
-        pd.DataFrame([row]).to_csv(out_file, mode="a", header=not out_file.exists(), index=False)
+        epochs = str([len(h["loss"]) for h in f.history_])
+        scored = [(name, score(pred, val_part, fit_part, info.season_length))]
+        if args.with_theta:
+            theta = fk.baselines.Theta(season_length=info.season_length, horizon=info.horizon)
+            both = pred.merge(theta.fit(fit_part).predict(), on=["unique_id", "ds"])
+            both["y_pred"] = (both["y_pred_x"] + both["y_pred_y"]) / 2
+            scored.append((name + "+theta", score(both, val_part, fit_part, info.season_length)))
+        for label, res in scored:
+            row = {"dataset": args.dataset, "config": label,
+                   "params": json.dumps(params, default=str), **res, "seconds": round(secs, 1),
+                   "epochs": epochs, "seed": args.seed, "sample": args.sample or "all"}
+            rows.append(row)
+            print(json.dumps(row), flush=True)
+            pd.DataFrame([row]).to_csv(out_file, mode="a", header=not out_file.exists(),
+                                       index=False)
     return rows
 
 
