@@ -7,8 +7,12 @@ what the backward pass needs (gate values and the state sequences), and compute 
 gradients after the backward loop as one large product,
 ``dW_h = H_{prev}^T DZ`` over (timesteps * batch) rows, which runs near the machine's matmul peak.
 
-Each kernel takes the input projection ``xp`` of all steps, time-major and in processing order,
-and returns the sequence of (masked) hidden states; the caller derives outputs from it.
+Each kernel takes the input side (:class:`_Inputs`, time-major and in processing order) and
+returns the sequence of (masked) hidden states; the caller derives outputs from it.
+
+On the 2-core CPU these kernels measured slower than TensorFlow's gradient of the plain loop
+(materialising the per-step gradients for the single large product costs more memory traffic
+than it saves), so the fast path uses them only when asked (``use_kernels=True``).
 The equations are those of :mod:`forecastkit.layers.cells` with Keras' default activations
 (tanh and sigmoid; ReLU for the simple cell); other activations use the autodiff loop.
 
@@ -39,6 +43,46 @@ def _length(xp: Any) -> Any:
     return xp.shape[0] if xp.shape[0] is not None else tf.shape(xp)[0]
 
 
+class _Inputs:
+    """The input side of a recurrence: step ``t``'s projection, and the gradients of its tensors.
+
+    With ``kernel`` None, ``x`` (timesteps, batch, gates * units) is the projection already
+    (bias included). Otherwise ``x`` (timesteps, batch, features) is projected one step at a
+    time; for few features that is cheaper than storing a (timesteps, batch, gates * units)
+    array, and the kernel's gradient is still one product over all steps.
+    """
+
+    def __init__(self, x: Any, kernel: Any = None, bias: Any = None) -> None:
+        self.tensors = [x] if kernel is None else [t for t in (x, kernel, bias) if t is not None]
+        self.has_kernel, self.has_bias = kernel is not None, bias is not None
+
+    def bind(self, args: tuple[Any, ...]) -> tuple[Any, ...]:
+        """Take this side's tensors off the front of ``args``; return the rest."""
+        k = len(self.tensors)
+        self.x, rest = args[0], args[k:]
+        self.kernel = args[1] if self.has_kernel else None
+        self.bias = args[2] if self.has_kernel and self.has_bias else None
+        self.steps = _ta(self.x.dtype, _length(self.x), self.x)
+        return rest
+
+    def read(self, t: Any) -> Any:
+        step = self.steps.read(t)
+        if self.kernel is None:
+            return step
+        z = tf.matmul(step, self.kernel)
+        return z if self.bias is None else tf.nn.bias_add(z, self.bias)
+
+    def grads(self, dz: Any) -> list[Any]:
+        """Gradients of the tensors given ``dz`` (timesteps, batch, width), d loss / d proj."""
+        if self.kernel is None:
+            return [dz]
+        width = dz.shape[-1]
+        flat = tf.reshape(dz, [-1, width])
+        dx = tf.reshape(tf.matmul(flat, self.kernel, transpose_b=True), tf.shape(self.x))
+        out = [dx, _weight_grad(self.x, dz)]
+        return out + [tf.reduce_sum(flat, axis=0)] if self.has_bias else out
+
+
 def _prev(first: Any, seq: Any) -> Any:
     """The sequence shifted one step: (first, seq[0], ..., seq[T-2])."""
     return tf.concat([tf.expand_dims(first, 0), seq[:-1]], axis=0)
@@ -64,7 +108,7 @@ def _masked(keep_t: Any, new: Any, old: Any) -> Any:
 
 def _weight_grad(h_prev: Any, dz: Any) -> Any:
     """sum_t h_{t-1}^T dz_t as one product over (timesteps * batch) rows."""
-    units, width = h_prev.shape[-1], dz.shape[-1]
+    units, width = h_prev.shape[-1], dz.shape[-1]  # (features for the input kernel)
     return tf.matmul(tf.reshape(h_prev, [-1, units]), tf.reshape(dz, [-1, width]), transpose_a=True)
 
 
@@ -76,14 +120,16 @@ def _split_carry(d: Any, keep_t: Any) -> tuple[Any, Any]:
     return into, d - into
 
 
-def simple_rnn(xp: Any, h0: Any, rec: Any, keep: Any, rec_mask: Any, relu: bool) -> Any:
-    """``H`` (timesteps, batch, units) for ``h_t = act(xp_t + (h_{t-1} * rec_mask) @ rec)``."""
-    n = _length(xp)
+def simple_rnn(inp: _Inputs, h0: Any, rec: Any, keep: Any, rec_mask: Any, relu: bool) -> Any:
+    """``H`` (timesteps, batch, units) for ``h_t = act(x_t W + b + (h_{t-1} * rec_mask) @ rec)``."""
+    n = _length(inp.tensors[0])
     act = tf.nn.relu if relu else tf.tanh
 
     @tf.custom_gradient
-    def run(xp: Any, h0: Any, rec: Any) -> Any:
-        xs, ks = _ta(xp.dtype, n, xp), None if keep is None else _ta(keep.dtype, n, keep)
+    def run(*args: Any) -> Any:
+        h0, rec = inp.bind(args)
+        xs, ks = inp, None if keep is None else _ta(keep.dtype, n, keep)
+        dtype = h0.dtype
 
         def body(t: Any, hs: Any, h: Any) -> tuple[Any, ...]:
             hr = h if rec_mask is None else h * rec_mask
@@ -92,13 +138,13 @@ def simple_rnn(xp: Any, h0: Any, rec: Any, keep: Any, rec_mask: Any, relu: bool)
                 new = _masked(ks.read(t), new, h)
             return t + 1, hs.write(t, new), new
 
-        init = (0, _ta(xp.dtype, n, like=h0), h0)
+        init = (0, _ta(dtype, n, like=h0), h0)
         _, hs, _ = tf.while_loop(lambda t, *_: t < n, body, init, **_LOOP)
         big_h = hs.stack()
 
         def grad(d_h: Any) -> tuple[Any, Any, Any]:
             d_h = _zeros_if_none(d_h, big_h)
-            dhs, hs_ta = _ta(xp.dtype, n, d_h), _ta(xp.dtype, n, big_h)
+            dhs, hs_ta = _ta(dtype, n, d_h), _ta(dtype, n, big_h)
             kb = None if keep is None else _ta(keep.dtype, n, keep)
 
             def back(i: Any, dzs: Any, dh: Any) -> tuple[Any, ...]:
@@ -116,27 +162,29 @@ def simple_rnn(xp: Any, h0: Any, rec: Any, keep: Any, rec_mask: Any, relu: bool)
                     dprev = dprev + keep_part
                 return i + 1, dzs.write(t, dz), dprev
 
-            init = (0, _ta(xp.dtype, n, like=h0), tf.zeros_like(h0))
+            init = (0, _ta(dtype, n, like=h0), tf.zeros_like(h0))
             _, dzs, dh0 = tf.while_loop(lambda i, *_: i < n, back, init, **_LOOP)
             dz = dzs.stack()
             h_prev = _prev(h0, big_h)
             if rec_mask is not None:
                 h_prev = h_prev * rec_mask
-            return dz, dh0, _weight_grad(h_prev, dz)
+            return (*inp.grads(dz), dh0, _weight_grad(h_prev, dz))
 
         return big_h, grad
 
-    return run(xp, h0, rec)
+    return run(*inp.tensors, h0, rec)
 
 
-def lstm(xp: Any, h0: Any, c0: Any, rec: Any, keep: Any, rec_mask: Any) -> tuple[Any, Any]:
+def lstm(inp: _Inputs, h0: Any, c0: Any, rec: Any, keep: Any, rec_mask: Any) -> tuple[Any, Any]:
     """``(H, C)``, each (timesteps, batch, units), of the LSTM with gates ``i, f, g, o``."""
-    n = _length(xp)
-    dtype = xp.dtype
+    n = _length(inp.tensors[0])
+    dtype = h0.dtype
+    width = rec.shape[-1]
 
     @tf.custom_gradient
-    def run(xp: Any, h0: Any, c0: Any, rec: Any) -> Any:
-        xs, ks = _ta(dtype, n, xp), None if keep is None else _ta(keep.dtype, n, keep)
+    def run(*args: Any) -> Any:
+        h0, c0, rec = inp.bind(args)
+        xs, ks = inp, None if keep is None else _ta(keep.dtype, n, keep)
 
         def body(t: Any, seqs: tuple[Any, ...], h: Any, c: Any) -> tuple[Any, ...]:
             hr = h if rec_mask is None else h * rec_mask
@@ -190,32 +238,34 @@ def lstm(xp: Any, h0: Any, c0: Any, rec: Any, keep: Any, rec_mask: Any) -> tuple
                     dprev, dc_prev = dprev + dh_keep, dc_prev + dc_keep
                 return j + 1, dzs.write(t, dz), dprev, dc_prev
 
-            init = (0, _ta(dtype, n, like=xp[0]), tf.zeros_like(h0), tf.zeros_like(c0))
+            dz_like = tf.TensorSpec([h0.shape[0], width], dtype)
+            init = (0, _ta(dtype, n, like=dz_like), tf.zeros_like(h0), tf.zeros_like(c0))
             _, dzs, dh0, dc0 = tf.while_loop(lambda j, *_: j < n, back, init, **_LOOP)
             dz = dzs.stack()
             h_prev = _prev(h0, big_h)
             if rec_mask is not None:
                 h_prev = h_prev * rec_mask
-            return dz, dh0, dc0, _weight_grad(h_prev, dz)
+            return (*inp.grads(dz), dh0, dc0, _weight_grad(h_prev, dz))
 
         return (big_h, big_c), grad
 
-    return run(xp, h0, c0, rec)
+    return run(*inp.tensors, h0, c0, rec)
 
 
-def gru(xp: Any, h0: Any, rec: Any, rec_bias: Any, keep: Any, rec_mask: Any) -> Any:
+def gru(inp: _Inputs, h0: Any, rec: Any, rec_bias: Any, keep: Any, rec_mask: Any) -> Any:
     """``H`` (timesteps, batch, units) of the reset-after GRU with gates ``z, r, n``.
 
-    ``xp`` holds the input projection plus the input bias; ``rec_bias`` (3 units,) is the
-    recurrent bias (row 1 of Keras' GRU bias).
+    The input side ``inp`` holds the input bias (row 0 of Keras' GRU bias); ``rec_bias``
+    (3 units,) is the recurrent bias (row 1).
     """
-    n = _length(xp)
+    n = _length(inp.tensors[0])
     units = h0.shape[-1]
-    dtype = xp.dtype
+    dtype = h0.dtype
 
     @tf.custom_gradient
-    def run(xp: Any, h0: Any, rec: Any, rec_bias: Any) -> Any:
-        xs, ks = _ta(dtype, n, xp), None if keep is None else _ta(keep.dtype, n, keep)
+    def run(*args: Any) -> Any:
+        h0, rec, rec_bias = inp.bind(args)
+        xs, ks = inp, None if keep is None else _ta(keep.dtype, n, keep)
 
         def body(t: Any, seqs: tuple[Any, ...], h: Any) -> tuple[Any, ...]:
             hr = h if rec_mask is None else h * rec_mask
@@ -258,15 +308,16 @@ def gru(xp: Any, h0: Any, rec: Any, rec_bias: Any, keep: Any, rec_mask: Any) -> 
                 dxs = dxs.write(t, tf.concat([d_pre_z, d_pre_r, d_pre_n], 1))
                 return j + 1, dxs, dms.write(t, dm), dprev
 
-            init = (0, _ta(dtype, n, like=xp[0]), _ta(dtype, n, like=xp[0]), tf.zeros_like(h0))
+            like = tf.TensorSpec([h0.shape[0], 3 * units], dtype)
+            init = (0, _ta(dtype, n, like=like), _ta(dtype, n, like=like), tf.zeros_like(h0))
             _, dxs, dms, dh0 = tf.while_loop(lambda j, *_: j < n, back, init, **_LOOP)
             dm = dms.stack()
             h_prev = _prev(h0, big_h)
             if rec_mask is not None:
                 h_prev = h_prev * rec_mask
             d_bias = tf.reduce_sum(tf.reshape(dm, [-1, 3 * units]), axis=0)
-            return dxs.stack(), dh0, _weight_grad(h_prev, dm), d_bias
+            return (*inp.grads(dxs.stack()), dh0, _weight_grad(h_prev, dm), d_bias)
 
         return big_h, grad
 
-    return run(xp, h0, rec, rec_bias)
+    return run(*inp.tensors, h0, rec, rec_bias)

@@ -61,8 +61,8 @@ def _assert_same(ours, ref, mask, **kwargs):
         np.testing.assert_allclose(a, b, atol=TOL, rtol=TOL)
 
 
-@pytest.mark.parametrize("fast", [True, False])
-@pytest.mark.parametrize("mask_kind", [None, "right", "left"])
+@pytest.mark.parametrize(("fast", "mask_kind"), [(True, None), (True, "right"), (True, "left"),
+                                                 (False, None), (False, "left")])
 @pytest.mark.parametrize("return_sequences", [False, True])
 @pytest.mark.parametrize("cell", ["rnn", "lstm", "gru"])
 def test_outputs_and_gradients_match_keras(cell, return_sequences, mask_kind, fast):
@@ -151,3 +151,37 @@ def test_masking_layer_mask_is_consumed():
     model.set_weights(ref.get_weights())
     np.testing.assert_allclose(model(x), ref(x), atol=TOL)
     np.testing.assert_allclose(model(x)[0], model(x[:1, :5])[0], atol=TOL)
+
+
+@pytest.mark.parametrize("cell", ["rnn", "lstm", "gru"])
+def test_many_features_take_the_upfront_projection(cell):
+    """With >= UPFRONT_MIN_FEATURES inputs the projection of all steps is one product."""
+    from forecastkit.layers import _fastpath
+
+    ours_class, ref_class, _ = PAIRS[cell]
+    x = np.random.default_rng(2).normal(size=(3, 4, _fastpath.UPFRONT_MIN_FEATURES))
+    x = x.astype("float32")
+    ours, ref = ours_class(UNITS, return_sequences=True), ref_class(UNITS, return_sequences=True)
+    ours(x)
+    ref(x)
+    ours.set_weights(ref.get_weights())
+    mask = np.ones((3, 4), bool)
+    mask[0, :2] = False
+    out_ref, grad_ref = _forward_and_grads(ref, x, mask)
+    out_ours, grad_ours = _forward_and_grads(ours, x, mask)
+    for a, b in zip(out_ours + grad_ours, out_ref + grad_ref, strict=True):
+        np.testing.assert_allclose(a, b, atol=TOL, rtol=TOL)
+
+
+@pytest.mark.parametrize("mask_kind", ["left"])
+@pytest.mark.parametrize("cell", ["rnn", "lstm", "gru"])
+def test_hand_written_backward_kernels_match_keras(cell, mask_kind, monkeypatch):
+    """The opt-in kernels with hand-written gradients (slower here, kept for other machines)."""
+    from forecastkit.layers import _fastpath
+
+    original = _fastpath.fused_rnn
+    monkeypatch.setattr(_fastpath, "fused_rnn",
+                        lambda *a, **k: original(*a, **{**k, "use_kernels": True}))
+    ours_class, ref_class, _ = PAIRS[cell]
+    kwargs = {"return_sequences": True, "return_state": True}
+    _assert_same(ours_class(UNITS, **kwargs), ref_class(UNITS, **kwargs), _mask(mask_kind))
