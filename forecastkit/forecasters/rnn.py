@@ -245,6 +245,8 @@ class RNNForecaster(BaseForecaster):
         train_windows, val_windows = self._training_arrays(panel, normalizer)
         self.members_, self.history_ = [], []
         seed0 = _seed(self.random_state)
+        if self.random_state is not None:
+            _enable_deterministic_ops()
         for i, lb in enumerate(self._progress(self.lookbacks_)):
             train = self._member_arrays(train_windows, lb)
             val = None if val_windows is None else self._member_arrays(val_windows, lb)
@@ -511,6 +513,17 @@ def _first_nonpositive(panel: Panel):
     mins = np.minimum.reduceat(panel.values, panel.indptr[:-1])
     bad = np.flatnonzero(mins <= 0)
     return panel.ids[bad[0]] if len(bad) else None
+
+
+def _enable_deterministic_ops() -> None:
+    """Make TensorFlow's kernels deterministic (a process-wide switch, needed on GPUs; on CPU
+    the kernels forecastkit uses already are)."""
+    import tensorflow as tf
+
+    try:
+        tf.config.experimental.enable_op_determinism()
+    except (AttributeError, RuntimeError):  # very old TF, or already initialised differently
+        pass
 
 
 def _seed(random_state) -> int:
