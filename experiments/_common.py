@@ -68,7 +68,8 @@ def header(title: str, command: str) -> list[str]:
 
 def run_sets(study: str, sets: dict[str, dict[str, float]], metric: str, args,
              rnn_params: dict[str, dict], notes: str = "",
-             published_extra: dict[str, dict[str, float]] | None = None) -> dict:
+             published_extra: dict[str, dict[str, float]] | None = None,
+             combinations: dict[str, list[str]] | None = None) -> dict:
     """Compare ``args.models`` on each dataset of ``sets`` and write one study report.
 
     Parameters
@@ -87,6 +88,9 @@ def run_sets(study: str, sets: dict[str, dict[str, float]], metric: str, args,
         Text under the report's heading (e.g. where the published figures come from).
     published_extra : dict, optional
         Further columns of the published table, e.g. ``{"average": {"Theta": 13.01}}``.
+    combinations : dict, optional
+        Rows that average other models' forecasts, e.g. ``{"lstm+theta": ["lstm", "theta"]}``;
+        kept only when all their members ran.
 
     Returns
     -------
@@ -128,7 +132,9 @@ def run_sets(study: str, sets: dict[str, dict[str, float]], metric: str, args,
             res = compare(models, train, test, info.season_length, info.horizon, out,
                           published=pub, seed=args.seed, n_jobs=args.n_jobs,
                           progress=not args.no_progress, command=command,
-                          title=f"{study.upper()}: {name} (official test split)")
+                          title=f"{study.upper()}: {name} (official test split)",
+                          combinations={k: v for k, v in (combinations or {}).items()
+                                        if set(v) <= set(names)})
         except PersistenceError as err:
             raise SystemExit(f"{err}\n(add --fresh to start this set over)") from None
         print(res.table())

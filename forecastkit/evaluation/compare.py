@@ -86,6 +86,7 @@ def compare(
     title: str = "Model comparison",
     command: str | None = None,
     notes: str | None = None,
+    combinations: dict[str, list[str]] | None = None,
 ) -> Comparison:
     """Fit each model on ``train``, forecast ``test``'s horizon, rank and report.
 
@@ -115,6 +116,9 @@ def compare(
     title, command, notes : str, optional
         Report heading, the command that produced it (default: this process' command line),
         and free text placed under the heading.
+    combinations : dict of str to list of str, optional
+        Extra rows ``{"lstm+theta": ["lstm", "theta"]}``: the mean of the named models'
+        forecasts, scored like any model (its run time is the sum of its members').
 
     Returns
     -------
@@ -125,6 +129,8 @@ def compare(
     # The run's units, manifest.json and units/, sit beside the report in out_dir.
     cv = backtest(models, full, horizon, n_windows=1, n_jobs=n_jobs, backend=backend,
                   scheduler=scheduler, out_dir=out_dir, progress=progress)
+    if combinations:
+        cv = add_combinations(cv, combinations)
     per_series = backtest_metrics(cv, full, season_length)
     metrics = summarize_models(per_series, seconds=cv.attrs.get("seconds"))
     result = Comparison(metrics=metrics, per_series=per_series, forecasts=cv)
@@ -133,6 +139,38 @@ def compare(
         _write(result, full, published, n_plot_series if plots else 0, title, command, notes,
                horizon=horizon, season_length=season_length)
     return result
+
+
+def add_combinations(cv: pd.DataFrame, combinations: dict[str, list[str]]) -> pd.DataFrame:
+    """Append the mean forecast of groups of models to a backtest frame.
+
+    Parameters
+    ----------
+    cv : pd.DataFrame
+        Output of :func:`~forecastkit.evaluation.backtest.backtest` (all members present).
+    combinations : dict of str to list of str
+        New model name -> names of the models whose forecasts are averaged.
+
+    Returns
+    -------
+    pd.DataFrame
+        ``cv`` with one block of rows per combination; ``attrs["seconds"]`` gets the members' sum.
+    """
+    seconds = dict(cv.attrs.get("seconds", {}))
+    keys = ["unique_id", "ds", "cutoff", "window"]
+    blocks = [cv]
+    for name, members in combinations.items():
+        missing = [m for m in members if m not in set(cv["model"])]
+        if missing:
+            raise InvalidInputError(f"combination {name!r} needs model(s) {missing}, not run")
+        part = cv[cv["model"].isin(members)]
+        combined = part.groupby(keys, sort=False).agg(y=("y", "first"), y_pred=("y_pred", "mean"))
+        combined = combined.reset_index().assign(model=name)[cv.columns]
+        blocks.append(combined)
+        seconds[name] = float(sum(seconds.get(m, np.nan) for m in members))
+    out = pd.concat(blocks, ignore_index=True)
+    out.attrs["seconds"] = seconds
+    return out
 
 
 def summarize_models(

@@ -1,0 +1,33 @@
+"""compare(..., combinations=...) scores the mean of members' forecasts like a model."""
+
+from __future__ import annotations
+
+import numpy as np
+import pandas as pd
+
+from forecastkit.evaluation.compare import compare
+from forecastkit.forecasters.baselines import Drift, Naive, Naive2
+
+
+def test_combination_row_is_the_mean_of_its_members(panel_df):
+    last = panel_df.groupby("unique_id")["ds"].transform("max")
+    train, test = panel_df[panel_df["ds"] <= last - 6], panel_df[panel_df["ds"] > last - 6]
+    models = {
+        "naive": Naive(season_length=12, horizon=6),
+        "drift": Drift(season_length=12, horizon=6),
+        "naive2": Naive2(season_length=12, horizon=6),
+    }
+    res = compare(models, train, test, 12, 6, progress=False, n_jobs=1,
+                  combinations={"naive+drift": ["naive", "drift"]})
+    f = res.forecasts.pivot_table(index=["unique_id", "ds"], columns="model", values="y_pred")
+    np.testing.assert_allclose(f["naive+drift"], (f["naive"] + f["drift"]) / 2)
+    # Its sMAPE is computed from those forecasts, independently of compare's own scoring.
+    merged = test.merge(
+        f["naive+drift"].rename("y_pred").reset_index(), on=["unique_id", "ds"]
+    )
+    per_series = merged.groupby("unique_id").apply(
+        lambda g: np.mean(200 * np.abs(g.y - g.y_pred) / (np.abs(g.y) + np.abs(g.y_pred))),
+        include_groups=False,
+    )
+    assert np.isclose(res.metrics.loc["naive+drift", "smape"], per_series.mean())
+    assert isinstance(res.metrics, pd.DataFrame)
