@@ -26,9 +26,16 @@ def test_rnn_round_trip_predicts_identically(fitted_cases, tmp_path):
         )
         g = fk.load(folder)
         assert type(g) is type(f) and g.get_params() == f.get_params()
+        # Keras' predict function generalises its trace to the batch shapes it has seen, and
+        # a different graph may round differently in the last bit; start both from a fresh
+        # trace so that the comparison is of the models, not of their call histories.
+        f.model_.predict_function = None
+        g.model_.predict_function = None
         np.testing.assert_array_equal(g.predict_array(), f.predict_array())
+        np.testing.assert_array_equal(g.predict_array(y=case.query), f.predict_array(y=case.query))
         pd.testing.assert_frame_equal(g.predict(), f.predict())
-        np.testing.assert_array_equal(g.predict_array(y=case.query), case.expected)
+        inputs = f.serving_inputs(f.panel_)
+        np.testing.assert_array_equal(g.model_(inputs).numpy(), f.model_(inputs).numpy())
         for w_loaded, w_saved in zip(g.members_, f.members_, strict=True):
             for a, b in zip(w_loaded.get_weights(), w_saved.get_weights(), strict=True):
                 np.testing.assert_array_equal(a, b)
