@@ -13,7 +13,8 @@ Layout (what TensorFlow Serving expects)::
     path/<version>/assets/forecastkit.json      lookback, horizon, season length, frequency,
                                                  model parameters, versions, input names
 
-Signatures (``L`` is the lookback, the longest one of an ensemble; ``H`` the horizon):
+Signatures (``L`` is the width of the serving model's history: the longest lookback of the
+members, or the longer window the normaliser reads when it deseasonalises; ``H`` the horizon):
 
 ``serve`` (also ``serving_default``)
     ``history`` float32 ``[batch, L]``: the last ``L`` values of each series, oldest first;
