@@ -129,7 +129,6 @@ def export_metadata(forecaster) -> dict:
     import tensorflow as tf
 
     import forecastkit
-    from forecastkit.export.persistence import jsonable_params
 
     f = forecaster
     panel = f.panel_
@@ -160,7 +159,7 @@ def export_metadata(forecaster) -> dict:
             if f.use_position_
             else None
         ),
-        "model": jsonable_params(f.get_params(deep=False)),
+        "model": _describe_params(f.get_params(deep=False)),
         "signatures": {
             "serve": {"inputs": inputs, "outputs": output},
             "serve_masked": {"inputs": masked, "outputs": output},
@@ -172,6 +171,19 @@ def export_metadata(forecaster) -> dict:
             "numpy": np.__version__,
         },
     }
+
+
+def _describe_params(params: dict) -> dict:
+    """Parameters as JSON; one with no JSON form (a RandomState) is recorded by its repr."""
+    from forecastkit.export.persistence import jsonable_params
+
+    out = {}
+    for key, value in params.items():
+        try:
+            out.update(jsonable_params({key: value}))
+        except ValueError:
+            out[key] = repr(value)
+    return out
 
 
 def history_length(forecaster) -> int:
