@@ -2,8 +2,9 @@
 
 Keras' generic ``RNN`` calls the cell once per time step through the Layer machinery, reading
 every weight variable and adding the bias again at each step, with one op per gate. Here the
-weights are read once, the recurrent product is one fused matrix product per step, the gate
-arithmetic uses as few ops as the equations allow, and TensorFlow differentiates the
+weights are read once, each step does one matrix product (inputs and state against the stacked
+``[kernel; recurrent_kernel]``, gates fused), the gate arithmetic uses as few ops as the
+equations allow, and TensorFlow differentiates the
 ``tf.while_loop`` (XLA compiles it as one ``While``). With many input features the input
 projection of all steps is one matrix product before the loop; with few (the usual forecasting
 case, up to 255) each step projects its own inputs, which measured faster than writing and
@@ -37,39 +38,64 @@ UPFRONT_MIN_FEATURES = 256
 StepFn = Callable[[Any, list[Any]], list[Any]]
 
 
-def _simple_rnn(cell: Any, rec_mask: Any) -> tuple[Any, Any, StepFn]:
-    recurrent = tf.convert_to_tensor(cell.recurrent_kernel)
-    act = cell.activation
+def _weights(cell: Any, dtype: Any) -> tuple[Any, Any, Any]:
+    """(kernel, recurrent_kernel, bias or None) as tensors of the compute dtype, read once."""
+    kernel = tf.cast(tf.convert_to_tensor(cell.kernel), dtype)
+    recurrent = tf.cast(tf.convert_to_tensor(cell.recurrent_kernel), dtype)
+    bias = None if cell.bias is None else tf.cast(tf.convert_to_tensor(cell.bias), dtype)
+    return kernel, recurrent, bias
 
-    def step(xp_t: Any, states: list[Any]) -> list[Any]:
+
+def _pre_activation(kernel: Any, recurrent: Any, bias: Any, upfront: bool) -> Callable:
+    """``z(inp_t, h) = x_t @ kernel + h @ recurrent + bias`` in the fewest ops.
+
+    With ``upfront`` the step input already is ``x_t @ kernel + bias``; otherwise it is ``x_t``
+    and one product with the stacked ``[kernel; recurrent]`` serves both (one matmul and no
+    add per step, and one matmul fewer in the backward pass: measured 8-10 % faster).
+    """
+    if upfront:
+        return lambda inp, h: inp + tf.matmul(h, recurrent)
+    stacked = tf.concat([kernel, recurrent], axis=0)
+
+    def z(inp: Any, h: Any) -> Any:
+        out = tf.matmul(tf.concat([inp, h], axis=1), stacked)
+        return out if bias is None else tf.nn.bias_add(out, bias)
+
+    return z
+
+
+def _simple_rnn(cell: Any, rec_mask: Any, dtype: Any, upfront: bool) -> tuple[Any, Any, StepFn]:
+    kernel, recurrent, bias = _weights(cell, dtype)
+    pre, act = _pre_activation(kernel, recurrent, bias, upfront), cell.activation
+
+    def step(inp: Any, states: list[Any]) -> list[Any]:
         h = states[0] if rec_mask is None else states[0] * rec_mask
-        return [act(xp_t + tf.matmul(h, recurrent))]
+        return [act(pre(inp, h))]
 
-    bias = None if cell.bias is None else tf.convert_to_tensor(cell.bias)
-    return tf.convert_to_tensor(cell.kernel), bias, step
+    return kernel, bias, step
 
 
-def _lstm(cell: Any, rec_mask: Any) -> tuple[Any, Any, StepFn]:
-    recurrent = tf.convert_to_tensor(cell.recurrent_kernel)
+def _lstm(cell: Any, rec_mask: Any, dtype: Any, upfront: bool) -> tuple[Any, Any, StepFn]:
+    kernel, recurrent, bias = _weights(cell, dtype)
+    pre = _pre_activation(kernel, recurrent, bias, upfront)
     act, gate = cell.activation, cell.recurrent_activation
 
-    def step(xp_t: Any, states: list[Any]) -> list[Any]:
+    def step(inp: Any, states: list[Any]) -> list[Any]:
         h, c = states
         if rec_mask is not None:
             h = h * rec_mask
-        z_i, z_f, z_g, z_o = tf.split(xp_t + tf.matmul(h, recurrent), 4, axis=1)
+        z_i, z_f, z_g, z_o = tf.split(pre(inp, h), 4, axis=1)
         c = gate(z_f) * c + gate(z_i) * act(z_g)
         return [gate(z_o) * act(c), c]
 
-    bias = None if cell.bias is None else tf.convert_to_tensor(cell.bias)
-    return tf.convert_to_tensor(cell.kernel), bias, step
+    return kernel, bias, step
 
 
-def _gru(cell: Any, rec_mask: Any) -> tuple[Any, Any, StepFn]:
+def _gru(cell: Any, rec_mask: Any, dtype: Any, upfront: bool) -> tuple[Any, Any, StepFn]:
+    """GRU step; its input is always the projection ``x_t @ kernel + input bias``."""
     units = cell.units
-    recurrent = tf.convert_to_tensor(cell.recurrent_kernel)
+    kernel, recurrent, bias = _weights(cell, dtype)
     act, gate = cell.activation, cell.recurrent_activation
-    bias = None if cell.bias is None else tf.convert_to_tensor(cell.bias)
     in_bias, rec_bias = bias, None
     if cell.reset_after and bias is not None:
         in_bias, rec_bias = bias[0], bias[1]
@@ -100,7 +126,7 @@ def _gru(cell: Any, rec_mask: Any) -> tuple[Any, Any, StepFn]:
             n = act(x_n + tf.matmul(r * hr, rec_n))
             return [n + z * (h - n)]
 
-    return tf.convert_to_tensor(cell.kernel), in_bias, step
+    return kernel, in_bias, step
 
 
 def _kernel_fits(kind: str, cell: Any, dtype: Any) -> bool:
@@ -217,29 +243,27 @@ def fused_rnn(
         x = x * tf.expand_dims(tf.cast(cell.get_dropout_mask(x[:, 0, :]), dtype), 1)
     if training and 0.0 < cell.recurrent_dropout < 1.0:
         rec_mask = tf.cast(cell.get_recurrent_dropout_mask(states[0]), dtype)
-    kernel, bias, step = _BUILDERS[kind](cell, rec_mask)
-
     # time-major: the transpose moves `features` columns, not gates * units
     x = tf.transpose(x, [1, 0, 2])
     if go_backwards:
         x = tf.reverse(x, [0])
-    shape = tf.shape(x)
     # a static length lets TensorFlow size the loop's TensorArrays (and XLA needs it anyway)
-    n_steps = x.shape[0] if x.shape[0] is not None else shape[0]
-    batch = shape[1]
-    kernel = tf.cast(kernel, dtype)
-    bias = None if bias is None else tf.cast(bias, dtype)
-    if x.shape[-1] is not None and x.shape[-1] >= UPFRONT_MIN_FEATURES:
-        xp = tf.nn.bias_add(tf.matmul(tf.reshape(x, [-1, x.shape[-1]]), kernel), bias) if (
-            bias is not None) else tf.matmul(tf.reshape(x, [-1, x.shape[-1]]), kernel)
-        inputs = _kernels._Inputs(tf.reshape(xp, [n_steps, batch, kernel.shape[-1]]))
-    else:
-        inputs = _kernels._Inputs(x, kernel, bias)
+    n_steps = x.shape[0] if x.shape[0] is not None else tf.shape(x)[0]
+    upfront = x.shape[-1] is not None and x.shape[-1] >= UPFRONT_MIN_FEATURES
+    kernel, bias, step = _BUILDERS[kind](cell, rec_mask, dtype, upfront)
+    if upfront:
+        flat = tf.matmul(tf.reshape(x, [-1, x.shape[-1]]), kernel)
+        if bias is not None:
+            flat = tf.nn.bias_add(flat, bias)
+        inputs = _kernels._Inputs(tf.reshape(flat, [n_steps, -1, kernel.shape[-1]]))
     if use_kernels and _kernel_fits(kind, cell, dtype):
         return _run_kernel(
-            kind, cell, inputs, states, mask, rec_mask, go_backwards, return_sequences,
-            zero_output_for_mask,
+            kind, cell, inputs if upfront else _kernels._Inputs(x, kernel, bias), states, mask,
+            rec_mask, go_backwards, return_sequences, zero_output_for_mask,
         )
+    if not upfront:
+        # the simple and LSTM steps project x_t themselves, fused with the recurrent product
+        inputs = _kernels._Inputs(x, kernel, bias) if kind == "gru" else _kernels._Inputs(x)
     inputs.bind(tuple(inputs.tensors))
     inputs_ta = inputs
     units = states[0].shape[-1]
