@@ -37,7 +37,8 @@ class RNNForecaster(BaseForecaster):
         Wrap each layer in ``keras.layers.Bidirectional`` (outputs concatenated).
     lookback : int, tuple of int or None
         Length of the history window. A tuple gives an ensemble over lookbacks (members cycle
-        through it). ``None`` picks ``max(2 * horizon, 3 * season_length)``.
+        through it). ``None``: members cycle through ``(b, 0.75 b, 1.5 b)`` with
+        ``b = max(2 * horizon, 3 * season_length)``.
     horizon : int
         Number of steps forecast.
     season_length : int
@@ -91,7 +92,9 @@ class RNNForecaster(BaseForecaster):
         Most training windows used; beyond that a seeded random subsample is taken (long
         hourly series hold millions). ``None``: all.
     n_models : int
-        Ensemble size; members differ by seed (and lookback, if a tuple); combined by the median.
+        Ensemble size; members differ by seed and lookback; combined by the median. The
+        default 3 scored better than 1 on the M3 validation windows of every frequency but
+        yearly (equal there).
     random_state : int or None
         Seed: the same value gives bit-identical forecasts.
     verbose : int
@@ -167,7 +170,7 @@ class RNNForecaster(BaseForecaster):
         patience=5,
         min_history=None,
         max_windows=100_000,
-        n_models=1,
+        n_models=3,
         random_state=None,
         verbose=0,
     ):
@@ -203,7 +206,10 @@ class RNNForecaster(BaseForecaster):
     def _resolved_lookbacks(self) -> list[int]:
         lb = self.lookback
         if lb is None:
-            lb = max(2 * self.horizon, 3 * self.season_length)
+            # An ensemble over lookbacks around twice the horizon (validated on M3, see
+            # experiments/results/selection/): the first member gets the base lookback.
+            base = max(2 * self.horizon, 3 * self.season_length)
+            lb = (base, max(2, round(0.75 * base)), round(1.5 * base))
         lbs = [int(v) for v in (lb if isinstance(lb, tuple | list) else (lb,))]
         if not lbs or min(lbs) < 1:
             raise InvalidInputError(f"lookback must hold positive integers, got {self.lookback!r}")
