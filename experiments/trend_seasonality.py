@@ -34,9 +34,12 @@ TRENDS = ["none", "linear", "damped"]
 SEASONAL_STRENGTH = [0.0, 1.5]  # in units of level / 10
 NOISE = [0.2, 1.0]  # standard deviation, in units of level / 10
 MULTIPLICATIVE = False
-BASELINES = ["naive2", "snaive", "theta", "ets"]
+BASELINES = ["naive2", "snaive", "theta", "comb"]  # ETS: add with --models (slow)
 RNN_MODELS = ["rnn", "lstm", "gru", "lstm-stacked", "bilstm"]
-RNN_PARAMS: dict[str, dict] = {}
+# "lstm" is RNNForecaster's defaults (a 3-member ensemble); the variants are single networks.
+RNN_PARAMS: dict[str, dict] = {
+    name: {"n_models": 1} for name in ["rnn", "gru", "lstm-stacked", "bilstm"]
+}
 OUT = RESULTS / "trend_seasonality"
 # ----------------------------------------------------------------------------- end of config
 
