@@ -412,8 +412,15 @@ class RNNForecaster(BaseForecaster):
                 f"(scaler={self.scaler!r}); refit with scaler='level'"
             )
         inputs = self.serving_inputs(panel)
-        out = model.predict(inputs, batch_size=1024, verbose=0)
-        out = np.asarray(out, dtype=np.float64)[:, :horizon]
+        # predict_on_batch per chunk: Model.predict's fixed cost per call (data adapter,
+        # callbacks) is ~0.3 s, which dominated forecasting one series (BENCHMARKS.md, Serving).
+        n, chunk = panel.n_series, 1024
+        out = np.concatenate(
+            [
+                np.asarray(model.predict_on_batch({k: v[a : a + chunk] for k, v in inputs.items()}))
+                for a in range(0, n, chunk)
+            ]
+        ).astype(np.float64)[:, :horizon]
         if not np.all(np.isfinite(out)):
             raise TrainingDivergedError("the network produced non-finite forecasts")
         return out
