@@ -29,6 +29,7 @@ SEED = 0
 BASELINES = ["naive2", "snaive", "theta", "comb"]
 RNN_MODELS = ["lstm"]  # added when RNNForecaster is importable
 RNN_PARAMS: dict[str, dict] = {}  # e.g. {"lstm": {"epochs": 20}}; empty: the model's defaults
+COMBINATIONS = {"lstm+theta": ["lstm", "theta"]}  # mean of the two forecasts
 OUT = RESULTS / "quickstart"
 PUBLISHED = [  # M3 Monthly, all 1,428 series (N-BEATS paper, Table 14); ours is a sample
     ("Naive2", 16.91, "Makridakis & Hibon (2000) via N-BEATS Table 14"),
@@ -63,6 +64,7 @@ def main() -> int:
         notes=(f"{SAMPLE} of the {info.n_series} M3 Monthly series, drawn with seed {SEED}; "
                f"horizon {info.horizon}, season length {info.season_length}. The published "
                f"figures cover the whole set, so they are a guide, not a like-for-like row."),
+        combinations={k: v for k, v in COMBINATIONS.items() if set(v) <= set(names)},
     )
     print()
     print(result.table())
