@@ -31,9 +31,8 @@ def test_rnn_round_trip_predicts_identically(fitted_cases, tmp_path):
         # trace so that the comparison is of the models, not of their call histories.
         f.model_.predict_function = None
         g.model_.predict_function = None
-        np.testing.assert_array_equal(g.predict_array(), f.predict_array())
+        pd.testing.assert_frame_equal(g.predict(), f.predict(), check_exact=True)
         np.testing.assert_array_equal(g.predict_array(y=case.query), f.predict_array(y=case.query))
-        pd.testing.assert_frame_equal(g.predict(), f.predict())
         inputs = f.serving_inputs(f.panel_)
         np.testing.assert_array_equal(g.model_(inputs).numpy(), f.model_(inputs).numpy())
         for w_loaded, w_saved in zip(g.members_, f.members_, strict=True):
@@ -84,7 +83,7 @@ def test_baseline_round_trip(make, monthly_df, tmp_path):
     f.save(tmp_path / "est")
     g = fk.load(tmp_path / "est")
     assert type(g) is type(f) and g.get_params() == f.get_params()
-    pd.testing.assert_frame_equal(g.predict(), f.predict())
+    pd.testing.assert_frame_equal(g.predict(), f.predict(), check_exact=True)
     np.testing.assert_array_equal(g.predict_array(3), f.predict_array(3))
     # Nothing in the folder needs pickle to read.
     with np.load(tmp_path / "est" / "state.npz", allow_pickle=False) as state:
@@ -96,7 +95,7 @@ def test_series_input_round_trip_keeps_the_index(tmp_path):
     y = pd.Series(np.arange(40.0) + 5, index=idx, name="sales")
     f = fk.baselines.Naive(horizon=3).fit(y)
     g = fk.load(f.save(tmp_path / "est"))
-    pd.testing.assert_series_equal(g.predict(), f.predict())
+    pd.testing.assert_series_equal(g.predict(), f.predict(), check_exact=True)
 
 
 # ----------------------------------------------------------------------------- bad folders
