@@ -2,14 +2,12 @@
 
 An LSTM (64 units) RNNForecaster is trained quickly (``--epochs 1``) on M3 Monthly, exported with
 ``fk.export_saved_model`` and loaded back with plain ``tf.saved_model.load``. For the same
-histories (the ends of M3 Monthly series) three paths are timed side by side, in interleaved
-rounds so that load from other processes hits all alike:
+histories (the ends of M3 Monthly series) two paths are timed side by side, in interleaved
+rounds so that load from other processes hits both alike:
 
 * ``SavedModel serve_masked``: the signature a serving client calls, on prepared arrays;
 * ``forecaster.predict_array(y=...)``: what a Python user calls, frame in (input checks,
-  padding, Keras ``Model.predict``);
-* ``Keras model_.predict``: the same Keras model on the same prepared arrays (isolates the cost of
-  ``Model.predict`` from forecastkit's frame handling).
+  padding, the same Keras serving model).
 
 Batch 1: p50 and p99 latency over ``--calls`` calls (one random series each). Batch 1,024:
 throughput in series per second, the median of ``--rounds`` rounds.
@@ -48,7 +46,7 @@ def main(argv=None) -> None:
     ids = train["unique_id"].unique()
     fit_ids = ids[: args.train_series]
     f = fk.RNNForecaster(cell="lstm", units=(64,), horizon=info.horizon,
-                         season_length=info.season_length, epochs=args.epochs,
+                         season_length=info.season_length, n_models=1, epochs=args.epochs,
                          early_stopping=False, random_state=0)
     t0 = time.perf_counter()
     f.fit(train[train["unique_id"].isin(fit_ids)])
@@ -69,17 +67,13 @@ def main(argv=None) -> None:
     def run_served(inputs):
         return serve(**{k: tf.constant(v) for k, v in inputs.items()})["forecast"].numpy()
 
-    def run_keras(inputs):
-        return f.model_.predict(inputs, batch_size=1024, verbose=0)
-
-    # Same forecasts from all three paths (the benchmark compares like with like).
+    # Same forecasts from both paths (the benchmark compares like with like).
     np.testing.assert_allclose(run_served(big), f.predict_array(y=big_df)[:, :], rtol=1e-4)
 
     paths = {
         "SavedModel serve_masked": (run_served, lambda i: single_inputs[i], lambda: big),
         "forecaster.predict_array(y=frame)": (
             lambda df: f.predict_array(y=df), lambda i: singles[i], lambda: big_df),
-        "Keras model_.predict (same arrays)": (run_keras, lambda i: single_inputs[i], lambda: big),
     }
     for fn, one, many in paths.values():  # warm up (tracing, first-call costs)
         for i in range(3):
