@@ -17,7 +17,7 @@ import pytest
 HORIZON = 4
 SEASON = 12
 TINY = dict(horizon=HORIZON, season_length=SEASON, epochs=2, early_stopping=False,
-            batch_size=64, random_state=0)
+            batch_size=64, random_state=0, n_models=1)
 
 CONFIGS = {
     # name: (RNNForecaster parameters, calendar panel?)
@@ -72,7 +72,7 @@ def fitted_cases(tmp_path_factory) -> dict[str, Case]:
     for name, (params, calendar) in CONFIGS.items():
         train = make_panel(4, (8, 80), seed=1, calendar=calendar)
         query = make_query(calendar)
-        f = fk.RNNForecaster(**TINY, **params).fit(train)
+        f = fk.RNNForecaster(**{**TINY, **params}).fit(train)
         assert f.use_position_ == calendar
         export_dir = fk.export_saved_model(f, root / name)
         inputs = f.serving_inputs(to_panel(query))
