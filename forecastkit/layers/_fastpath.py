@@ -32,7 +32,7 @@ from forecastkit.layers import _kernels
 # With at least this many input features the input projection of all steps is one product before
 # the loop; with fewer, each step projects its own inputs, which is cheaper than writing and
 # reading a (timesteps, batch, gates * units) array: on the 2-core CPU, LSTM(64), 48 steps,
-# per-step projection was 13-22 % faster at 1, 8 and 32 features.
+# per-step projection was 16-21 % faster at 1, 8 and 32 features.
 UPFRONT_MIN_FEATURES = 256
 
 StepFn = Callable[[Any, list[Any]], list[Any]]

@@ -11,6 +11,7 @@ Each kernel takes the input side (:class:`_Inputs`, time-major and in processing
 returns the sequence of (masked) hidden states; the caller derives outputs from it.
 
 On the 2-core CPU these kernels measured slower than TensorFlow's gradient of the plain loop
+in 5 of 6 cases (BENCHMARKS.md, "Recurrent layers")
 (materialising the per-step gradients for the single large product costs more memory traffic
 than it saves), so the fast path uses them only when asked (``use_kernels=True``).
 The equations are those of :mod:`forecastkit.layers.cells` with Keras' default activations
