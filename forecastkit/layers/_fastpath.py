@@ -295,7 +295,7 @@ def fused_rnn(
         mask = _time_major_mask(mask, go_backwards)
         mask_ta = tf.TensorArray(tf.bool, size=n_steps).unstack(mask)
 
-        def body(t: Any, out: Any, prev_out: Any, *carry: Any) -> tuple[Any, ...]:
+        def masked_body(t: Any, out: Any, prev_out: Any, *carry: Any) -> tuple[Any, ...]:
             keep = mask_ta.read(t)
             new = step(inputs_ta.read(t), list(carry))
             new = [tf.where(keep, n, s) for n, s in zip(new, carry, strict=True)]
@@ -308,7 +308,7 @@ def fused_rnn(
             return (t + 1, out, y, *new)
 
         init = (0, out_ta, tf.zeros_like(states[0]), *states)
-        result = tf.while_loop(lambda t, *_: t < n_steps, body, init, **loop_kwargs)
+        result = tf.while_loop(lambda t, *_: t < n_steps, masked_body, init, **loop_kwargs)
         last_output = result[2]
         new_states = list(result[3:])
     if return_sequences:

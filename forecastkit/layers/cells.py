@@ -118,7 +118,7 @@ class _RecurrentCell(keras.layers.Layer, DropoutRNNCell):
             regularizer=self.recurrent_regularizer,
             constraint=self.recurrent_constraint,
         )
-        self.bias = None
+        self.bias: Any = None
         if self.use_bias:
             self.bias = self.add_weight(
                 shape=self._bias_shape(),

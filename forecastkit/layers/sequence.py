@@ -29,9 +29,9 @@ def _cell_arg_names(cell_class: type) -> frozenset[str]:
     """Keyword arguments that belong to the cell rather than to the layer."""
     names: set[str] = set()
     for klass in (cell_class, _RecurrentCell):
-        params = inspect.signature(klass.__init__).parameters
+        params = inspect.signature(klass).parameters
         names.update(n for n, p in params.items() if p.kind is p.POSITIONAL_OR_KEYWORD)
-    return frozenset(names - {"self", "units"})
+    return frozenset(names - {"units"})
 
 
 class _SequenceLayer(keras.layers.RNN):
