@@ -203,10 +203,14 @@ def make_trend_seasonal(
     if trend not in ("linear", "damped", "none"):
         raise InvalidInputError(f"trend must be 'linear', 'damped' or 'none', got {trend!r}")
     rng = np.random.default_rng(seed)
-    lo, hi = (length, length) if np.isscalar(length) else tuple(length)  # type: ignore[misc]
+    lo, hi = (int(length), int(length)) if isinstance(length, int | np.integer) else length
     if lo < 2 or hi < lo:
         raise InvalidInputError(f"length must be >= 2 (or a range min <= max), got {length}")
-    periods = (season_length,) if np.isscalar(season_length) else tuple(season_length)  # type: ignore[arg-type]
+    periods: tuple[int, ...] = (
+        (int(season_length),)
+        if isinstance(season_length, int | np.integer)
+        else tuple(season_length)
+    )
     lengths = rng.integers(lo, hi + 1, size=n_series)
     unit = level / 10.0
     frames = []

@@ -25,6 +25,7 @@ import os
 from dataclasses import replace
 from numbers import Integral, Real
 from pathlib import Path
+from typing import Any
 
 import numpy as np
 
@@ -77,25 +78,26 @@ def save(forecaster, path) -> Path:
     # Remove the old manifest first: until the new one is written the folder does not load.
     (folder / MANIFEST).unlink(missing_ok=True)
     ids, panel_meta = _save_panel(forecaster.panel_, folder / "panel.npz")
-    manifest = {
+    files = ["panel.npz"]
+    manifest: dict[str, Any] = {
         "format": _FORMAT,
         "format_version": _FORMAT_VERSION,
         "forecastkit_version": _version(),
         "class": f"{type(forecaster).__module__}.{type(forecaster).__qualname__}",
         "params": jsonable_params(forecaster.get_params(deep=False)),
         "panel": {**panel_meta, "ids": ids},
-        "files": ["panel.npz"],
+        "files": files,
     }
     if isinstance(forecaster, RNNForecaster):
-        manifest["rnn"] = _save_rnn(forecaster, folder, manifest["files"])
+        manifest["rnn"] = _save_rnn(forecaster, folder, files)
     elif hasattr(forecaster, "get_fitted_state") and hasattr(forecaster, "set_fitted_state"):
         manifest["state"] = _save_state(forecaster.get_fitted_state(), folder / "state.npz")
-        manifest["files"].append("state.npz")
+        files.append("state.npz")
     else:
         raise PersistenceError(
             f"{name} has no get_fitted_state/set_fitted_state; it cannot be saved yet"
         )
-    manifest["sha256"] = {f: _sha256(folder / f) for f in manifest["files"]}
+    manifest["sha256"] = {f: _sha256(folder / f) for f in files}
     (folder / MANIFEST).write_text(json.dumps(manifest, indent=2))
     return folder
 
@@ -133,7 +135,7 @@ def _save_state(state: dict, file: Path) -> dict:
             arrays[key] = value
         else:
             scalars[key] = _plain(value)
-    np.savez(file, **arrays)
+    np.savez(file, **arrays)  # type: ignore[arg-type]
     return {"arrays": sorted(arrays), "values": scalars}
 
 

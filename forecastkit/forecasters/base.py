@@ -145,7 +145,9 @@ class BaseForecaster(BaseEstimator):
     def _check_params(self) -> None:
         try:
             validate_parameter_constraints(
-                self._parameter_constraints, self.get_params(deep=False), caller_name=type(self).__name__
+                self._parameter_constraints,
+                self.get_params(deep=False),
+                caller_name=type(self).__name__,
             )
         except _SklearnInvalidParameterError as err:
             raise InvalidParameterError(str(err)) from None
