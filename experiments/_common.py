@@ -33,6 +33,8 @@ def parser(description: str, models: list[str], sample: int | None) -> argparse.
     p.add_argument("--fresh", action="store_true",
                    help="discard finished units of an earlier run instead of resuming it")
     p.add_argument("--no-progress", action="store_true")
+    p.add_argument("--sets", default=None,
+                   help="comma-separated subset of the study's datasets (default: all)")
     p.add_argument("--out", type=Path, default=None,
                    help="results folder (default: experiments/results/<study>)")
     return p
@@ -112,6 +114,12 @@ def run_sets(study: str, sets: dict[str, dict[str, float]], metric: str, args,
     command = command_line()
     out_root = args.out or RESULTS / study
     label = {"smape": "sMAPE", "owa": "OWA"}[metric]
+    if getattr(args, "sets", None):
+        wanted = args.sets.split(",")
+        unknown = sorted(set(wanted) - set(sets))
+        if unknown:
+            raise SystemExit(f"unknown set(s) {unknown}; choose from {', '.join(sets)}")
+        sets = {k: v for k, v in sets.items() if k in wanted}
     results, sizes = {}, {}
     for name, published in sets.items():
         train, test, info = load_dataset(name)
