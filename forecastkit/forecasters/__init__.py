@@ -1,5 +1,10 @@
-"""Forecasters: the scikit-learn-style contract, the RNN forecaster and classical baselines."""
+"""Forecasters: the scikit-learn-style contract, the RNN forecaster and classical baselines.
+
+``RNNForecaster`` (TensorFlow) and the baselines (statsmodels) load lazily through
+``forecastkit.RNNForecaster`` and ``forecastkit.baselines``.
+"""
 
 from forecastkit.forecasters.base import BaseForecaster, InvalidParameterError
+from forecastkit.forecasters.combination import Combination
 
-__all__ = ["BaseForecaster", "InvalidParameterError"]
+__all__ = ["BaseForecaster", "Combination", "InvalidParameterError"]
