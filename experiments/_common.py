@@ -142,7 +142,7 @@ def run_sets(study: str, sets: dict[str, dict[str, float]], metric: str, args,
                           progress=not args.no_progress, command=command,
                           title=f"{study.upper()}: {name} (official test split)",
                           combinations={k: v for k, v in (combinations or {}).items()
-                                        if set(v) <= set(names)})
+                                        if set(v) <= set(names) and k not in names})
         except PersistenceError as err:
             raise SystemExit(f"{err}\n(add --fresh to start this set over)") from None
         print(res.table())

@@ -64,7 +64,8 @@ def main() -> int:
         notes=(f"{SAMPLE} of the {info.n_series} M3 Monthly series, drawn with seed {SEED}; "
                f"horizon {info.horizon}, season length {info.season_length}. The published "
                f"figures cover the whole set, so they are a guide, not a like-for-like row."),
-        combinations={k: v for k, v in COMBINATIONS.items() if set(v) <= set(names)},
+        combinations={k: v for k, v in COMBINATIONS.items()
+                      if set(v) <= set(names) and k not in names},
     )
     print()
     print(result.table())

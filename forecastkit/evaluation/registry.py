@@ -51,6 +51,10 @@ class ModelSpec:
 
     @property
     def kind(self) -> str:
+        if "members" in self.params:
+            # A combination needs TensorFlow as soon as one of its members does.
+            return "rnn" if any(MODELS[m].kind == "rnn" for m in self.params["members"]) else (
+                "baseline")
         return "rnn" if self.module.endswith(".rnn") else "baseline"
 
     def forecaster_class(self):
@@ -94,6 +98,9 @@ MODELS: dict[str, ModelSpec] = {
         _rnn("gru-stacked", "two stacked GRU layers (64, 64)", cell="gru", units=(64, 64)),
         _rnn("bilstm", "bidirectional LSTM", cell="lstm", bidirectional=True),
         _rnn("bigru", "bidirectional GRU", cell="gru", bidirectional=True),
+        ModelSpec("lstm+theta", "mean of the lstm and theta forecasts (best on M3)",
+                  "forecastkit.forecasters.combination", "Combination",
+                  {"members": ("lstm", "theta")}),
     ]
 }
 
@@ -147,6 +154,11 @@ def make_model(
     """
     (name,) = parse_names([name])
     spec = MODELS[name]
+    if "members" in spec.params:
+        from forecastkit.forecasters.combination import Combination
+
+        members = [(m, make_model(m, horizon, season_length, seed)) for m in spec.params["members"]]
+        return Combination(members, horizon=horizon, **params)
     try:
         cls = spec.forecaster_class()
     except (ImportError, AttributeError, KeyError) as err:

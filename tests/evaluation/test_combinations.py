@@ -31,3 +31,17 @@ def test_combination_row_is_the_mean_of_its_members(panel_df):
     )
     assert np.isclose(res.metrics.loc["naive+drift", "smape"], per_series.mean())
     assert isinstance(res.metrics, pd.DataFrame)
+
+
+def test_registry_builds_the_combination_for_the_cli():
+    from forecastkit.evaluation.registry import MODELS, make_model
+    from forecastkit.forecasters.combination import Combination
+
+    model = make_model("lstm+theta", horizon=18, season_length=12, seed=3)
+    assert isinstance(model, Combination)
+    names = [name for name, _ in model.estimators]
+    assert names == ["lstm", "theta"]
+    lstm, theta = (est for _, est in model.estimators)
+    assert (lstm.horizon, lstm.season_length, lstm.random_state) == (18, 12, 3)
+    assert (theta.horizon, theta.season_length) == (18, 12)
+    assert MODELS["lstm+theta"].kind == "rnn"
