@@ -45,6 +45,7 @@ CONFIGS: dict[str, dict] = {
     "lw1": {"level_window": 1},
     "nodeseas": {"deseasonalize": False},
     "u32-ens5": {"units": (32,), "n_models": 5},
+    "sw12": {"seasonal_window": "12m"},
 }
 OUT = Path(__file__).parent / "results" / "selection"
 
@@ -57,6 +58,8 @@ def resolve(params: dict, horizon: int, season: int) -> dict:
         return v
 
     out = dict(params)
+    if isinstance(out.get("seasonal_window"), str):
+        out["seasonal_window"] = int(out["seasonal_window"][:-1]) * season
     if "lookback" in out:
         v = out["lookback"]
         out["lookback"] = tuple(lb(x) for x in v) if isinstance(v, tuple) else lb(v)
