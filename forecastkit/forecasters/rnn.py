@@ -246,7 +246,6 @@ class RNNForecaster(BaseForecaster):
             "normalize": self.scaler != "none",  # "none" feeds raw values, as documented
         }
         horizon = self.horizon
-        n_out = 1 if self.strategy == "recursive" else horizon
         normalizer = WindowNormalizer(**self.normalizer_config_, horizon=horizon)
         train_windows, val_windows = self._training_arrays(panel, normalizer)
         self.members_, self.history_ = [], []
@@ -269,7 +268,7 @@ class RNNForecaster(BaseForecaster):
                 name=f"member_{i}",
             )
             member.compile(optimizer=self._optimizer(), loss=self._keras_loss())
-            history = self._train_member(member, train, val, n_out)
+            history = self._train_member(member, train, val)
             self.members_.append(member)
             self.history_.append(history)
         self.model_ = self._serving_model(horizon)
@@ -333,7 +332,7 @@ class RNNForecaster(BaseForecaster):
             feats = np.concatenate([feats, onehot], axis=-1)
         return np.ascontiguousarray(feats), np.ascontiguousarray(mask[:, -lookback:]), target
 
-    def _train_member(self, member, train, val, n_out) -> dict:
+    def _train_member(self, member, train, val) -> dict:
         import keras
 
         feats, mask, target = train
