@@ -46,6 +46,15 @@ CONFIGS: dict[str, dict] = {
     "nodeseas": {"deseasonalize": False},
     "u32-ens5": {"units": (32,), "n_models": 5},
     "sw12": {"seasonal_window": "12m"},
+    "ep30": {"epochs": 30},
+    "bs64-ep20": {"batch_size": 64, "epochs": 20},
+    "ens9": {"n_models": 9},
+    "bs32": {"batch_size": 32},
+    "ep-auto": {"epochs": "auto"},
+    "ep-auto-bs64": {"epochs": "auto", "batch_size": 64},
+    "bs32-ep20": {"batch_size": 32, "epochs": 20},
+    "bs64-ep40": {"batch_size": 64, "epochs": 40},
+    "drop10-ep30": {"dropout": 0.1, "epochs": 30},
 }
 OUT = Path(__file__).parent / "results" / "selection"
 
@@ -122,6 +131,8 @@ def main(argv=None):
         pred = f.predict()
         secs = time.perf_counter() - t0
         epochs = str([len(h["loss"]) for h in f.history_])
+        if getattr(f, "probe_history_", None):
+            epochs += f" probe {len(f.probe_history_['loss'])}"
         scored = [(name, score(pred, val_part, fit_part, info.season_length))]
         if args.with_theta:
             theta = fk.baselines.Theta(season_length=info.season_length, horizon=info.horizon)

@@ -23,6 +23,12 @@ from forecastkit.forecasters.base import BaseForecaster
 
 __all__ = ["RNNForecaster"]
 
+# epochs="auto" (see RNNForecaster's docstring): below this many training windows a probe network
+# picks the number of epochs; from it on, a fixed count.
+_AUTO_PROBE_MAX_WINDOWS = 50_000
+_AUTO_LARGE_EPOCHS = 10
+_AUTO_MAX_EPOCHS = 100
+
 
 class RNNForecaster(BaseForecaster):
     """A global recurrent-network forecaster (SimpleRNN, LSTM or GRU; stacked, bidirectional).
@@ -48,8 +54,14 @@ class RNNForecaster(BaseForecaster):
         fed back ``horizon`` times; ``seq2seq``: encoder-decoder.
     dropout : float
         Dropout on the inputs of each recurrent layer.
-    epochs : int
-        Maximum number of passes over the training windows.
+    epochs : int or "auto"
+        Number of passes over the training windows (the maximum, with early stopping).
+        ``"auto"``: with fewer than 50,000 training windows, a probe network (the first
+        member's lookback) is trained with early stopping on the last ``validation_size`` steps
+        of every series, up to 100 epochs; all members are then trained on all windows for the
+        probe's best number of epochs. With more windows, 10 epochs (the probe would cost more
+        than it gained on M3 Monthly: 15 epochs instead of 10 changed sMAPE by 0.07). With
+        ``early_stopping=True``, ``"auto"`` means at most 100 epochs. See ``epochs_``.
     batch_size : int
         Windows per gradient step.
     learning_rate : float
@@ -113,6 +125,10 @@ class RNNForecaster(BaseForecaster):
         window if longer).
     history_ : list of dict
         Keras training history of each member.
+    epochs_ : int
+        Epochs each member was trained for (at most that many with early stopping).
+    probe_history_ : dict or None
+        Training history of the ``epochs="auto"`` probe network, if one ran.
     """
 
     is_global = True
@@ -125,7 +141,7 @@ class RNNForecaster(BaseForecaster):
         "season_length": [Interval(Integral, 1, None, closed="left")],
         "strategy": [StrOptions({"direct", "recursive", "seq2seq"})],
         "dropout": [Interval(Real, 0, 1, closed="left")],
-        "epochs": [Interval(Integral, 1, None, closed="left")],
+        "epochs": [Interval(Integral, 1, None, closed="left"), StrOptions({"auto"})],
         "batch_size": [Interval(Integral, 1, None, closed="left")],
         "learning_rate": [Interval(Real, 0, None, closed="neither")],
         "clipnorm": [Interval(Real, 0, None, closed="neither"), None],
@@ -222,9 +238,7 @@ class RNNForecaster(BaseForecaster):
         return tuple(int(u) for u in units)
 
     def _fit(self, panel: Panel) -> None:
-        import keras
-
-        from forecastkit.forecasters._network import WindowNormalizer, build_member
+        from forecastkit.forecasters._network import WindowNormalizer
 
         units = self._units()
         self.lookbacks_ = self._resolved_lookbacks()
@@ -247,37 +261,78 @@ class RNNForecaster(BaseForecaster):
         }
         horizon = self.horizon
         normalizer = WindowNormalizer(**self.normalizer_config_, horizon=horizon)
-        train_windows, val_windows = self._training_arrays(panel, normalizer)
-        self.members_, self.history_ = [], []
+        train_windows, val_windows = self._training_arrays(panel, normalizer, self.early_stopping)
         seed0 = _seed(self.random_state)
         if self.random_state is not None:
             _enable_deterministic_ops()
+        self.epochs_, self.probe_history_ = self._resolve_epochs(
+            panel, normalizer, len(train_windows[0]), units, seed0
+        )
+        self.members_, self.history_ = [], []
         for i, lb in enumerate(self._progress(self.lookbacks_)):
             train = self._member_arrays(train_windows, lb)
             val = None if val_windows is None else self._member_arrays(val_windows, lb)
-            keras.utils.set_random_seed(seed0 + i)
-            member = build_member(
-                cell=self.cell,
-                units=units,
-                bidirectional=self.bidirectional,
-                lookback=lb,
-                horizon=horizon,
-                n_features=train[0].shape[-1],
-                strategy=self.strategy,
-                dropout=self.dropout,
-                name=f"member_{i}",
-            )
-            member.compile(optimizer=self._optimizer(), loss=self._keras_loss())
-            history = self._train_member(member, train, val)
+            member = self._new_member(units, lb, train[0].shape[-1], seed0 + i, f"member_{i}")
+            history = self._train_member(member, train, val, self.epochs_)
             self.members_.append(member)
             self.history_.append(history)
         self.model_ = self._serving_model(horizon)
 
-    def _training_arrays(self, panel: Panel, normalizer):
-        """Normalised training (and validation) windows of length ``window_``.
+    def _new_member(self, units, lookback: int, n_features: int, seed: int, name: str):
+        """A compiled, freshly initialised network (weights drawn from ``seed``)."""
+        import keras
 
-        Returns ``(train, val)``, each ``(z (n, window), mask (n, window), targets (n, horizon),
-        positions (n,) or None)``, or ``val = None``.
+        from forecastkit.forecasters._network import build_member
+
+        keras.utils.set_random_seed(seed)
+        member = build_member(
+            cell=self.cell,
+            units=units,
+            bidirectional=self.bidirectional,
+            lookback=lookback,
+            horizon=self.horizon,
+            n_features=n_features,
+            strategy=self.strategy,
+            dropout=self.dropout,
+            name=name,
+        )
+        member.compile(optimizer=self._optimizer(), loss=self._keras_loss())
+        return member
+
+    def _resolve_epochs(self, panel, normalizer, n_windows: int, units, seed0: int):
+        """``(epochs, probe history or None)`` for ``epochs="auto"``; see the class docstring."""
+        if self.epochs != "auto":
+            return int(self.epochs), None
+        if self.early_stopping:
+            return _AUTO_MAX_EPOCHS, None
+        if n_windows >= _AUTO_PROBE_MAX_WINDOWS:
+            return _AUTO_LARGE_EPOCHS, None
+        train, val = self._training_arrays(panel, normalizer, holdout=True)
+        if val is None:  # series too short to hold out a horizon: nothing to probe on
+            return _AUTO_LARGE_EPOCHS, None
+        lb = self.lookbacks_[0]
+        train, val = self._member_arrays(train, lb), self._member_arrays(val, lb)
+        # The probe's seed follows the members' so it never repeats one of them.
+        probe = self._new_member(units, lb, train[0].shape[-1], seed0 + self.n_models, "probe")
+        history = self._train_member(probe, train, val, _AUTO_MAX_EPOCHS, restore_best=False)
+        best = int(np.argmin(history["val_loss"])) + 1
+        return best, history
+
+    def _training_arrays(self, panel: Panel, normalizer, holdout: bool):
+        """Normalised training (and held-out) windows of length ``window_``.
+
+        Parameters
+        ----------
+        holdout : bool
+            Hold out the last ``validation_size`` steps of every series: training targets end
+            before them and the held-out windows are the ones whose targets end each series.
+
+        Returns
+        -------
+        tuple
+            ``(train, val)``, each ``(z (n, window), mask (n, window), targets (n, horizon),
+            positions (n,) or None)``; ``val`` is None without a holdout (or when no series
+            is long enough for one).
         """
         horizon, window = self.horizon, self.window_
         min_hist = self.min_history or min(min(self.lookbacks_), max(2, self.season_length))
@@ -292,7 +347,7 @@ class RNNForecaster(BaseForecaster):
                 f"but a window needs at least min_history + horizon = {min_hist + horizon}"
             )
         val_index = None
-        if self.early_stopping:
+        if holdout:
             v = self.validation_size or horizon
             # Validation targets are the last v steps of each series; training targets must end
             # before them, so nothing the validation scores is seen in training.
@@ -332,7 +387,7 @@ class RNNForecaster(BaseForecaster):
             feats = np.concatenate([feats, onehot], axis=-1)
         return np.ascontiguousarray(feats), np.ascontiguousarray(mask[:, -lookback:]), target
 
-    def _train_member(self, member, train, val) -> dict:
+    def _train_member(self, member, train, val, epochs: int, restore_best: bool = True) -> dict:
         import keras
 
         feats, mask, target = train
@@ -342,14 +397,14 @@ class RNNForecaster(BaseForecaster):
             validation_data = ([val[0], val[1]], val[2])
             callbacks.append(
                 keras.callbacks.EarlyStopping(
-                    monitor="val_loss", patience=self.patience, restore_best_weights=True
+                    monitor="val_loss", patience=self.patience, restore_best_weights=restore_best
                 )
             )
         fit = member.fit(
             [feats, mask],
             target,
             batch_size=self.batch_size,
-            epochs=self.epochs,
+            epochs=epochs,
             validation_data=validation_data,
             shuffle=True,
             callbacks=callbacks,

@@ -212,6 +212,7 @@ def test_fitted_attributes_end_with_underscore(direct_model):
         ("dropout", 1.0),
         ("dropout", -0.1),
         ("epochs", 0),
+        ("epochs", "many"),
         ("batch_size", 0),
         ("learning_rate", 0.0),
         ("clipnorm", -1.0),
@@ -274,6 +275,62 @@ def test_configurations_are_what_was_asked(direct_model, recursive_model, seq2se
     assert "val_loss" in direct_model.history_[0] and "val_loss" in seq2seq_model.history_[0]
     assert "val_loss" not in recursive_model.history_[0]
     assert all("val_loss" not in h for h in ensemble_model.history_)
+
+
+# --------------------------------------------------------------------------- epochs="auto"
+
+
+def test_auto_epochs_takes_the_probes_best_epoch(int_panel):
+    f = fk.RNNForecaster(**{**SMALL, "epochs": "auto", "n_models": 2}, patience=2,
+                         learning_rate=1e-2).fit(int_panel)
+    val = f.probe_history_["val_loss"]
+    assert f.epochs_ == int(np.argmin(val)) + 1
+    # Keras' EarlyStopping ends `patience` epochs after the best one (or at the 100 cap).
+    assert len(val) == min(f.epochs_ + 2, 100)
+    # Every member then trains on all windows (no held-out steps) for exactly that many epochs.
+    assert [len(h["loss"]) for h in f.history_] == [f.epochs_] * 2
+    assert all("val_loss" not in h for h in f.history_)
+
+
+def test_auto_epochs_probe_holds_out_the_last_steps(int_panel):
+    # The probe trains on windows whose targets end before the last `validation_size` steps of
+    # each series and is scored on the one window per series whose targets end it; the counts
+    # are checked against a plain loop over the series' lengths.
+    from forecastkit.forecasters._network import WindowNormalizer
+
+    f = fk.RNNForecaster(**{**SMALL, "epochs": 1}).fit(int_panel)
+    panel = to_panel(int_panel)
+    norm = WindowNormalizer(**f.normalizer_config_, horizon=HORIZON)
+    train_all, none = f._training_arrays(panel, norm, holdout=False)
+    train, val = f._training_arrays(panel, norm, holdout=True)
+    min_hist = 2  # min(lookback, max(2, season_length)) with season_length 1
+    lengths = [int(n) for n in panel.lengths]
+    assert none is None
+    assert len(train_all[0]) == sum(max(0, n - HORIZON - min_hist + 1) for n in lengths)
+    assert len(train[0]) == sum(max(0, n - 2 * HORIZON - min_hist + 1) for n in lengths)
+    assert len(val[0]) == sum(n - HORIZON >= min_hist for n in lengths)
+
+
+def test_auto_epochs_fixed_count_with_many_windows(int_panel, monkeypatch):
+    import forecastkit.forecasters.rnn as rnn_module
+
+    monkeypatch.setattr(rnn_module, "_AUTO_PROBE_MAX_WINDOWS", 1)
+    f = fk.RNNForecaster(**{**SMALL, "epochs": "auto"}).fit(int_panel)
+    assert f.epochs_ == 10 and f.probe_history_ is None
+    assert len(f.history_[0]["loss"]) == 10
+
+
+def test_auto_epochs_with_early_stopping_is_a_cap(int_panel):
+    f = fk.RNNForecaster(**{**SMALL, "epochs": "auto"}, early_stopping=True, patience=1).fit(
+        int_panel
+    )
+    assert f.epochs_ == 100 and f.probe_history_ is None
+    assert "val_loss" in f.history_[0] and len(f.history_[0]["loss"]) < 100
+
+
+def test_integer_epochs_are_kept(direct_model, recursive_model):
+    assert recursive_model.epochs_ == 2 and len(recursive_model.history_[0]["loss"]) == 2
+    assert direct_model.epochs_ == 2 and direct_model.probe_history_ is None
 
 
 @pytest.mark.parametrize("fixture", ALL_MODELS)
