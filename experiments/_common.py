@@ -71,7 +71,8 @@ def header(title: str, command: str) -> list[str]:
 def run_sets(study: str, sets: dict[str, dict[str, float]], metric: str, args,
              rnn_params: dict[str, dict], notes: str = "",
              published_extra: dict[str, dict[str, float]] | None = None,
-             combinations: dict[str, list[str]] | None = None) -> dict:
+             combinations: dict[str, list[str]] | None = None,
+             tuned: dict[str, tuple[str, dict[str, dict]]] | None = None) -> dict:
     """Compare ``args.models`` on each dataset of ``sets`` and write one study report.
 
     Parameters
@@ -93,6 +94,11 @@ def run_sets(study: str, sets: dict[str, dict[str, float]], metric: str, args,
     combinations : dict, optional
         Rows that average other models' forecasts, e.g. ``{"lstm+theta": ["lstm", "theta"]}``;
         kept only when all their members ran.
+    tuned : dict, optional
+        Rows of a registry model refitted with parameters chosen per set on validation windows
+        (experiments/select_rnn.py), e.g. ``{"lstm-tuned": ("lstm", {"m3-other": {...}})}``;
+        run when the base model is. On a set where validation kept the base model's defaults
+        (no entry), the row repeats the base model's forecasts instead of refitting it.
 
     Returns
     -------
@@ -102,7 +108,7 @@ def run_sets(study: str, sets: dict[str, dict[str, float]], metric: str, args,
 
     from forecastkit.datasets import load_dataset
     from forecastkit.evaluation.compare import compare, markdown_table, sample_series
-    from forecastkit.evaluation.registry import MODELS, make_models, parse_names
+    from forecastkit.evaluation.registry import MODELS, make_model, make_models, parse_names
     from forecastkit.exceptions import PersistenceError
 
     names = parse_names(args.models)
@@ -131,6 +137,20 @@ def run_sets(study: str, sets: dict[str, dict[str, float]], metric: str, args,
             reset(out)
         models = make_models(names, info.horizon, info.season_length, args.seed,
                              params=rnn_params)
+        aliases = {}
+        for tuned_name, (base, per_set) in (tuned or {}).items():
+            if base not in names:
+                continue
+            if per_set.get(name):
+                models[tuned_name] = make_model(base, info.horizon, info.season_length,
+                                                args.seed, **per_set[name])
+            else:
+                aliases[tuned_name] = base
+        set_combinations = {k: [base] for k, base in aliases.items()}
+        for k, members in (combinations or {}).items():
+            members = [aliases.get(m, m) for m in members]
+            if set(members) <= set(models) and k not in models:
+                set_combinations[k] = members
         pub = pd.DataFrame(
             [(m, v) for m, v in published.items()],
             columns=["method", f"{label} (published, all {info.n_series} series)"],
@@ -141,8 +161,7 @@ def run_sets(study: str, sets: dict[str, dict[str, float]], metric: str, args,
                           published=pub, seed=args.seed, n_jobs=args.n_jobs,
                           progress=not args.no_progress, command=command,
                           title=f"{study.upper()}: {name} (official test split)",
-                          combinations={k: v for k, v in (combinations or {}).items()
-                                        if set(v) <= set(names) and k not in names})
+                          combinations=set_combinations)
         except PersistenceError as err:
             raise SystemExit(f"{err}\n(add --fresh to start this set over)") from None
         print(res.table())
