@@ -20,7 +20,7 @@ import pandas as pd
 
 RESULTS = Path(__file__).resolve().parent / "results"
 SETS = ["m3-yearly", "m3-quarterly", "m3-monthly", "m3-other"]
-MODELS = ["lstm", "lstm+theta", "theta"]
+MODELS = ["lstm", "lstm+theta", "lstm-tuned", "lstm-tuned+theta", "theta"]
 
 
 def _metrics(seed: int, name: str) -> pd.DataFrame | None:
