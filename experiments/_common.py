@@ -71,7 +71,7 @@ def header(title: str, command: str) -> list[str]:
 def run_sets(study: str, sets: dict[str, dict[str, float]], metric: str, args,
              rnn_params: dict[str, dict], notes: str = "",
              published_extra: dict[str, dict[str, float]] | None = None,
-             combinations: dict[str, list[str]] | None = None,
+             combinations: dict[str, list[str] | dict[str, list[str]]] | None = None,
              tuned: dict[str, tuple[str, dict[str, dict]]] | None = None) -> dict:
     """Compare ``args.models`` on each dataset of ``sets`` and write one study report.
 
@@ -92,8 +92,9 @@ def run_sets(study: str, sets: dict[str, dict[str, float]], metric: str, args,
     published_extra : dict, optional
         Further columns of the published table, e.g. ``{"average": {"Theta": 13.01}}``.
     combinations : dict, optional
-        Rows that average other models' forecasts, e.g. ``{"lstm+theta": ["lstm", "theta"]}``;
-        kept only when all their members ran.
+        Rows that average other models' forecasts, e.g. ``{"lstm+theta": ["lstm", "theta"]}``,
+        or with members per set (``{"best": {"m3-other": ["lstm"], ...}}``, e.g. a choice made
+        per set on validation windows); kept only when all their members ran.
     tuned : dict, optional
         Rows of a registry model refitted with parameters chosen per set on validation windows
         (experiments/select_rnn.py), e.g. ``{"lstm-tuned": ("lstm", {"m3-other": {...}})}``;
@@ -148,8 +149,10 @@ def run_sets(study: str, sets: dict[str, dict[str, float]], metric: str, args,
                 aliases[tuned_name] = base
         set_combinations = {k: [base] for k, base in aliases.items()}
         for k, members in (combinations or {}).items():
+            if isinstance(members, dict):
+                members = members.get(name, [])
             members = [aliases.get(m, m) for m in members]
-            if set(members) <= set(models) and k not in models:
+            if members and set(members) <= set(models) and k not in models:
                 set_combinations[k] = members
         pub = pd.DataFrame(
             [(m, v) for m, v in published.items()],

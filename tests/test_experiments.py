@@ -48,3 +48,16 @@ def test_tuned_row_with_parameters_is_refitted(common, tmp_path):
     metrics = res.metrics
     assert metrics.loc["tuned", "smape"] == pytest.approx(metrics.loc["theta", "smape"])
     assert "tuned+theta" in metrics.index
+
+
+def test_combination_with_members_per_set(common, tmp_path):
+    args = common.parser("t", ["naive", "theta"], None).parse_args(
+        ["--sample", "8", "--n-jobs", "1", "--no-progress", "--out", str(tmp_path)]
+    )
+    per_set = {"best": {"m3-other": ["theta"], "m3-yearly": ["naive"]}}
+    res = common.run_sets("t", {"m3-other": {"Theta": 4.41}}, "smape", args, {},
+                          combinations=per_set)["m3-other"]
+    metrics = res.metrics
+    # On m3-other the row is Theta's forecasts; the m3-yearly entry does not apply here.
+    assert metrics.loc["best", "smape"] == pytest.approx(metrics.loc["theta", "smape"])
+    assert metrics.loc["best", "smape"] != pytest.approx(metrics.loc["naive", "smape"])
