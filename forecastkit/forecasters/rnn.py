@@ -45,6 +45,9 @@ class RNNForecaster(BaseForecaster):
         Length of the history window. A tuple gives an ensemble over lookbacks (members cycle
         through it). ``None``: members cycle through ``(b, 0.75 b, 1.5 b)`` with
         ``b = max(2 * horizon, 3 * season_length)``.
+        When the data has a cycle ``season_length`` does not state (weekly data with a yearly
+        cycle, which M4 counts as non-seasonal), give a lookback of one or two cycles: on the
+        M4 Weekly validation windows ``(104, 78, 156)`` cut OWA from 0.889 to about 0.76.
     horizon : int
         Number of steps forecast.
     season_length : int
