@@ -47,7 +47,8 @@ class RNNForecaster(BaseForecaster):
         ``b = max(2 * horizon, 3 * season_length)``.
         When the data has a cycle ``season_length`` does not state (weekly data with a yearly
         cycle, which M4 counts as non-seasonal), give a lookback of one or two cycles: on the
-        M4 Weekly validation windows ``(104, 78, 156)`` cut OWA from 0.889 to about 0.76.
+        M4 Weekly validation windows one network with lookback 104 instead of 26 cut OWA from
+        0.889 to 0.758, and ``lookback=(104, 78, 156)`` scored 0.779 on the test set.
     horizon : int
         Number of steps forecast.
     season_length : int
