@@ -56,6 +56,7 @@ CONFIGS: dict[str, dict] = {
     "single": {"n_models": 1},
     "single-lb52": {"n_models": 1, "lookback": 52},
     "ens3-lb52": {"lookback": (52, 39, 78)},
+    "single-lb104": {"n_models": 1, "lookback": 104},
     "ep-auto-bs64": {"epochs": "auto", "batch_size": 64},
     "bs32-ep20": {"batch_size": 32, "epochs": 20},
     "bs64-ep40": {"batch_size": 64, "epochs": 40},
