@@ -292,6 +292,14 @@ def test_auto_epochs_takes_the_probes_best_epoch(int_panel):
     assert all("val_loss" not in h for h in f.history_)
 
 
+def test_auto_epochs_model_saves_and_loads(int_panel, tmp_path):
+    f = fk.RNNForecaster(**{**SMALL, "epochs": "auto"}, patience=1).fit(int_panel)
+    g = fk.load(f.save(tmp_path / "est"))
+    assert g.epochs == "auto" and g.epochs_ == f.epochs_
+    assert g.probe_history_["val_loss"] == pytest.approx(f.probe_history_["val_loss"])
+    np.testing.assert_allclose(g.predict_array(), f.predict_array(), rtol=1e-6)
+
+
 def test_auto_epochs_probe_holds_out_the_last_steps(int_panel):
     # The probe trains on windows whose targets end before the last `validation_size` steps of
     # each series and is scored on the one window per series whose targets end it; the counts
