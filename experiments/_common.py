@@ -68,6 +68,19 @@ def header(title: str, command: str) -> list[str]:
     ]
 
 
+def _check_set_names(sets, combinations, tuned) -> None:
+    """Per-set entries of ``combinations``/``tuned`` must name the study's sets (a typo would
+    otherwise silently fall back to the base model)."""
+    per_set = {f"combination {k!r}": v for k, v in (combinations or {}).items()
+               if isinstance(v, dict)}
+    per_set.update({f"tuned row {k!r}": v[1] for k, v in (tuned or {}).items()})
+    for what, entries in per_set.items():
+        unknown = sorted(set(entries) - set(sets))
+        if unknown:
+            raise SystemExit(f"{what} names unknown set(s) {unknown}; the study's sets are "
+                             f"{', '.join(sets)}")
+
+
 def run_sets(study: str, sets: dict[str, dict[str, float]], metric: str, args,
              rnn_params: dict[str, dict], notes: str = "",
              published_extra: dict[str, dict[str, float]] | None = None,
@@ -121,6 +134,7 @@ def run_sets(study: str, sets: dict[str, dict[str, float]], metric: str, args,
     command = command_line()
     out_root = args.out or RESULTS / study
     label = {"smape": "sMAPE", "owa": "OWA"}[metric]
+    _check_set_names(sets, combinations, tuned)
     if getattr(args, "sets", None):
         wanted = args.sets.split(",")
         unknown = sorted(set(wanted) - set(sets))

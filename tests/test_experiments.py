@@ -52,12 +52,25 @@ def test_tuned_row_with_parameters_is_refitted(common, tmp_path):
 
 def test_combination_with_members_per_set(common, tmp_path):
     args = common.parser("t", ["naive", "theta"], None).parse_args(
-        ["--sample", "8", "--n-jobs", "1", "--no-progress", "--out", str(tmp_path)]
+        ["--sample", "8", "--n-jobs", "1", "--no-progress", "--out", str(tmp_path),
+         "--sets", "m3-other"]
     )
     per_set = {"best": {"m3-other": ["theta"], "m3-yearly": ["naive"]}}
-    res = common.run_sets("t", {"m3-other": {"Theta": 4.41}}, "smape", args, {},
-                          combinations=per_set)["m3-other"]
+    sets = {"m3-yearly": {"Theta": 16.90}, "m3-other": {"Theta": 4.41}}
+    res = common.run_sets("t", sets, "smape", args, {}, combinations=per_set)["m3-other"]
     metrics = res.metrics
-    # On m3-other the row is Theta's forecasts; the m3-yearly entry does not apply here.
+    # On m3-other the row is Theta's forecasts; the m3-yearly entry (not run) does not apply.
     assert metrics.loc["best", "smape"] == pytest.approx(metrics.loc["theta", "smape"])
     assert metrics.loc["best", "smape"] != pytest.approx(metrics.loc["naive", "smape"])
+
+
+@pytest.mark.parametrize("config", [
+    {"combinations": {"best": {"m3-othr": ["theta"]}}},
+    {"tuned": {"tuned": ("theta", {"m3-othr": {"n_jobs": 1}})}},
+])
+def test_unknown_set_name_in_a_per_set_entry_is_an_error(common, tmp_path, config):
+    args = common.parser("t", ["naive", "theta"], None).parse_args(
+        ["--sample", "8", "--n-jobs", "1", "--no-progress", "--out", str(tmp_path)]
+    )
+    with pytest.raises(SystemExit, match="m3-othr"):
+        common.run_sets("t", {"m3-other": {"Theta": 4.41}}, "smape", args, {}, **config)
