@@ -3,14 +3,15 @@
 Reads the per-set ``metrics.csv`` of the main M3 run (seed 0, experiments/results/m3/) and of
 the reruns with seeds 1 and 2 (experiments/results/m3-seeds/), made with::
 
-    python experiments/m3.py --seed 1 --models naive2,theta,lstm \\
+    python experiments/m3.py --seed 1 --models naive2,theta,comb,lstm \\
         --sets m3-yearly,m3-quarterly,m3-other --out experiments/results/m3-seeds/seed1
-    python experiments/m3.py --seed 1 --models naive2,theta,lstm --sets m3-monthly \\
+    python experiments/m3.py --seed 1 --models naive2,theta,comb,lstm --sets m3-monthly \\
         --out experiments/results/m3-seeds/seed1-monthly          # and the same with --seed 2
 
 and writes experiments/results/m3/seeds.md: sMAPE of ``lstm``, ``lstm-tuned`` (training length
-chosen per set on validation), their means with Theta and ``selected`` (per set, whichever of
-the tuned two won on validation) per seed, with mean and standard deviation.
+chosen per set on validation), their means with Theta (and Comb) and ``selected`` (per set,
+whichever of the tuned LSTM alone or combined won on validation) per seed, with mean and
+standard deviation.
 """
 
 from __future__ import annotations
@@ -21,7 +22,8 @@ import pandas as pd
 
 RESULTS = Path(__file__).resolve().parent / "results"
 SETS = ["m3-yearly", "m3-quarterly", "m3-monthly", "m3-other"]
-MODELS = ["lstm", "lstm+theta", "lstm-tuned", "lstm-tuned+theta", "selected", "theta"]
+MODELS = ["lstm", "lstm+theta", "lstm-tuned", "lstm-tuned+theta", "lstm-tuned+comb", "selected",
+          "theta", "comb"]
 
 
 def _metrics(seed: int, name: str) -> pd.DataFrame | None:

@@ -57,6 +57,8 @@ CONFIGS: dict[str, dict] = {
     "single-lb52": {"n_models": 1, "lookback": 52},
     "ens3-lb52": {"lookback": (52, 39, 78)},
     "single-lb104": {"n_models": 1, "lookback": 104},
+    "single-lb168": {"n_models": 1, "lookback": 168},
+    "single-lb336": {"n_models": 1, "lookback": 336},
     "ep-auto-bs64": {"epochs": "auto", "batch_size": 64},
     "bs32-ep20": {"batch_size": 32, "epochs": 20},
     "bs64-ep40": {"batch_size": 64, "epochs": 40},
@@ -117,6 +119,9 @@ def main(argv=None):
     ap.add_argument("--set", default="{}", help="JSON of parameters applied to every config")
     ap.add_argument("--with-theta", action="store_true",
                     help="score each config combined (mean) with Theta as well")
+    ap.add_argument("--combine", default="",
+                    help="comma-separated baselines (e.g. theta,comb): score each config's mean "
+                         "with each of them as well")
     args = ap.parse_args(argv)
     train, _test, info = fk.datasets.load_dataset(args.dataset)
     if args.sample:
@@ -124,6 +129,15 @@ def main(argv=None):
         ids = rng.choice(train["unique_id"].unique(), args.sample, replace=False)
         train = train[train["unique_id"].isin(ids)]
     fit_part, val_part = validation_split(train, info.horizon)
+    partners = [b for b in args.combine.split(",") if b]
+    if args.with_theta and "theta" not in partners:
+        partners.insert(0, "theta")
+    # The classical partners are deterministic: fit them once, not once per config.
+    partner_preds = {
+        b: fk.baselines.BASELINES[b](season_length=info.season_length, horizon=info.horizon)
+        .fit(fit_part).predict()
+        for b in partners
+    }
     common = json.loads(args.set)
     OUT.mkdir(parents=True, exist_ok=True)
     out_file = OUT / f"{args.dataset}.csv"
@@ -140,11 +154,11 @@ def main(argv=None):
         if getattr(f, "probe_history_", None):
             epochs += f" probe {len(f.probe_history_['loss'])}"
         scored = [(name, score(pred, val_part, fit_part, info.season_length))]
-        if args.with_theta:
-            theta = fk.baselines.Theta(season_length=info.season_length, horizon=info.horizon)
-            both = pred.merge(theta.fit(fit_part).predict(), on=["unique_id", "ds"])
+        for partner, other in partner_preds.items():
+            both = pred.merge(other, on=["unique_id", "ds"])
             both["y_pred"] = (both["y_pred_x"] + both["y_pred_y"]) / 2
-            scored.append((name + "+theta", score(both, val_part, fit_part, info.season_length)))
+            scored.append((f"{name}+{partner}",
+                           score(both, val_part, fit_part, info.season_length)))
         for label, res in scored:
             row = {"dataset": args.dataset, "config": label,
                    "params": json.dumps(params, default=str), **res, "seconds": round(secs, 1),

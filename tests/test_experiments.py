@@ -1,4 +1,5 @@
-"""The experiment scripts' shared runner: per-set tuned rows (experiments/_common.py)."""
+"""The experiment scripts: the shared runner's per-set rows (experiments/_common.py) and the
+validation selection script's combined scores (experiments/select_rnn.py)."""
 
 from __future__ import annotations
 
@@ -74,3 +75,60 @@ def test_unknown_set_name_in_a_per_set_entry_is_an_error(common, tmp_path, confi
     )
     with pytest.raises(SystemExit, match="m3-othr"):
         common.run_sets("t", {"m3-other": {"Theta": 4.41}}, "smape", args, {}, **config)
+
+
+def _one_series(values):
+    import pandas as pd
+
+    return pd.DataFrame({"unique_id": "s", "ds": range(len(values)), "y": values})
+
+
+class _NaiveAsRNN:
+    """Stands in for RNNForecaster in select_rnn: last value repeated (no training)."""
+
+    def __init__(self, horizon, season_length, random_state=None, **params):
+        import forecastkit as fk
+
+        self._naive = fk.baselines.Naive(horizon=horizon)
+        self.history_ = [{"loss": [0.0]}]
+
+    def fit(self, df):
+        self._naive.fit(df)
+        return self
+
+    def predict(self):
+        return self._naive.predict()
+
+
+def test_select_rnn_scores_each_config_combined_with_each_partner(monkeypatch, tmp_path):
+    import numpy as np
+
+    monkeypatch.syspath_prepend(str(EXPERIMENTS))
+    import select_rnn
+
+    import forecastkit as fk
+
+    monkeypatch.setattr(select_rnn, "OUT", tmp_path)
+    monkeypatch.setattr(select_rnn.fk, "RNNForecaster", _NaiveAsRNN)
+    rows = select_rnn.main(["--dataset", "m3-other", "--sample", "6", "--configs", "base",
+                            "--combine", "naive,theta"])
+    got = {r["config"]: r["smape"] for r in rows}
+    assert set(got) == {"base", "base+naive", "base+theta"}
+    # The mean of a forecast with itself is that forecast.
+    assert got["base+naive"] == pytest.approx(got["base"])
+    # base+theta against a plain loop over the series: mean of Naive and Theta, then sMAPE.
+    train, _test, info = fk.datasets.load_dataset("m3-other")
+    ids = np.random.default_rng(0).choice(train["unique_id"].unique(), 6, replace=False)
+    train = train[train["unique_id"].isin(ids)]
+    expected = []
+    for _, g in train.groupby("unique_id"):
+        y = g.sort_values("ds")["y"].to_numpy()
+        fit, actual = y[:-info.horizon], y[-info.horizon:]
+        naive = np.repeat(fit[-1], info.horizon)
+        one = _one_series(fit)
+        theta = fk.baselines.Theta(horizon=info.horizon).fit(one).predict()["y_pred"].to_numpy()
+        f = (naive + theta) / 2
+        expected.append(np.mean(200 * np.abs(actual - f) / (np.abs(actual) + np.abs(f))))
+    assert got["base+theta"] == pytest.approx(float(np.mean(expected)), rel=1e-9)
+    written = (tmp_path / "m3-other.csv").read_text().splitlines()
+    assert len(written) == 1 + 3  # header and one row per scored config
