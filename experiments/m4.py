@@ -33,11 +33,13 @@ RNN_MODELS = ["rnn", "lstm", "gru", "lstm-stacked", "bilstm"]
 RNN_PARAMS: dict[str, dict] = {
     name: {"n_models": 1} for name in ["rnn", "gru", "lstm-stacked", "bilstm"]
 }
-# "lstm-tuned": RNNForecaster's defaults plus the lookback chosen on the Weekly validation
-# windows (experiments/results/selection/README.md): one or two years of weekly history instead
-# of 2 x 13 weeks (M4 treats weekly data as non-seasonal, so the default rule sees no year).
-# Hourly was not tuned: there the row repeats "lstm".
-TUNED = {"lstm-tuned": ("lstm", {"m4-weekly": {"lookback": (104, 78, 156)}})}
+# "lstm-tuned": RNNForecaster's defaults plus the lookback chosen on the validation windows
+# (experiments/results/selection/README.md; single networks compared, then the defaults'
+# 1x/0.75x/1.5x member pattern around the winner). Weekly: two years of history instead of
+# 2 x 13 weeks (M4 treats weekly data as non-seasonal, so the default rule sees no year).
+# Hourly: one week (168 h) instead of 2 x 48 h.
+TUNED = {"lstm-tuned": ("lstm", {"m4-weekly": {"lookback": (104, 78, 156)},
+                                 "m4-hourly": {"lookback": (168, 126, 252)}})}
 COMBINATIONS = {"lstm+theta": ["lstm", "theta"],  # mean of the two forecasts
                 "lstm-tuned+theta": ["lstm-tuned", "theta"]}
 SAMPLE = None
