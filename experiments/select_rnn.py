@@ -123,15 +123,22 @@ def main(argv=None):
                     help="comma-separated baselines (e.g. theta,comb): score each config's mean "
                          "with each of them as well")
     args = ap.parse_args(argv)
+    configs = args.configs.split(",")
+    partners = [b for b in args.combine.split(",") if b]
+    if args.with_theta and "theta" not in partners:
+        partners.insert(0, "theta")
+    # Name a typo before minutes of training, not as a KeyError after them.
+    for what, names, known in [("config", configs, CONFIGS),
+                               ("--combine baseline", partners, fk.baselines.BASELINES)]:
+        unknown = [n for n in names if n not in known]
+        if unknown:
+            ap.error(f"unknown {what}(s) {unknown}; choose from {', '.join(known)}")
     train, _test, info = fk.datasets.load_dataset(args.dataset)
     if args.sample:
         rng = np.random.default_rng(0)
         ids = rng.choice(train["unique_id"].unique(), args.sample, replace=False)
         train = train[train["unique_id"].isin(ids)]
     fit_part, val_part = validation_split(train, info.horizon)
-    partners = [b for b in args.combine.split(",") if b]
-    if args.with_theta and "theta" not in partners:
-        partners.insert(0, "theta")
     # The classical partners are deterministic: fit them once, not once per config.
     partner_preds = {
         b: fk.baselines.BASELINES[b](season_length=info.season_length, horizon=info.horizon)
@@ -142,7 +149,7 @@ def main(argv=None):
     OUT.mkdir(parents=True, exist_ok=True)
     out_file = OUT / f"{args.dataset}.csv"
     rows = []
-    for name in args.configs.split(","):
+    for name in configs:
         params = {**resolve(CONFIGS[name], info.horizon, info.season_length), **common}
         f = fk.RNNForecaster(horizon=info.horizon, season_length=info.season_length,
                              random_state=args.seed, **params)

@@ -132,3 +132,19 @@ def test_select_rnn_scores_each_config_combined_with_each_partner(monkeypatch, t
     assert got["base+theta"] == pytest.approx(float(np.mean(expected)), rel=1e-9)
     written = (tmp_path / "m3-other.csv").read_text().splitlines()
     assert len(written) == 1 + 3  # header and one row per scored config
+
+
+@pytest.mark.parametrize("argv, named", [
+    (["--configs", "base,bse"], "bse"),
+    (["--configs", "base", "--combine", "theta,cmb"], "cmb"),
+])
+def test_select_rnn_names_an_unknown_config_or_partner(monkeypatch, tmp_path, capsys, argv,
+                                                       named):
+    monkeypatch.syspath_prepend(str(EXPERIMENTS))
+    import select_rnn
+
+    monkeypatch.setattr(select_rnn, "OUT", tmp_path)
+    with pytest.raises(SystemExit):
+        select_rnn.main(["--dataset", "m3-other", *argv])
+    assert named in capsys.readouterr().err
+    assert not list(tmp_path.iterdir())  # stopped before anything ran or was written
