@@ -8,10 +8,9 @@ the reruns with seeds 1 and 2 (experiments/results/m3-seeds/), made with::
     python experiments/m3.py --seed 1 --models naive2,theta,comb,lstm --sets m3-monthly \\
         --out experiments/results/m3-seeds/seed1-monthly          # and the same with --seed 2
 
-and writes experiments/results/m3/seeds.md: sMAPE of ``lstm``, ``lstm-tuned`` (training length
-chosen per set on validation), their means with Theta (and Comb) and ``selected`` (per set,
-whichever of the tuned LSTM alone or combined won on validation) per seed, with mean and
-standard deviation.
+and writes experiments/results/m3/seeds.md: sMAPE of ``lstm`` (RNNForecaster's defaults), its
+means with Theta and with Comb and ``selected`` (per set, whichever of the three and the LSTM
+alone won on validation) per seed, with mean and standard deviation.
 """
 
 from __future__ import annotations
@@ -22,8 +21,7 @@ import pandas as pd
 
 RESULTS = Path(__file__).resolve().parent / "results"
 SETS = ["m3-yearly", "m3-quarterly", "m3-monthly", "m3-other"]
-MODELS = ["lstm", "lstm+theta", "lstm-tuned", "lstm-tuned+theta", "lstm-tuned+comb", "selected",
-          "theta", "comb"]
+MODELS = ["lstm", "lstm+theta", "lstm+comb", "selected", "theta", "comb"]
 
 
 def _metrics(seed: int, name: str) -> pd.DataFrame | None:

@@ -148,3 +148,39 @@ def test_select_rnn_names_an_unknown_config_or_partner(monkeypatch, tmp_path, ca
         select_rnn.main(["--dataset", "m3-other", *argv])
     assert named in capsys.readouterr().err
     assert not list(tmp_path.iterdir())  # stopped before anything ran or was written
+
+
+def test_select_rnn_window_2_scores_the_horizon_before_the_last(monkeypatch, tmp_path):
+    import numpy as np
+
+    monkeypatch.syspath_prepend(str(EXPERIMENTS))
+    import select_rnn
+
+    import forecastkit as fk
+
+    monkeypatch.setattr(select_rnn, "OUT", tmp_path)
+    monkeypatch.setattr(select_rnn.fk, "RNNForecaster", _NaiveAsRNN)
+    rows = select_rnn.main(["--dataset", "m3-other", "--sample", "6", "--configs", "base",
+                            "--window", "2"])
+    # Against a plain loop: fit on all but the last two horizons, score the naive forecast on
+    # the horizon before the last one.
+    train, _test, info = fk.datasets.load_dataset("m3-other")
+    ids = np.random.default_rng(0).choice(train["unique_id"].unique(), 6, replace=False)
+    h, expected = info.horizon, []
+    for _, g in train[train["unique_id"].isin(ids)].groupby("unique_id"):
+        y = g.sort_values("ds")["y"].to_numpy()
+        fit, actual = y[:-2 * h], y[-2 * h:-h]
+        f = np.repeat(fit[-1], h)
+        expected.append(np.mean(200 * np.abs(actual - f) / (np.abs(actual) + np.abs(f))))
+    assert rows[0]["window"] == 2
+    assert rows[0]["smape"] == pytest.approx(float(np.mean(expected)), rel=1e-9)
+
+
+def test_select_rnn_rejects_a_window_below_1(monkeypatch, tmp_path, capsys):
+    monkeypatch.syspath_prepend(str(EXPERIMENTS))
+    import select_rnn
+
+    monkeypatch.setattr(select_rnn, "OUT", tmp_path)
+    with pytest.raises(SystemExit):
+        select_rnn.main(["--dataset", "m3-other", "--window", "0"])
+    assert "--window" in capsys.readouterr().err

@@ -277,11 +277,63 @@ def test_configurations_are_what_was_asked(direct_model, recursive_model, seq2se
     assert all("val_loss" not in h for h in ensemble_model.history_)
 
 
-# --------------------------------------------------------------------------- epochs="auto"
+# --------------------------------------------------------------- epochs / batch_size "auto"
 
 
-def test_auto_epochs_takes_the_probes_best_epoch(int_panel):
-    f = fk.RNNForecaster(**{**SMALL, "epochs": "auto", "n_models": 2}, patience=2,
+@pytest.fixture
+def fit_batch_sizes(monkeypatch):
+    """The ``batch_size`` every ``keras.Model.fit`` call receives (a spy around the real fit)."""
+    import keras
+
+    seen = []
+    real_fit = keras.Model.fit
+
+    def spy(self, *args, **kwargs):
+        seen.append(kwargs.get("batch_size"))
+        return real_fit(self, *args, **kwargs)
+
+    monkeypatch.setattr(keras.Model, "fit", spy)
+    return seen
+
+
+def test_auto_schedule_on_small_data_is_20_epochs_of_64(int_panel, fit_batch_sizes):
+    params = {k: v for k, v in SMALL.items() if k not in ("epochs", "batch_size")}
+    f = fk.RNNForecaster(**params, n_models=2).fit(int_panel)
+    assert f.get_params()["epochs"] == "auto" and f.get_params()["batch_size"] == "auto"
+    assert (f.epochs_, f.batch_size_) == (20, 64)
+    assert [len(h["loss"]) for h in f.history_] == [20, 20]
+    assert fit_batch_sizes == [64, 64]
+
+
+def test_auto_schedule_on_large_data_is_10_epochs_of_256(int_panel, fit_batch_sizes,
+                                                          monkeypatch):
+    import forecastkit.forecasters.rnn as rnn_module
+
+    # The same panel counts as large once the threshold is below its number of windows.
+    monkeypatch.setattr(rnn_module, "_SMALL_DATA_MAX_WINDOWS", 1)
+    params = {k: v for k, v in SMALL.items() if k not in ("epochs", "batch_size")}
+    f = fk.RNNForecaster(**params).fit(int_panel)
+    assert (f.epochs_, f.batch_size_) == (10, 256)
+    assert [len(h["loss"]) for h in f.history_] == [10, 10, 10]
+    assert fit_batch_sizes == [256, 256, 256]
+
+
+def test_given_batch_size_is_used_whatever_the_data_size(int_panel, fit_batch_sizes):
+    f = fk.RNNForecaster(**{**SMALL, "batch_size": 16, "n_models": 1}).fit(int_panel)
+    assert f.batch_size_ == 16 and fit_batch_sizes == [16]
+
+
+def test_auto_epochs_with_early_stopping_is_a_cap_too(int_panel):
+    params = {k: v for k, v in SMALL.items() if k != "epochs"}
+    f = fk.RNNForecaster(**params, early_stopping=True, patience=1, n_models=1).fit(int_panel)
+    assert f.epochs_ == 100 and len(f.history_[0]["loss"]) < 100
+
+
+# --------------------------------------------------------------------------- epochs="probe"
+
+
+def test_probe_epochs_takes_the_probes_best_epoch(int_panel):
+    f = fk.RNNForecaster(**{**SMALL, "epochs": "probe", "n_models": 2}, patience=2,
                          learning_rate=1e-2).fit(int_panel)
     val = f.probe_history_["val_loss"]
     assert f.epochs_ == int(np.argmin(val)) + 1
@@ -292,15 +344,15 @@ def test_auto_epochs_takes_the_probes_best_epoch(int_panel):
     assert all("val_loss" not in h for h in f.history_)
 
 
-def test_auto_epochs_model_saves_and_loads(int_panel, tmp_path):
-    f = fk.RNNForecaster(**{**SMALL, "epochs": "auto"}, patience=1).fit(int_panel)
+def test_probe_epochs_model_saves_and_loads(int_panel, tmp_path):
+    f = fk.RNNForecaster(**{**SMALL, "epochs": "probe"}, patience=1).fit(int_panel)
     g = fk.load(f.save(tmp_path / "est"))
-    assert g.epochs == "auto" and g.epochs_ == f.epochs_
+    assert g.epochs == "probe" and g.epochs_ == f.epochs_
     assert g.probe_history_["val_loss"] == pytest.approx(f.probe_history_["val_loss"])
     np.testing.assert_allclose(g.predict_array(), f.predict_array(), rtol=1e-6)
 
 
-def test_auto_epochs_probe_holds_out_the_last_steps(int_panel):
+def test_probe_epochs_probe_holds_out_the_last_steps(int_panel):
     # The probe trains on windows whose targets end before the last `validation_size` steps of
     # each series and is scored on the one window per series whose targets end it; the counts
     # are checked against a plain loop over the series' lengths.
@@ -319,17 +371,17 @@ def test_auto_epochs_probe_holds_out_the_last_steps(int_panel):
     assert len(val[0]) == sum(n - HORIZON >= min_hist for n in lengths)
 
 
-def test_auto_epochs_fixed_count_with_many_windows(int_panel, monkeypatch):
+def test_probe_epochs_fixed_count_with_many_windows(int_panel, monkeypatch):
     import forecastkit.forecasters.rnn as rnn_module
 
-    monkeypatch.setattr(rnn_module, "_AUTO_PROBE_MAX_WINDOWS", 1)
-    f = fk.RNNForecaster(**{**SMALL, "epochs": "auto"}).fit(int_panel)
+    monkeypatch.setattr(rnn_module, "_SMALL_DATA_MAX_WINDOWS", 1)
+    f = fk.RNNForecaster(**{**SMALL, "epochs": "probe"}).fit(int_panel)
     assert f.epochs_ == 10 and f.probe_history_ is None
     assert len(f.history_[0]["loss"]) == 10
 
 
-def test_auto_epochs_with_early_stopping_is_a_cap(int_panel):
-    f = fk.RNNForecaster(**{**SMALL, "epochs": "auto"}, early_stopping=True, patience=1).fit(
+def test_probe_epochs_with_early_stopping_is_a_cap(int_panel):
+    f = fk.RNNForecaster(**{**SMALL, "epochs": "probe"}, early_stopping=True, patience=1).fit(
         int_panel
     )
     assert f.epochs_ == 100 and f.probe_history_ is None
