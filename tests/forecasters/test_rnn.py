@@ -347,7 +347,7 @@ def test_probe_epochs_takes_the_probes_best_epoch(int_panel):
 def test_probe_epochs_model_saves_and_loads(int_panel, tmp_path):
     f = fk.RNNForecaster(**{**SMALL, "epochs": "probe"}, patience=1).fit(int_panel)
     g = fk.load(f.save(tmp_path / "est"))
-    assert g.epochs == "probe" and g.epochs_ == f.epochs_
+    assert g.epochs == "probe" and g.epochs_ == f.epochs_ and g.batch_size_ == f.batch_size_
     assert g.probe_history_["val_loss"] == pytest.approx(f.probe_history_["val_loss"])
     np.testing.assert_allclose(g.predict_array(), f.predict_array(), rtol=1e-6)
 
