@@ -100,26 +100,41 @@ class _NaiveAsRNN:
         return self._naive.predict()
 
 
-def test_select_rnn_scores_each_config_combined_with_each_partner(monkeypatch, tmp_path):
-    import numpy as np
-
+@pytest.fixture()
+def select_rnn_naive(monkeypatch, tmp_path):
+    """experiments/select_rnn.py writing to ``tmp_path``, with the naive stand-in network."""
     monkeypatch.syspath_prepend(str(EXPERIMENTS))
     import select_rnn
 
-    import forecastkit as fk
-
     monkeypatch.setattr(select_rnn, "OUT", tmp_path)
     monkeypatch.setattr(select_rnn.fk, "RNNForecaster", _NaiveAsRNN)
-    rows = select_rnn.main(["--dataset", "m3-other", "--sample", "6", "--configs", "base",
+    return select_rnn
+
+
+def _sampled_m3_other(n):
+    """The training frame of the ``n`` M3 Other series select_rnn's ``--sample n`` draws."""
+    import numpy as np
+
+    import forecastkit as fk
+
+    train, _test, info = fk.datasets.load_dataset("m3-other")
+    ids = np.random.default_rng(0).choice(train["unique_id"].unique(), n, replace=False)
+    return train[train["unique_id"].isin(ids)], info
+
+
+def test_select_rnn_scores_each_config_combined_with_each_partner(select_rnn_naive, tmp_path):
+    import numpy as np
+
+    import forecastkit as fk
+
+    rows = select_rnn_naive.main(["--dataset", "m3-other", "--sample", "6", "--configs", "base",
                             "--combine", "naive,theta"])
     got = {r["config"]: r["smape"] for r in rows}
     assert set(got) == {"base", "base+naive", "base+theta"}
     # The mean of a forecast with itself is that forecast.
     assert got["base+naive"] == pytest.approx(got["base"])
     # base+theta against a plain loop over the series: mean of Naive and Theta, then sMAPE.
-    train, _test, info = fk.datasets.load_dataset("m3-other")
-    ids = np.random.default_rng(0).choice(train["unique_id"].unique(), 6, replace=False)
-    train = train[train["unique_id"].isin(ids)]
+    train, info = _sampled_m3_other(6)
     expected = []
     for _, g in train.groupby("unique_id"):
         y = g.sort_values("ds")["y"].to_numpy()
@@ -150,24 +165,16 @@ def test_select_rnn_names_an_unknown_config_or_partner(monkeypatch, tmp_path, ca
     assert not list(tmp_path.iterdir())  # stopped before anything ran or was written
 
 
-def test_select_rnn_window_2_scores_the_horizon_before_the_last(monkeypatch, tmp_path):
+def test_select_rnn_window_2_scores_the_horizon_before_the_last(select_rnn_naive):
     import numpy as np
 
-    monkeypatch.syspath_prepend(str(EXPERIMENTS))
-    import select_rnn
-
-    import forecastkit as fk
-
-    monkeypatch.setattr(select_rnn, "OUT", tmp_path)
-    monkeypatch.setattr(select_rnn.fk, "RNNForecaster", _NaiveAsRNN)
-    rows = select_rnn.main(["--dataset", "m3-other", "--sample", "6", "--configs", "base",
-                            "--window", "2"])
+    rows = select_rnn_naive.main(["--dataset", "m3-other", "--sample", "6", "--configs", "base",
+                                  "--window", "2"])
     # Against a plain loop: fit on all but the last two horizons, score the naive forecast on
     # the horizon before the last one.
-    train, _test, info = fk.datasets.load_dataset("m3-other")
-    ids = np.random.default_rng(0).choice(train["unique_id"].unique(), 6, replace=False)
+    train, info = _sampled_m3_other(6)
     h, expected = info.horizon, []
-    for _, g in train[train["unique_id"].isin(ids)].groupby("unique_id"):
+    for _, g in train.groupby("unique_id"):
         y = g.sort_values("ds")["y"].to_numpy()
         fit, actual = y[:-2 * h], y[-2 * h:-h]
         f = np.repeat(fit[-1], h)
