@@ -128,7 +128,7 @@ def test_select_rnn_scores_each_config_combined_with_each_partner(select_rnn_nai
     import forecastkit as fk
 
     rows = select_rnn_naive.main(["--dataset", "m3-other", "--sample", "6", "--configs", "base",
-                            "--combine", "naive,theta"])
+                                  "--combine", "naive,theta"])
     got = {r["config"]: r["smape"] for r in rows}
     assert set(got) == {"base", "base+naive", "base+theta"}
     # The mean of a forecast with itself is that forecast.
