@@ -9,8 +9,8 @@ the reruns with seeds 1 and 2 (experiments/results/m3-seeds/), made with::
         --out experiments/results/m3-seeds/seed1-monthly          # and the same with --seed 2
 
 and writes experiments/results/m3/seeds.md: sMAPE of ``lstm`` (RNNForecaster's defaults), its
-means with Theta and with Comb and ``selected`` (per set, whichever of the three and the LSTM
-alone won on validation) per seed, with mean and standard deviation.
+means with Theta and with Comb and ``selected`` (per set, whichever of the LSTM alone and its
+two means won on validation) per seed, with mean and standard deviation.
 """
 
 from __future__ import annotations

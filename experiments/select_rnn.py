@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import argparse
 import json
+import sys
 import time
 from pathlib import Path
 
@@ -24,8 +25,10 @@ import pandas as pd
 import forecastkit as fk
 
 # Candidate configurations: name -> RNNForecaster parameters (horizon/season_length added).
+# Each is "the defaults plus these"; the configs named after a training schedule pin the batch
+# size of 256 they ran with before the defaults' schedule became size-dependent (fourth round).
 CONFIGS: dict[str, dict] = {
-    "base": {},  # the defaults of the code that ran (see the CSV's params and the README)
+    "base": {},  # the defaults of the code that ran (the CSV's epochs/batch_size say which)
     "v1-defaults": {"epochs": 10, "batch_size": 256},  # the defaults before the fourth round
     "gru": {"cell": "gru"},
     "rnn": {"cell": "rnn"},
@@ -42,20 +45,20 @@ CONFIGS: dict[str, dict] = {
     "ens3-lb": {"n_models": 3, "lookback": ("1.5h", "2h", "3h")},
     "u32": {"units": (32,)},
     "u128": {"units": (128,)},
-    "lr3e-3": {"learning_rate": 3e-3},
+    "lr3e-3": {"learning_rate": 3e-3, "epochs": 10, "batch_size": 256},
     "bs64": {"batch_size": 64},
-    "es": {"early_stopping": True, "epochs": 30},
-    "ep15": {"epochs": 15},
-    "ep6": {"epochs": 6},
+    "es": {"early_stopping": True, "epochs": 30, "batch_size": 256},
+    "ep15": {"epochs": 15, "batch_size": 256},
+    "ep6": {"epochs": 6, "batch_size": 256},
     "lw1": {"level_window": 1},
     "nodeseas": {"deseasonalize": False},
     "u32-ens5": {"units": (32,), "n_models": 5},
     "sw12": {"seasonal_window": "12m"},
-    "ep30": {"epochs": 30},
+    "ep30": {"epochs": 30, "batch_size": 256},
     "bs64-ep20": {"batch_size": 64, "epochs": 20},
     "ens9": {"n_models": 9},
     "bs32": {"batch_size": 32},
-    "ep-auto": {"epochs": "probe"},  # was epochs="auto" before the fourth round
+    "ep-auto": {"epochs": "probe", "batch_size": 256},  # epochs="auto" before the 4th round
     "lb-x1.5": {"lookback": ("3h", "2.25h", "4.5h")},
     "lb-x2": {"lookback": ("4h", "3h", "6h")},
     "single": {"n_models": 1},
@@ -67,7 +70,7 @@ CONFIGS: dict[str, dict] = {
     "ep-auto-bs64": {"epochs": "probe", "batch_size": 64},
     "bs32-ep20": {"batch_size": 32, "epochs": 20},
     "bs64-ep40": {"batch_size": 64, "epochs": 40},
-    "drop10-ep30": {"dropout": 0.1, "epochs": 30},
+    "drop10-ep30": {"dropout": 0.1, "epochs": 30, "batch_size": 256},
 }
 OUT = Path(__file__).parent / "results" / "selection"
 
@@ -105,6 +108,13 @@ def validation_split(train: pd.DataFrame, horizon: int, window: int = 1):
     end = last - (window - 1) * horizon
     fit_part = train[train["ds"] <= end - horizon]
     val_part = train[(train["ds"] > end - horizon) & (train["ds"] <= end)]
+    # A series with nothing before the window cannot be fitted, so it is left out of the
+    # scores too, and said so (e.g. 52 M3 Quarterly series of 16 points in window 2).
+    short = sorted(set(val_part["unique_id"]) - set(fit_part["unique_id"]))
+    if short:
+        print(f"window {window}: {len(short)} series have no history before it and are left "
+              f"out (e.g. {', '.join(map(str, short[:3]))})", file=sys.stderr)
+        val_part = val_part[~val_part["unique_id"].isin(short)]
     return fit_part, val_part
 
 
@@ -115,7 +125,7 @@ def score(pred: pd.DataFrame, actual: pd.DataFrame, insample: pd.DataFrame, m: i
     for uid, g in merged.groupby("unique_id"):
         s.append(smape(g["y"].to_numpy(), g["y_pred"].to_numpy()))
         q.append(mase(g["y"].to_numpy(), g["y_pred"].to_numpy(), ins[uid], m))
-    return {"smape": float(np.mean(s)), "mase": float(np.nanmean(q))}
+    return {"smape": float(np.mean(s)), "mase": float(np.nanmean(q)), "series": len(s)}
 
 
 def main(argv=None):
@@ -139,6 +149,8 @@ def main(argv=None):
     if args.with_theta and "theta" not in partners:
         partners.insert(0, "theta")
     # Name a typo before minutes of training, not as a KeyError after them.
+    if args.window < 1:
+        ap.error(f"--window must be 1 or more, got {args.window}")
     for what, names, known in [("config", configs, CONFIGS),
                                ("--combine baseline", partners, fk.baselines.BASELINES)]:
         unknown = [n for n in names if n not in known]
@@ -149,8 +161,6 @@ def main(argv=None):
         rng = np.random.default_rng(0)
         ids = rng.choice(train["unique_id"].unique(), args.sample, replace=False)
         train = train[train["unique_id"].isin(ids)]
-    if args.window < 1:
-        ap.error(f"--window must be 1 or more, got {args.window}")
     fit_part, val_part = validation_split(train, info.horizon, args.window)
     # The classical partners are deterministic: fit them once, not once per config.
     partner_preds = {
@@ -183,7 +193,7 @@ def main(argv=None):
             row = {"dataset": args.dataset, "config": label,
                    "params": json.dumps(params, default=str), **res, "seconds": round(secs, 1),
                    "epochs": epochs, "seed": args.seed, "sample": args.sample or "all",
-                   "window": args.window}
+                   "window": args.window, "batch_size": f.batch_size_}
             rows.append(row)
             print(json.dumps(row), flush=True)
             pd.DataFrame([row]).to_csv(out_file, mode="a", header=not out_file.exists(),

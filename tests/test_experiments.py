@@ -91,6 +91,7 @@ class _NaiveAsRNN:
 
         self._naive = fk.baselines.Naive(horizon=horizon)
         self.history_ = [{"loss": [0.0]}]
+        self.batch_size_ = params.get("batch_size", 64)
 
     def fit(self, df):
         self._naive.fit(df)
@@ -179,15 +180,30 @@ def test_select_rnn_window_2_scores_the_horizon_before_the_last(select_rnn_naive
         fit, actual = y[:-2 * h], y[-2 * h:-h]
         f = np.repeat(fit[-1], h)
         expected.append(np.mean(200 * np.abs(actual - f) / (np.abs(actual) + np.abs(f))))
-    assert rows[0]["window"] == 2
+    assert rows[0]["window"] == 2 and rows[0]["series"] == 6
     assert rows[0]["smape"] == pytest.approx(float(np.mean(expected)), rel=1e-9)
 
 
-def test_select_rnn_rejects_a_window_below_1(monkeypatch, tmp_path, capsys):
-    monkeypatch.syspath_prepend(str(EXPERIMENTS))
-    import select_rnn
-
-    monkeypatch.setattr(select_rnn, "OUT", tmp_path)
+def test_select_rnn_rejects_a_window_below_1(select_rnn_naive, tmp_path, capsys):
     with pytest.raises(SystemExit):
-        select_rnn.main(["--dataset", "m3-other", "--window", "0"])
+        select_rnn_naive.main(["--dataset", "m3-other", "--window", "0"])
     assert "--window" in capsys.readouterr().err
+    assert not list(tmp_path.iterdir())
+
+
+def test_validation_window_leaves_out_series_with_no_history_before_it(select_rnn_naive,
+                                                                      capsys):
+    import pandas as pd
+
+    h = 4
+    frame = pd.concat([
+        pd.DataFrame({"unique_id": "long", "ds": range(20), "y": range(1, 21)}),
+        pd.DataFrame({"unique_id": "two_h", "ds": range(2 * h), "y": range(1, 2 * h + 1)}),
+    ])
+    fit, val = select_rnn_naive.validation_split(frame, h, window=2)
+    # "long": fitted on its first 12 points, scored on points 12-15; "two_h" has nothing left
+    # to fit on, so it is dropped from both parts, and the run says so.
+    assert fit.groupby("unique_id")["ds"].max().to_dict() == {"long": 11}
+    assert val["unique_id"].unique().tolist() == ["long"]
+    assert val["ds"].tolist() == [12, 13, 14, 15]
+    assert "1 series have no history" in capsys.readouterr().err

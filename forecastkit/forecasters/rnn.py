@@ -67,18 +67,23 @@ class RNNForecaster(BaseForecaster):
         ``batch_size``). ``"probe"``: with fewer than 50,000 windows, a probe network (the
         first member's lookback) is trained with early stopping on the last ``validation_size``
         steps of every series, up to 100 epochs, and all members are then trained on all windows
-        for the probe's best number of epochs; with more windows, 10. With
-        ``early_stopping=True``, ``"auto"`` and ``"probe"`` mean at most 100 epochs. See
-        ``epochs_``.
+        for the probe's best number of epochs (20 when no series is long enough to hold out a
+        horizon); with more windows, 10. With ``early_stopping=True``, ``"auto"`` and
+        ``"probe"`` mean at most 100 epochs. See ``epochs_``.
     batch_size : int or "auto"
         Windows per gradient step. ``"auto"`` (default): 64 with fewer than 50,000 training
         windows, else 256. Chosen on two validation windows per M3 series (the last horizon
-        of the training data and the one before it): on Yearly, Quarterly and Other (10,000 to
-        23,000 windows) 20 epochs of batch 64 scored as well as or better than 10 epochs of 256
-        on both windows' mean (Quarterly 9.51 vs 9.75, Other 3.91 vs 4.06, Yearly 20.29 vs
-        20.31), while Monthly (100,000 windows) keeps the cheaper schedule. One window alone
-        misleads on Yearly: the last one favours short training, the one before long training.
+        of the training data and the one before it): on Yearly, Quarterly and Other (about
+        10,000 to 23,000 windows) 20 epochs of batch 64 scored as well as or better than 10
+        epochs of 256 on both windows' mean (Quarterly 9.51 vs 9.75, Other 3.91 vs 4.06,
+        Yearly 20.29 vs 20.31), while Monthly (100,000 windows) keeps the cheaper schedule.
+        One window alone misleads on Yearly: the last one favours short training, the one
+        before long training.
         See ``batch_size_`` and experiments/results/selection/.
+        The count is of the windows actually trained on (after ``max_windows`` and any
+        early-stopping holdout), so fits on growing data, such as the folds of a backtest, can
+        fall on either side of 50,000: give ``epochs`` and ``batch_size`` to train every fold
+        alike.
     learning_rate : float
         Adam learning rate (gradients are clipped to norm ``clipnorm``).
     clipnorm : float
@@ -117,7 +122,8 @@ class RNNForecaster(BaseForecaster):
         masked). Default: ``min(lookback, max(2, season_length))``.
     max_windows : int or None
         Most training windows used; beyond that a seeded random subsample is taken (long
-        hourly series hold millions). ``None``: all.
+        hourly series hold millions). ``None``: all. Below 50,000 the ``"auto"`` schedule is
+        the small-data one (see ``batch_size``).
     n_models : int
         Ensemble size; members differ by seed and lookback; combined by the median. The
         default 3 scored better than 1 on the M3 validation windows of every frequency but
@@ -332,8 +338,8 @@ class RNNForecaster(BaseForecaster):
         if self.epochs == "auto":
             return _SMALL_DATA_EPOCHS, None
         train, val = self._training_arrays(panel, normalizer, holdout=True)
-        if val is None:  # series too short to hold out a horizon: nothing to probe on
-            return _LARGE_DATA_EPOCHS, None
+        if val is None:  # series too short to hold out a horizon: what "auto" would train
+            return _SMALL_DATA_EPOCHS, None
         lb = self.lookbacks_[0]
         train, val = self._member_arrays(train, lb), self._member_arrays(val, lb)
         # The probe's seed follows the members' so it never repeats one of them.

@@ -213,6 +213,7 @@ def test_fitted_attributes_end_with_underscore(direct_model):
         ("dropout", -0.1),
         ("epochs", 0),
         ("epochs", "many"),
+        ("batch_size", "probe"),
         ("batch_size", 0),
         ("learning_rate", 0.0),
         ("clipnorm", -1.0),
@@ -296,13 +297,16 @@ def fit_batch_sizes(monkeypatch):
     return seen
 
 
-def test_auto_schedule_on_small_data_is_20_epochs_of_64(int_panel, fit_batch_sizes):
+def test_auto_schedule_on_small_data_is_20_epochs_of_64(int_panel, fit_batch_sizes,
+                                                         tmp_path):
     params = {k: v for k, v in SMALL.items() if k not in ("epochs", "batch_size")}
     f = fk.RNNForecaster(**params, n_models=2).fit(int_panel)
     assert f.get_params()["epochs"] == "auto" and f.get_params()["batch_size"] == "auto"
     assert (f.epochs_, f.batch_size_) == (20, 64)
     assert [len(h["loss"]) for h in f.history_] == [20, 20]
     assert fit_batch_sizes == [64, 64]
+    g = fk.load(f.save(tmp_path / "est"))
+    assert (g.epochs, g.batch_size, g.epochs_, g.batch_size_) == ("auto", "auto", 20, 64)
 
 
 def test_auto_schedule_on_large_data_is_10_epochs_of_256(int_panel, fit_batch_sizes,
@@ -332,9 +336,12 @@ def test_auto_epochs_with_early_stopping_is_a_cap_too(int_panel):
 # --------------------------------------------------------------------------- epochs="probe"
 
 
-def test_probe_epochs_takes_the_probes_best_epoch(int_panel):
-    f = fk.RNNForecaster(**{**SMALL, "epochs": "probe", "n_models": 2}, patience=2,
+def test_probe_epochs_takes_the_probes_best_epoch(int_panel, fit_batch_sizes):
+    params = {k: v for k, v in SMALL.items() if k != "batch_size"}  # batch_size "auto"
+    f = fk.RNNForecaster(**{**params, "epochs": "probe", "n_models": 2}, patience=2,
                          learning_rate=1e-2).fit(int_panel)
+    # The probe and both members train with the small-data batch size.
+    assert f.batch_size_ == 64 and fit_batch_sizes == [64, 64, 64]
     val = f.probe_history_["val_loss"]
     assert f.epochs_ == int(np.argmin(val)) + 1
     # Keras' EarlyStopping ends `patience` epochs after the best one (or at the 100 cap).
