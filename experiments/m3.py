@@ -47,7 +47,7 @@ TUNED = {"lstm-ep10-bs256": ("lstm", {"m3-yearly": OLD_SCHEDULE, "m3-quarterly":
                                       "m3-other": OLD_SCHEDULE})}
 # "selected": per set, whichever of lstm alone and its means with Theta and with Comb had the
 # lowest validation sMAPE averaged over two validation windows (the last horizon of each training
-# series and the one before it; Monthly: the last one only, ~10 min a fit), seed 0;
+# series and the one before it), seed 0;
 # experiments/results/selection/README.md, fourth round. Never chosen on the test set.
 SELECTED = {"m3-yearly": ["lstm", "theta"], "m3-quarterly": ["lstm", "theta"],
             "m3-monthly": ["lstm", "theta"], "m3-other": ["lstm"]}
