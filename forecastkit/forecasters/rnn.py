@@ -152,6 +152,15 @@ class RNNForecaster(BaseForecaster):
         Batch size the members were trained with.
     probe_history_ : dict or None
         Training history of the ``epochs="probe"`` probe network, if one ran.
+
+    See Also
+    --------
+    forecastkit.forecasters.Combination : The mean with a classical forecast. The M3 study's
+        chosen configuration is these defaults averaged with Theta (Yearly, Quarterly, Monthly)
+        or with Comb (Other), each partner chosen on validation windows: sMAPE 12.27 over all
+        3,003 series against 12.68 for the network alone. On M4 Hourly the mean with Theta
+        hurt (OWA 0.675 against 0.466 alone): choose the partner on your own validation
+        windows (``fk.backtest`` of each candidate).
     """
 
     is_global = True
