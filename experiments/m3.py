@@ -31,7 +31,10 @@ PUBLISHED_AVERAGE = {"Naive2": 15.47, "Theta": 13.01, "N-BEATS": 12.37}  # all 3
 # ETS and ARIMA (statsmodels, one model search per series) take about an hour per 1,000
 # series on 2 cores; add them with --models when you have that time.
 BASELINES = ["naive2", "snaive", "comb", "theta"]
-RNN_MODELS = ["rnn", "lstm", "gru", "lstm-stacked", "bilstm"]
+RNN_MODELS = ["rnn", "lstm", "gru", "lstm-stacked", "bilstm", "lstm-validated"]
+# "lstm-validated": ValidatedCombination, the library's own version of `selected` below: it
+# scores lstm, lstm+theta and lstm+comb on the last horizon of the training data (one
+# window, the model's seed) and refits the best on all of it, so its seconds include choosing.
 # "lstm" is RNNForecaster's defaults (the configuration chosen on validation windows by
 # select_rnn.py: a 3-member ensemble over lookbacks; 20 epochs of batch 64 below 50,000
 # training windows (Yearly, Quarterly, Other), 10 of 256 above (Monthly)). The other variants
@@ -48,7 +51,8 @@ TUNED = {"lstm-ep10-bs256": ("lstm", {"m3-yearly": OLD_SCHEDULE, "m3-quarterly":
 # "selected": per set, whichever of lstm alone and its means with Theta and with Comb had the
 # lowest validation sMAPE averaged over two validation windows (the last horizon of each training
 # series and the one before it) and three seeds, by the rule committed before the third seed ran;
-# experiments/results/selection/README.md, fourth and fifth rounds. Never chosen on the test set.
+# experiments/results/selection/README.md, fourth and fifth rounds. Picked on validation only;
+# Other's partner question was reopened after its test score was seen (fifth round).
 SELECTED = {"m3-yearly": ["lstm", "theta"], "m3-quarterly": ["lstm", "theta"],
             "m3-monthly": ["lstm", "theta"], "m3-other": ["lstm", "comb"]}
 COMBINATIONS = {"lstm+theta": ["lstm", "theta"],  # mean of the two forecasts

@@ -98,9 +98,13 @@ MODELS: dict[str, ModelSpec] = {
         _rnn("gru-stacked", "two stacked GRU layers (64, 64)", cell="gru", units=(64, 64)),
         _rnn("bilstm", "bidirectional LSTM", cell="lstm", bidirectional=True),
         _rnn("bigru", "bidirectional GRU", cell="gru", bidirectional=True),
-        ModelSpec("lstm+theta", "mean of the lstm and theta forecasts (best on M3)",
+        ModelSpec("lstm+theta", "mean of the lstm and theta forecasts",
                   "forecastkit.forecasters.combination", "Combination",
                   {"members": ("lstm", "theta")}),
+        ModelSpec("lstm-validated", "lstm alone or its mean with theta or comb, whichever "
+                  "scores best on the last horizon of the training data",
+                  "forecastkit.forecasters.validated", "ValidatedCombination",
+                  {"members": ("lstm", "theta", "comb")}),
     ]
 }
 
@@ -155,10 +159,9 @@ def make_model(
     (name,) = parse_names([name])
     spec = MODELS[name]
     if "members" in spec.params:
-        from forecastkit.forecasters.combination import Combination
-
+        # Combination or ValidatedCombination over other named models, built the same way.
         members = [(m, make_model(m, horizon, season_length, seed)) for m in spec.params["members"]]
-        return Combination(members, horizon=horizon, **params)
+        return spec.forecaster_class()(members, horizon=horizon, **params)
     try:
         cls = spec.forecaster_class()
     except (ImportError, AttributeError, KeyError) as err:

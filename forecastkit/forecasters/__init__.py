@@ -6,5 +6,6 @@
 
 from forecastkit.forecasters.base import BaseForecaster, InvalidParameterError
 from forecastkit.forecasters.combination import Combination
+from forecastkit.forecasters.validated import ValidatedCombination
 
-__all__ = ["BaseForecaster", "Combination", "InvalidParameterError"]
+__all__ = ["BaseForecaster", "Combination", "InvalidParameterError", "ValidatedCombination"]

@@ -1,0 +1,243 @@
+"""A forecast combination chosen on validation windows cut from the training data.
+
+Which classical partner helps a recurrent network depends on the data: on M3 the mean with
+Theta helped Yearly, Quarterly and Monthly, the mean with Comb helped Other, and on M4 Hourly the
+mean with Theta hurt. ``ValidatedCombination`` makes that choice on the user's own data, the way
+the M3 study made it (``experiments/select_rnn.py``): every candidate is scored on the last
+``horizon`` steps of each training series (and, with ``n_windows > 1``, the horizons before
+them), fitted only on what precedes them; the best candidate is then refitted on all the data.
+Nothing after the training data is ever used to choose::
+
+    fk.forecasters.ValidatedCombination([
+        ("lstm", fk.RNNForecaster(horizon=8, season_length=1)),
+        ("theta", fk.baselines.Theta(season_length=1, horizon=8)),
+        ("comb", fk.baselines.Comb(season_length=1, horizon=8)),
+    ])  # candidates: lstm, lstm+theta, lstm+comb
+
+Written here rather than taken from scikit-learn's ``GridSearchCV``: that searches parameters of
+one estimator over sample folds, while this scores forecast means of several fitted forecasters on
+time-ordered holdouts, fitting each member once per window however many candidates use it.
+"""
+
+from __future__ import annotations
+
+from numbers import Integral
+from typing import Any, ClassVar
+
+import numpy as np
+import pandas as pd
+from sklearn.base import clone
+from sklearn.utils._param_validation import Interval, StrOptions
+
+from forecastkit.data.frames import Panel
+from forecastkit.evaluation.metrics import mase, smape
+from forecastkit.evaluation.splitters import holdout_values
+from forecastkit.exceptions import InvalidInputError, SeriesTooShortError
+from forecastkit.forecasters.base import BaseForecaster
+from forecastkit.forecasters.combination import Combination
+
+__all__ = ["ValidatedCombination"]
+
+
+class ValidatedCombination(BaseForecaster):
+    """The candidate combination with the lowest validation error, refitted on all the data.
+
+    Parameters
+    ----------
+    estimators : list of (str, forecaster)
+        Named forecasters the candidates are made of.
+    candidates : list of sequence of str, or None
+        Name groups to score; a group's forecast is the mean of its members' forecasts.
+        ``None``: the first estimator alone and its mean with each of the others, in that order
+        (``lstm``, ``lstm+theta``, ``lstm+comb`` for the example in the module docstring).
+    n_windows : int
+        Validation windows per series: window 1 is the last ``horizon`` steps of the training
+        data, window 2 the ``horizon`` steps before it, and so on. Each member is fitted once
+        per window, on what precedes the window. Candidates are ranked by their mean score over
+        the windows.
+    metric : {"smape", "mase"}
+        Score of a candidate on a window: the mean over series of sMAPE, or of MASE (scaled by
+        the in-sample seasonal naive error of each series' training part; needs
+        ``season_length``).
+    season_length : int or None
+        Seasonal period for ``metric="mase"``; default: the first estimator's ``season_length``.
+    horizon : int or None
+        Forecast and validation horizon; ``None`` takes the smallest ``horizon`` of the
+        estimators.
+
+    Attributes
+    ----------
+    scores_ : pd.DataFrame
+        One row per candidate and window: ``candidate`` (names joined by ``+``), ``window``,
+        ``score``, ``n_series`` (series scored in that window).
+    mean_scores_ : pd.Series
+        Mean score of each candidate over the windows, in candidate order.
+    selected_ : tuple of str
+        Names of the chosen candidate's members (the first of equal means).
+    left_out_ : dict of int to list
+        Per window, the ids of the series too short to hold it out and still train on (empty
+        lists when every series was scored).
+    best_estimator_ : BaseForecaster
+        The chosen forecaster (a clone of one estimator, or a :class:`Combination`) fitted on all
+        the data; ``predict`` uses it.
+
+    Notes
+    -----
+    Every member of any candidate is fitted ``n_windows + 1`` times at most (once per window,
+    once more on all the data if chosen), so choosing costs about ``n_windows`` times fitting
+    the members once. Forecasting a new history (``predict(y=...)``) keeps the choice made at
+    fit time.
+    """
+
+    _parameter_constraints: ClassVar[dict[str, list[Any]]] = {
+        "estimators": [list],
+        "candidates": [list, None],
+        "n_windows": [Interval(Integral, 1, None, closed="left")],
+        "metric": [StrOptions({"smape", "mase"})],
+        "season_length": [Interval(Integral, 1, None, closed="left"), None],
+        "horizon": [Interval(Integral, 1, None, closed="left"), None],
+    }
+
+    def __init__(
+        self,
+        estimators,
+        candidates=None,
+        n_windows=1,
+        metric="smape",
+        season_length=None,
+        horizon=None,
+    ):
+        self.estimators = estimators
+        self.candidates = candidates
+        self.n_windows = n_windows
+        self.metric = metric
+        self.season_length = season_length
+        self.horizon = horizon
+
+    @property
+    def is_global(self) -> bool:  # type: ignore[override]
+        # Once fitted, the chosen forecaster handles new histories its own way (refitting local
+        # members); the choice itself is kept, not made again on the new data.
+        if hasattr(self, "best_estimator_"):
+            return True
+        return all(getattr(est, "is_global", False) for _, est in self.estimators)
+
+    # ------------------------------------------------------------------ checks
+
+    def _check_params(self) -> None:
+        super()._check_params()
+        if not self.estimators:
+            raise InvalidInputError("ValidatedCombination needs at least one (name, forecaster)")
+        names = [name for name, _ in self.estimators]
+        if len(set(names)) != len(names):
+            raise InvalidInputError(
+                f"ValidatedCombination estimator names must be unique, got {names}"
+            )
+        self._resolved_candidates()
+        if self.horizon is None and any(
+            getattr(est, "horizon", None) is None for _, est in self.estimators
+        ):
+            raise InvalidInputError(
+                "set ValidatedCombination(horizon=...) or a horizon on every estimator"
+            )
+        if self.metric == "mase" and self._season_length() is None:
+            raise InvalidInputError("metric='mase' needs season_length (here or on the first "
+                                    "estimator)")
+
+    def _resolved_candidates(self) -> list[tuple[str, ...]]:
+        names = [name for name, _ in self.estimators]
+        if self.candidates is None:
+            return [(names[0],)] + [(names[0], other) for other in names[1:]]
+        out = []
+        for group in self.candidates:
+            group = (group,) if isinstance(group, str) else tuple(group)
+            unknown = [n for n in group if n not in names]
+            if not group or unknown or len(set(group)) != len(group):
+                raise InvalidInputError(
+                    f"candidate {group!r} must name distinct estimators among {names}"
+                    + (f"; unknown: {unknown}" if unknown else "")
+                )
+            out.append(group)
+        if not out:
+            raise InvalidInputError("candidates is empty; give None or at least one name group")
+        if len({"+".join(g) for g in out}) != len(out):
+            raise InvalidInputError(f"candidates must be distinct, got {out}")
+        return out
+
+    def _season_length(self) -> int | None:
+        if self.season_length is not None:
+            return int(self.season_length)
+        value = getattr(self.estimators[0][1], "season_length", None)
+        return None if value is None else int(value)
+
+    def _check_horizon(self, horizon):
+        if horizon is None and self.horizon is None:
+            horizon = min(est.horizon for _, est in self.estimators)
+        return super()._check_horizon(horizon)
+
+    def _min_train_length(self) -> int:
+        return max(est._min_train_length() for _, est in self.estimators)
+
+    # ------------------------------------------------------------------ fitting
+
+    def _fit(self, panel: Panel) -> None:
+        horizon = self._check_horizon(None)
+        candidates = self._resolved_candidates()
+        used = {name for group in candidates for name in group}
+        members = [(name, est) for name, est in self.estimators if name in used]
+        need = max(est._min_train_length() for _, est in members)
+        rows, self.left_out_ = [], {}
+        for window in range(1, self.n_windows + 1):
+            cut = window * horizon
+            keep = np.flatnonzero(panel.lengths - cut >= need)
+            self.left_out_[window] = [panel.ids[i] for i in np.setdiff1d(
+                np.arange(panel.n_series), keep)]
+            if not len(keep):
+                continue
+            scored = panel.take(keep)
+            train = scored.drop_last(cut)
+            actual = holdout_values(scored, train.lengths, horizon)  # (n_kept, horizon)
+            forecasts = {
+                name: clone(est).fit(train).predict_array(horizon) for name, est in members
+            }
+            for group in candidates:
+                pred = np.mean([forecasts[name] for name in group], axis=0)
+                rows.append({
+                    "candidate": "+".join(group),
+                    "window": window,
+                    "score": self._score(actual, pred, train),
+                    "n_series": len(keep),
+                })
+        if not rows:
+            shortest = int(np.argmin(panel.lengths))
+            raise SeriesTooShortError(
+                f"no series is long enough to validate on: the longest has "
+                f"{int(panel.lengths.max())} observations, and holding out one horizon of "
+                f"{horizon} needs {horizon + need} (series {panel.ids[shortest]!r} has "
+                f"{int(panel.lengths[shortest])})"
+            )
+        self.scores_ = pd.DataFrame(rows)
+        order = ["+".join(g) for g in candidates]
+        self.mean_scores_ = self.scores_.groupby("candidate", sort=False)["score"].mean()[order]
+        # argmin keeps the first of equal means: the simpler candidates come first by default.
+        self.selected_ = candidates[int(np.argmin(self.mean_scores_.to_numpy()))]
+        chosen = [(name, est) for name, est in self.estimators if name in self.selected_]
+        chosen.sort(key=lambda pair: self.selected_.index(pair[0]))
+        if len(chosen) == 1:
+            self.best_estimator_ = clone(chosen[0][1]).fit(panel)
+        else:
+            self.best_estimator_ = Combination(chosen, horizon=self.horizon).fit(panel)
+
+    def _score(self, actual: np.ndarray, pred: np.ndarray, train: Panel) -> float:
+        """Mean over series of the metric, shape (n_series, horizon) inputs."""
+        if self.metric == "smape":
+            return float(np.mean([smape(a, p) for a, p in zip(actual, pred, strict=True)]))
+        m = self._season_length() or 1
+        return float(np.mean([
+            mase(a, p, train.series(i), season_length=m)
+            for i, (a, p) in enumerate(zip(actual, pred, strict=True))
+        ]))
+
+    def _predict(self, panel: Panel, horizon: int) -> np.ndarray:
+        own = panel is self.panel_
+        return self.best_estimator_.predict_array(horizon, y=None if own else panel)

@@ -1,0 +1,189 @@
+"""ValidatedCombination: the choice and its scores against a hand-written holdout loop."""
+
+from __future__ import annotations
+
+import numpy as np
+import pandas as pd
+import pytest
+from sklearn.base import clone
+
+from forecastkit.evaluation.registry import make_model
+from forecastkit.exceptions import ForecastkitError, SeriesTooShortError
+from forecastkit.forecasters.baselines import Drift, Mean, Naive
+from forecastkit.forecasters.combination import Combination
+from forecastkit.forecasters.validated import ValidatedCombination
+
+H = 6
+
+
+def _members(horizon=H):
+    return [
+        ("naive", Naive(horizon=horizon)),
+        ("drift", Drift(horizon=horizon)),
+        ("mean", Mean(horizon=horizon)),
+    ]
+
+
+def _trend_panel(lengths=(40, 50, 60), noise=0.0, seed=0) -> pd.DataFrame:
+    rng = np.random.default_rng(seed)
+    frames = []
+    for k, n in enumerate(lengths):
+        t = np.arange(n, dtype=float)
+        y = 50.0 + (k + 1) * 0.8 * t + noise * rng.standard_normal(n)
+        frames.append(pd.DataFrame({"unique_id": f"s{k}", "ds": np.arange(n), "y": y}))
+    return pd.concat(frames, ignore_index=True)
+
+
+def _smape(a, p):
+    return np.mean(200 * np.abs(a - p) / (np.abs(a) + np.abs(p)))
+
+
+def _loop_scores(df, groups, windows, horizon=H):
+    """The reference: per window and series, fit each member on the series cut before the window
+    (one series at a time, numpy only), average each group's forecasts, then sMAPE."""
+    fns = {
+        "naive": lambda x: np.repeat(x[-1], horizon),
+        "drift": lambda x: x[-1] + (x[-1] - x[0]) / (len(x) - 1) * np.arange(1, horizon + 1),
+        "mean": lambda x: np.repeat(x.mean(), horizon),
+    }
+    out = {}
+    for w in range(1, windows + 1):
+        per_group = {g: [] for g in groups}
+        for _, s in df.groupby("unique_id", sort=False):
+            y = s["y"].to_numpy()
+            cut = len(y) - w * horizon
+            train, actual = y[:cut], y[cut : cut + horizon]
+            for g in groups:
+                pred = np.mean([fns[m](train) for m in g], axis=0)
+                per_group[g].append(_smape(actual, pred))
+        for g in groups:
+            out[("+".join(g), w)] = float(np.mean(per_group[g]))
+    return out
+
+
+def test_scores_match_a_hand_written_holdout_loop_and_the_best_is_chosen():
+    df = _trend_panel(noise=0.5)
+    vc = ValidatedCombination(_members(), n_windows=2).fit(df)
+    groups = [("naive",), ("naive", "drift"), ("naive", "mean")]
+    expected = _loop_scores(df, groups, windows=2)
+    got = {(r.candidate, r.window): r.score for r in vc.scores_.itertuples()}
+    assert got.keys() == expected.keys()
+    for key, value in expected.items():
+        assert got[key] == pytest.approx(value, rel=1e-10), key
+    means = {g: np.mean([expected[("+".join(g), w)] for w in (1, 2)]) for g in groups}
+    best = min(groups, key=lambda g: means[g])
+    # On straight trends the mean of naive and drift halves naive's error; the mean with the
+    # historical mean makes it worse.
+    assert best == ("naive", "drift")
+    assert vc.selected_ == best
+    assert list(vc.mean_scores_.index) == ["naive", "naive+drift", "naive+mean"]
+    assert (vc.scores_["n_series"] == 3).all()
+    assert vc.left_out_ == {1: [], 2: []}
+
+
+def test_forecast_is_the_chosen_combination_refitted_on_all_data():
+    df = _trend_panel(noise=0.5)
+    vc = ValidatedCombination(_members()).fit(df)
+    direct = Combination([m for m in _members() if m[0] in vc.selected_]).fit(df).predict()
+    pd.testing.assert_frame_equal(vc.predict(), direct)
+    assert isinstance(vc.best_estimator_, Combination)
+
+
+def test_single_member_choice_and_explicit_candidates():
+    df = _trend_panel()
+    # Exact straight lines: drift alone is perfect, so it must beat every mean.
+    vc = ValidatedCombination(_members(), candidates=[["naive", "drift"], "drift", ["mean"]])
+    vc.fit(df)
+    assert vc.selected_ == ("drift",)
+    assert vc.mean_scores_["drift"] == pytest.approx(0.0, abs=1e-9)
+    assert isinstance(vc.best_estimator_, Drift)
+    np.testing.assert_allclose(
+        vc.predict_array(), clone(_members()[1][1]).fit(df).predict_array()
+    )
+
+
+def test_short_series_are_left_out_of_a_window_and_named():
+    df = _trend_panel(lengths=(10, 40, 50))  # s0 has 10 points: window 2 needs 12 + 1
+    vc = ValidatedCombination(_members(), n_windows=2).fit(df)
+    assert vc.left_out_ == {1: [], 2: ["s0"]}
+    n = vc.scores_.set_index(["candidate", "window"])["n_series"]
+    assert n[("naive", 1)] == 3 and n[("naive", 2)] == 2
+    # Still forecasts every series, the short one included.
+    assert vc.predict()["unique_id"].nunique() == 3
+
+
+def test_nothing_long_enough_to_validate_raises_naming_a_series():
+    df = _trend_panel(lengths=(5, 6))
+    with pytest.raises(SeriesTooShortError, match="s0"):
+        ValidatedCombination(_members()).fit(df)
+
+
+def test_new_history_keeps_the_choice():
+    df = _trend_panel(noise=0.5)
+    vc = ValidatedCombination(_members()).fit(df)
+    shifted = df.assign(y=df["y"] + 100.0)
+    new = vc.predict(y=shifted)
+    again = Combination([m for m in _members() if m[0] in vc.selected_]).fit(shifted).predict()
+    pd.testing.assert_frame_equal(new, again)
+
+
+def test_mase_metric_matches_the_loop_scale():
+    df = _trend_panel(noise=0.5)
+    vc = ValidatedCombination(_members(), metric="mase", season_length=1).fit(df)
+    # Reference for one cell: naive on window 1, MASE = MAE / in-sample naive MAE, per series.
+    ref = []
+    for _, s in df.groupby("unique_id", sort=False):
+        y = s["y"].to_numpy()
+        train, actual = y[:-H], y[-H:]
+        ref.append(np.mean(np.abs(actual - train[-1])) / np.mean(np.abs(np.diff(train))))
+    got = vc.scores_.set_index(["candidate", "window"])["score"][("naive", 1)]
+    assert got == pytest.approx(np.mean(ref), rel=1e-10)
+
+
+@pytest.mark.parametrize(
+    "kwargs, message",
+    [
+        ({"candidates": [["naive", "theta"]]}, "unknown: \\['theta'\\]"),
+        ({"candidates": []}, "candidates is empty"),
+        ({"candidates": [["naive", "naive"]]}, "distinct"),
+        ({"candidates": ["naive", ["naive"]]}, "distinct"),
+        ({"n_windows": 0}, "n_windows"),
+        ({"metric": "mse"}, "metric"),
+    ],
+)
+def test_bad_parameters_raise_forecastkit_errors(kwargs, message):
+    with pytest.raises(ForecastkitError, match=message):
+        ValidatedCombination(_members(), **kwargs).fit(_trend_panel())
+
+
+def test_duplicate_names_and_missing_horizon():
+    with pytest.raises(ForecastkitError, match="unique"):
+        ValidatedCombination([("a", Naive(horizon=3)), ("a", Drift(horizon=3))]).fit(
+            _trend_panel()
+        )
+    with pytest.raises(ForecastkitError, match="horizon"):
+        ValidatedCombination([("a", Naive()), ("b", Drift())]).fit(_trend_panel())
+
+
+def test_clone_and_registry_name():
+    vc = ValidatedCombination(_members(), n_windows=2)
+    assert clone(vc).get_params()["n_windows"] == 2
+    built = make_model("lstm-validated", horizon=8, season_length=1, seed=3)
+    assert isinstance(built, ValidatedCombination)
+    assert [name for name, _ in built.estimators] == ["lstm", "theta", "comb"]
+    assert built.estimators[0][1].random_state == 3
+    assert built.horizon == 8
+
+
+def test_fit_changes_no_parameter_and_pickles():
+    import pickle
+
+    import joblib
+
+    vc = ValidatedCombination(_members(), n_windows=2)
+    before = joblib.hash(vc.get_params())
+    vc.fit(_trend_panel(noise=0.5))
+    assert joblib.hash(vc.get_params()) == before
+    assert [name for name, est in vc.estimators if hasattr(est, "panel_")] == []  # not fitted
+    again = pickle.loads(pickle.dumps(vc))
+    np.testing.assert_array_equal(again.predict_array(), vc.predict_array())
