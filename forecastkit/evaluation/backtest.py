@@ -95,9 +95,11 @@ def backtest(
     progress : bool, default=True
         Show a tqdm progress bar over the units of work.
     series_per_unit : int, default=100
-        A local model (one model per series, ``is_global=False``) is split into blocks of this
-        many series, each its own unit, so that a slow local model (ETS, ARIMA) spreads over
-        all cores; its forecasts are the same as unsplit. Global models always see all series.
+        A model that fits each series independently (``fits_series_independently``: the
+        local baselines) is split into blocks of this many series, each its own unit, so that
+        a slow local model (ETS, ARIMA) spreads over all cores; its forecasts are the same as
+        unsplit. Every other model (global networks, combinations with one, a
+        ``ValidatedCombination``) always sees all series.
 
     Returns
     -------
@@ -186,7 +188,9 @@ def backtest(
 def _parts(forecaster, n_series: int, size: int) -> list[tuple[int | None, tuple | None]]:
     """``(part, (first, stop))`` blocks of series for a local model; one ``(None, None)``
     for a global one."""
-    if getattr(forecaster, "is_global", False) or n_series <= size:
+    independent = getattr(forecaster, "fits_series_independently",
+                          not getattr(forecaster, "is_global", False))
+    if not independent or n_series <= size:
         return [(None, None)]
     starts = range(0, n_series, size)
     return [(k, (a, min(a + size, n_series))) for k, a in enumerate(starts)]

@@ -43,12 +43,22 @@ class BaseForecaster(BaseEstimator):
 
     ``is_global``
         One model learned across all series (True) or one model per series (False).
+    ``fits_series_independently``
+        Whether fitting on any subset of the series gives the same forecasts for those series
+        as fitting on all of them (one independent model per series). Backtests split such
+        models into blocks of series to spread them over cores. By default the opposite of
+        ``is_global``; a combination with a global member, or a choice scored over all
+        series, is neither global nor independent per series.
     ``_parameter_constraints``
         scikit-learn's constraint table: parameter name -> list of accepted types/intervals.
     """
 
     is_global: ClassVar[bool] = False
     _parameter_constraints: ClassVar[dict[str, list[Any]]] = {}
+
+    @property
+    def fits_series_independently(self) -> bool:
+        return not self.is_global
 
     # ------------------------------------------------------------------ public API
 

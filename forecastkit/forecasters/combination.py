@@ -61,6 +61,11 @@ class Combination(BaseForecaster):
         # New histories can be forecast without refitting only if every member can do so.
         return all(getattr(est, "is_global", False) for _, est in self.estimators)
 
+    @property
+    def fits_series_independently(self) -> bool:
+        # A global member learns across series, so blocks of series would change its forecasts.
+        return all(est.fits_series_independently for _, est in self.estimators)
+
     def _check_params(self) -> None:
         super()._check_params()
         if not self.estimators:

@@ -122,6 +122,11 @@ class ValidatedCombination(BaseForecaster):
             return True
         return all(getattr(est, "is_global", False) for _, est in self.estimators)
 
+    @property
+    def fits_series_independently(self) -> bool:
+        # The choice is scored over all series: a block of series could choose differently.
+        return False
+
     # ------------------------------------------------------------------ checks
 
     def _check_params(self) -> None:
