@@ -23,7 +23,34 @@ from forecastkit.forecasters.base import BaseForecaster
 __all__ = ["Combination"]
 
 
-class Combination(BaseForecaster):
+class NamedEstimatorsMixin:
+    """What the combining forecasters share: ``estimators``, a list of (name, forecaster)
+    pairs, and ``horizon``, by default the smallest of the members'."""
+
+    estimators: list
+    horizon: int | None
+
+    def _check_named_estimators(self) -> list[str]:
+        """Check the pairs (named in the error by the class); return the names."""
+        owner = type(self).__name__
+        if not self.estimators:
+            raise InvalidInputError(f"{owner} needs at least one (name, forecaster) pair")
+        names = [name for name, _ in self.estimators]
+        if len(set(names)) != len(names):
+            raise InvalidInputError(f"{owner} estimator names must be unique, got {names}")
+        if self.horizon is None and any(
+            getattr(est, "horizon", None) is None for _, est in self.estimators
+        ):
+            raise InvalidInputError(f"set {owner}(horizon=...) or a horizon on every member")
+        return names
+
+    def _check_horizon(self, horizon):
+        if horizon is None and self.horizon is None:
+            horizon = min(est.horizon for _, est in self.estimators)
+        return super()._check_horizon(horizon)  # type: ignore[misc]
+
+
+class Combination(NamedEstimatorsMixin, BaseForecaster):
     """The mean or median of several forecasters, fitted on the same data.
 
     Parameters
@@ -68,11 +95,7 @@ class Combination(BaseForecaster):
 
     def _check_params(self) -> None:
         super()._check_params()
-        if not self.estimators:
-            raise InvalidInputError("Combination needs at least one (name, forecaster) pair")
-        names = [name for name, _ in self.estimators]
-        if len(set(names)) != len(names):
-            raise InvalidInputError(f"Combination estimator names must be unique, got {names}")
+        self._check_named_estimators()
         if self.weights is not None:
             if self.combine != "mean":
                 raise InvalidInputError("weights apply to combine='mean' only")
@@ -81,15 +104,6 @@ class Combination(BaseForecaster):
                     f"weights must be {len(self.estimators)} non-negative numbers, "
                     f"got {self.weights!r}"
                 )
-        if self.horizon is None:
-            horizons = [getattr(est, "horizon", None) for _, est in self.estimators]
-            if any(h is None for h in horizons):
-                raise InvalidInputError("set Combination(horizon=...) or a horizon on every member")
-
-    def _check_horizon(self, horizon):
-        if horizon is None and self.horizon is None:
-            horizon = min(est.horizon for _, est in self.estimators)
-        return super()._check_horizon(horizon)
 
     def _fit(self, panel: Panel) -> None:
         self.estimators_ = [(name, clone(est).fit(panel)) for name, est in self.estimators]

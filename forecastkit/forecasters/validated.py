@@ -34,12 +34,12 @@ from forecastkit.evaluation.metrics import mase, smape
 from forecastkit.evaluation.splitters import holdout_values
 from forecastkit.exceptions import InvalidInputError, SeriesTooShortError
 from forecastkit.forecasters.base import BaseForecaster
-from forecastkit.forecasters.combination import Combination
+from forecastkit.forecasters.combination import Combination, NamedEstimatorsMixin
 
 __all__ = ["ValidatedCombination"]
 
 
-class ValidatedCombination(BaseForecaster):
+class ValidatedCombination(NamedEstimatorsMixin, BaseForecaster):
     """The candidate combination with the lowest validation error, refitted on all the data.
 
     Parameters
@@ -131,20 +131,8 @@ class ValidatedCombination(BaseForecaster):
 
     def _check_params(self) -> None:
         super()._check_params()
-        if not self.estimators:
-            raise InvalidInputError("ValidatedCombination needs at least one (name, forecaster)")
-        names = [name for name, _ in self.estimators]
-        if len(set(names)) != len(names):
-            raise InvalidInputError(
-                f"ValidatedCombination estimator names must be unique, got {names}"
-            )
+        self._check_named_estimators()
         self._resolved_candidates()
-        if self.horizon is None and any(
-            getattr(est, "horizon", None) is None for _, est in self.estimators
-        ):
-            raise InvalidInputError(
-                "set ValidatedCombination(horizon=...) or a horizon on every estimator"
-            )
         if self.metric == "mase" and self._season_length() is None:
             raise InvalidInputError("metric='mase' needs season_length (here or on the first "
                                     "estimator)")
@@ -174,11 +162,6 @@ class ValidatedCombination(BaseForecaster):
             return int(self.season_length)
         value = getattr(self.estimators[0][1], "season_length", None)
         return None if value is None else int(value)
-
-    def _check_horizon(self, horizon):
-        if horizon is None and self.horizon is None:
-            horizon = min(est.horizon for _, est in self.estimators)
-        return super()._check_horizon(horizon)
 
     def _min_train_length(self) -> int:
         return max(est._min_train_length() for _, est in self.estimators)
