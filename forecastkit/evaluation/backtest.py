@@ -186,8 +186,8 @@ def backtest(
 
 
 def _parts(forecaster, n_series: int, size: int) -> list[tuple[int | None, tuple | None]]:
-    """``(part, (first, stop))`` blocks of series for a local model; one ``(None, None)``
-    for a global one."""
+    """``(part, (first, stop))`` blocks of series for a model that fits each series
+    independently; one ``(None, None)`` for any other."""
     independent = getattr(forecaster, "fits_series_independently",
                           not getattr(forecaster, "is_global", False))
     if not independent or n_series <= size:

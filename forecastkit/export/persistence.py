@@ -73,6 +73,15 @@ def save(forecaster, path) -> Path:
         check_is_fitted(forecaster)
     except NotFittedError:
         raise PersistenceError(f"cannot save an unfitted {name}; call fit first") from None
+    saveable = isinstance(forecaster, RNNForecaster) or (
+        hasattr(forecaster, "get_fitted_state") and hasattr(forecaster, "set_fitted_state")
+    )
+    if not saveable:
+        # Checked before anything is written, so a failed save leaves no partial folder.
+        raise PersistenceError(
+            f"{name} cannot be saved with save() yet (it has no get_fitted_state/"
+            f"set_fitted_state); pickle or joblib.dump the fitted object instead"
+        )
     folder = Path(os.fspath(path))
     folder.mkdir(parents=True, exist_ok=True)
     # Remove the old manifest first: until the new one is written the folder does not load.

@@ -39,7 +39,8 @@ class InvalidParameterError(ForecastkitError, TypeError):
 class BaseForecaster(BaseEstimator):
     """Base class of forecastkit forecasters (scikit-learn estimator conventions).
 
-    Class attributes declare capabilities rather than leaving callers to discover them:
+    Attributes (class attributes or properties) declare capabilities rather than leaving
+    callers to discover them:
 
     ``is_global``
         One model learned across all series (True) or one model per series (False).

@@ -10,11 +10,12 @@ were combinations). ``Combination`` makes that a one-liner with the same fit/pre
 
 from __future__ import annotations
 
+from numbers import Integral
 from typing import Any, ClassVar
 
 import numpy as np
 from sklearn.base import clone
-from sklearn.utils._param_validation import StrOptions
+from sklearn.utils._param_validation import Interval, StrOptions
 
 from forecastkit.data.frames import Panel
 from forecastkit.exceptions import InvalidInputError
@@ -35,6 +36,12 @@ class NamedEstimatorsMixin:
         owner = type(self).__name__
         if not self.estimators:
             raise InvalidInputError(f"{owner} needs at least one (name, forecaster) pair")
+        bad = [e for e in self.estimators
+               if not (isinstance(e, tuple | list) and len(e) == 2 and hasattr(e[1], "fit"))]
+        if bad:
+            raise InvalidInputError(
+                f"{owner} estimators must be (name, forecaster) pairs, got {bad[0]!r}"
+            )
         names = [name for name, _ in self.estimators]
         if len(set(names)) != len(names):
             raise InvalidInputError(f"{owner} estimator names must be unique, got {names}")
@@ -74,7 +81,7 @@ class Combination(NamedEstimatorsMixin, BaseForecaster):
         "estimators": [list],
         "combine": [StrOptions({"mean", "median"})],
         "weights": ["array-like", None],
-        "horizon": [int, None],
+        "horizon": [Interval(Integral, 1, None, closed="left"), None],
     }
 
     def __init__(self, estimators, combine="mean", weights=None, horizon=None):
@@ -91,7 +98,10 @@ class Combination(NamedEstimatorsMixin, BaseForecaster):
     @property
     def fits_series_independently(self) -> bool:
         # A global member learns across series, so blocks of series would change its forecasts.
-        return all(est.fits_series_independently for _, est in self.estimators)
+        return all(
+            getattr(est, "fits_series_independently", not getattr(est, "is_global", False))
+            for _, est in self.estimators
+        )
 
     def _check_params(self) -> None:
         super()._check_params()

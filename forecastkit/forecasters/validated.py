@@ -29,10 +29,10 @@ import pandas as pd
 from sklearn.base import clone
 from sklearn.utils._param_validation import Interval, StrOptions
 
-from forecastkit.data.frames import Panel
+from forecastkit.data.frames import Panel, check_min_length, to_panel
 from forecastkit.evaluation.metrics import mase, smape
 from forecastkit.evaluation.splitters import holdout_values
-from forecastkit.exceptions import InvalidInputError, SeriesTooShortError
+from forecastkit.exceptions import ForecastkitError, InvalidInputError, SeriesTooShortError
 from forecastkit.forecasters.base import BaseForecaster
 from forecastkit.forecasters.combination import Combination, NamedEstimatorsMixin
 
@@ -62,8 +62,8 @@ class ValidatedCombination(NamedEstimatorsMixin, BaseForecaster):
     season_length : int or None
         Seasonal period for ``metric="mase"``; default: the first estimator's ``season_length``.
     horizon : int or None
-        Forecast and validation horizon; ``None`` takes the smallest ``horizon`` of the
-        estimators.
+        Forecast and validation horizon; ``None`` takes the smallest ``horizon`` of all the
+        estimators (those in no candidate included).
 
     Attributes
     ----------
@@ -75,18 +75,30 @@ class ValidatedCombination(NamedEstimatorsMixin, BaseForecaster):
     selected_ : tuple of str
         Names of the chosen candidate's members (the first of equal means).
     left_out_ : dict of int to list
-        Per window, the ids of the series too short to hold it out and still train on (empty
-        lists when every series was scored).
+        Per window, the ids of the series not scored in it (too short to hold it out and
+        still train on, or for MASE a constant training part); empty lists when every series
+        was scored. A window with no series scored has no rows in ``scores_``.
     best_estimator_ : BaseForecaster
         The chosen forecaster (a clone of one estimator, or a :class:`Combination`) fitted on all
         the data; ``predict`` uses it.
+
+    Raises
+    ------
+    SeriesTooShortError
+        From ``fit``, when no series is long enough to hold out a window and train on the rest.
+    InvalidInputError
+        From ``fit``: unknown or repeated names in ``candidates``, a member forecasting
+        non-finite values on a window, or a candidate whose score is not finite. Errors of a
+        member fitted on a window are re-raised with the member and window named.
 
     Notes
     -----
     Every member of any candidate is fitted ``n_windows + 1`` times at most (once per window,
     once more on all the data if chosen), so choosing costs about ``n_windows`` times fitting
     the members once. Forecasting a new history (``predict(y=...)``) keeps the choice made at
-    fit time.
+    fit time (local members of the chosen candidate are refitted on the new history).
+    A series is scored in a window only if every member can fit its training part without a
+    fallback (the baselines' minimum lengths) and, for MASE, that part is not constant.
     """
 
     _parameter_constraints: ClassVar[dict[str, list[Any]]] = {
@@ -116,10 +128,6 @@ class ValidatedCombination(NamedEstimatorsMixin, BaseForecaster):
 
     @property
     def is_global(self) -> bool:  # type: ignore[override]
-        # Once fitted, the chosen forecaster handles new histories its own way (refitting local
-        # members); the choice itself is kept, not made again on the new data.
-        if hasattr(self, "best_estimator_"):
-            return True
         return all(getattr(est, "is_global", False) for _, est in self.estimators)
 
     @property
@@ -139,11 +147,23 @@ class ValidatedCombination(NamedEstimatorsMixin, BaseForecaster):
 
     def _resolved_candidates(self) -> list[tuple[str, ...]]:
         names = [name for name, _ in self.estimators]
+        joined = [n for n in names if "+" in str(n)]
+        if joined:
+            raise InvalidInputError(
+                f"estimator names may not contain '+' (it joins candidate names), got {joined}"
+            )
         if self.candidates is None:
             return [(names[0],)] + [(names[0], other) for other in names[1:]]
         out = []
         for group in self.candidates:
-            group = (group,) if isinstance(group, str) else tuple(group)
+            if isinstance(group, str):
+                group = (group,)
+            elif isinstance(group, list | tuple):
+                group = tuple(group)
+            else:
+                raise InvalidInputError(
+                    f"each candidate must be a name or a list of names, got {group!r}"
+                )
             unknown = [n for n in group if n not in names]
             if not group or unknown or len(set(group)) != len(group):
                 raise InvalidInputError(
@@ -153,8 +173,8 @@ class ValidatedCombination(NamedEstimatorsMixin, BaseForecaster):
             out.append(group)
         if not out:
             raise InvalidInputError("candidates is empty; give None or at least one name group")
-        if len({"+".join(g) for g in out}) != len(out):
-            raise InvalidInputError(f"candidates must be distinct, got {out}")
+        if len({frozenset(g) for g in out}) != len(out):
+            raise InvalidInputError(f"candidates must be distinct groups, got {out}")
         return out
 
     def _season_length(self) -> int | None:
@@ -163,21 +183,40 @@ class ValidatedCombination(NamedEstimatorsMixin, BaseForecaster):
         value = getattr(self.estimators[0][1], "season_length", None)
         return None if value is None else int(value)
 
+    def _used(self) -> list[tuple[str, Any]]:
+        """The estimators some candidate uses, in the order given."""
+        used = {name for group in self._resolved_candidates() for name in group}
+        return [(name, est) for name, est in self.estimators if name in used]
+
     def _min_train_length(self) -> int:
-        return max(est._min_train_length() for _, est in self.estimators)
+        return max(est._min_train_length() for _, est in self._used())
+
+    def _validation_length(self) -> int:
+        """Fewest training points a series needs before a window to be scored in it: what
+        every member fits without a fallback (a baseline on too short a series falls back to
+        Naive2, which would score Naive2 under the member's name), and for MASE a seasonal
+        difference."""
+        need = max(
+            getattr(est, "_required_length", est._min_train_length)()
+            for _, est in self._used()
+        )
+        if self.metric == "mase":
+            need = max(need, (self._season_length() or 1) + 1)
+        return need
 
     # ------------------------------------------------------------------ fitting
 
     def _fit(self, panel: Panel) -> None:
         horizon = self._check_horizon(None)
         candidates = self._resolved_candidates()
-        used = {name for group in candidates for name in group}
-        members = [(name, est) for name, est in self.estimators if name in used]
-        need = max(est._min_train_length() for _, est in members)
+        members = self._used()
+        need = self._validation_length()
         rows, self.left_out_ = [], {}
         for window in range(1, self.n_windows + 1):
             cut = window * horizon
             keep = np.flatnonzero(panel.lengths - cut >= need)
+            if self.metric == "mase":
+                keep = keep[[self._mase_scale(panel, int(i), cut) > 0 for i in keep]]
             self.left_out_[window] = [panel.ids[i] for i in np.setdiff1d(
                 np.arange(panel.n_series), keep)]
             if not len(keep):
@@ -186,7 +225,8 @@ class ValidatedCombination(NamedEstimatorsMixin, BaseForecaster):
             train = scored.drop_last(cut)
             actual = holdout_values(scored, train.lengths, horizon)  # (n_kept, horizon)
             forecasts = {
-                name: clone(est).fit(train).predict_array(horizon) for name, est in members
+                name: self._window_forecast(name, est, train, horizon, window)
+                for name, est in members
             }
             for group in candidates:
                 pred = np.mean([forecasts[name] for name in group], axis=0)
@@ -197,16 +237,23 @@ class ValidatedCombination(NamedEstimatorsMixin, BaseForecaster):
                     "n_series": len(keep),
                 })
         if not rows:
-            shortest = int(np.argmin(panel.lengths))
+            longest = int(np.argmax(panel.lengths))
             raise SeriesTooShortError(
-                f"no series is long enough to validate on: the longest has "
-                f"{int(panel.lengths.max())} observations, and holding out one horizon of "
-                f"{horizon} needs {horizon + need} (series {panel.ids[shortest]!r} has "
-                f"{int(panel.lengths[shortest])})"
+                f"no series can be validated on: holding out one horizon of {horizon} needs "
+                f"{horizon + need} observations"
+                + (" and a training part that is not constant" if self.metric == "mase" else "")
+                + f"; the longest, series {panel.ids[longest]!r}, has "
+                f"{int(panel.lengths[longest])}"
             )
         self.scores_ = pd.DataFrame(rows)
         order = ["+".join(g) for g in candidates]
         self.mean_scores_ = self.scores_.groupby("candidate", sort=False)["score"].mean()[order]
+        bad = self.mean_scores_[~np.isfinite(self.mean_scores_.to_numpy())]
+        if len(bad):
+            raise InvalidInputError(
+                f"validation {self.metric} of candidate(s) {list(bad.index)} is not finite "
+                f"({bad.to_dict()}); the choice would be arbitrary"
+            )
         # argmin keeps the first of equal means: the simpler candidates come first by default.
         self.selected_ = candidates[int(np.argmin(self.mean_scores_.to_numpy()))]
         chosen = [(name, est) for name, est in self.estimators if name in self.selected_]
@@ -214,10 +261,34 @@ class ValidatedCombination(NamedEstimatorsMixin, BaseForecaster):
         if len(chosen) == 1:
             self.best_estimator_ = clone(chosen[0][1]).fit(panel)
         else:
-            self.best_estimator_ = Combination(chosen, horizon=self.horizon).fit(panel)
+            horizon_param = None if self.horizon is None else int(self.horizon)
+            self.best_estimator_ = Combination(chosen, horizon=horizon_param).fit(panel)
+
+    def _window_forecast(self, name, est, train: Panel, horizon: int, window: int) -> np.ndarray:
+        """One member fitted on a window's training part; its forecasts, (n_series, horizon)."""
+        where = f"fitting {name!r} on validation window {window} (last {window * horizon} " \
+                f"steps of each series held out)"
+        try:
+            pred = clone(est).fit(train).predict_array(horizon)
+        except ForecastkitError as err:
+            raise type(err)(f"ValidatedCombination, {where}: {err}") from err
+        finite = np.isfinite(pred).all(axis=1)
+        if not finite.all():
+            i = int(np.flatnonzero(~finite)[0])
+            raise InvalidInputError(
+                f"ValidatedCombination, {where}: {name!r} forecast non-finite values for "
+                f"series {train.ids[i]!r} ({int((~finite).sum())} series in all)"
+            )
+        return pred
+
+    def _mase_scale(self, panel: Panel, i: int, cut: int) -> float:
+        """MASE's in-sample seasonal naive error of series ``i`` without its last ``cut``."""
+        m = self._season_length() or 1
+        x = panel.series(i)[: panel.lengths[i] - cut]
+        return float(np.mean(np.abs(x[m:] - x[:-m]))) if len(x) > m else 0.0
 
     def _score(self, actual: np.ndarray, pred: np.ndarray, train: Panel) -> float:
-        """Mean over series of the metric, shape (n_series, horizon) inputs."""
+        """Mean over series of the metric; ``actual`` and ``pred`` of shape (n_series, horizon)."""
         if self.metric == "smape":
             return float(np.mean([smape(a, p) for a, p in zip(actual, pred, strict=True)]))
         m = self._season_length() or 1
@@ -225,6 +296,16 @@ class ValidatedCombination(NamedEstimatorsMixin, BaseForecaster):
             mase(a, p, train.series(i), season_length=m)
             for i, (a, p) in enumerate(zip(actual, pred, strict=True))
         ]))
+
+    def _forecast(self, horizon: int, y=None) -> tuple[Panel, np.ndarray]:
+        # New histories are forecast by the chosen forecaster (local members refitted on them);
+        # the choice itself is kept, not made again on the new data.
+        if y is None:
+            return super()._forecast(horizon)
+        panel = to_panel(y)
+        check_min_length(panel, self.best_estimator_._min_train_length(),
+                         what=type(self).__name__)
+        return panel, self.best_estimator_.predict_array(horizon, y=panel)
 
     def _predict(self, panel: Panel, horizon: int) -> np.ndarray:
         own = panel is self.panel_

@@ -150,12 +150,15 @@ def test_combinations_with_a_global_member_or_a_pooled_choice_are_not_split(pane
         "local": Combination([("a", LastValue(horizon=4)), ("b", LastValue(horizon=4))]),
         "chosen": ValidatedCombination([("last", LastValue(horizon=4)),
                                         ("g", GlobalMean(horizon=4))]),
+        # Local members only, yet the choice is scored over all series: still one unit.
+        "local-choice": ValidatedCombination([("a", LastValue(horizon=4)),
+                                              ("b", LastValue(horizon=4))]),
     }
     whole = backtest(models, panel_df, **kw)
     split = backtest(models, panel_df, series_per_unit=2, out_dir=tmp_path, **kw)
     # GlobalMean's forecast depends on every series it was fitted with: a block would differ.
     pd.testing.assert_frame_equal(whole, split)
     files = sorted(p.name for p in (tmp_path / "units").iterdir())
-    assert files == ["chosen__w000.csv.gz"] + [
+    assert files == ["chosen__w000.csv.gz", "local-choice__w000.csv.gz"] + [
         f"local__w000_s{b:04d}.csv.gz" for b in range(3)
     ] + ["mixed__w000.csv.gz"]

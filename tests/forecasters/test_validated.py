@@ -114,17 +114,68 @@ def test_short_series_are_left_out_of_a_window_and_named():
 
 def test_nothing_long_enough_to_validate_raises_naming_a_series():
     df = _trend_panel(lengths=(5, 6))
-    with pytest.raises(SeriesTooShortError, match="s0"):
+    with pytest.raises(SeriesTooShortError, match="needs 8 observations.*'s1', has 6"):
         ValidatedCombination(_members()).fit(df)
+
+
+def _noise_panel(n=3, length=60, seed=1) -> pd.DataFrame:
+    rng = np.random.default_rng(seed)
+    return pd.concat(
+        [pd.DataFrame({"unique_id": f"s{k}", "ds": np.arange(length),
+                       "y": 50.0 + 5.0 * rng.standard_normal(length)}) for k in range(n)],
+        ignore_index=True,
+    )
 
 
 def test_new_history_keeps_the_choice():
     df = _trend_panel(noise=0.5)
     vc = ValidatedCombination(_members()).fit(df)
-    shifted = df.assign(y=df["y"] + 100.0)
-    new = vc.predict(y=shifted)
-    again = Combination([m for m in _members() if m[0] in vc.selected_]).fit(shifted).predict()
-    pd.testing.assert_frame_equal(new, again)
+    assert vc.selected_ == ("naive", "drift")
+    noise = _noise_panel()
+    # Chosen afresh on the new data, the choice would differ (the mean helps on noise) ...
+    assert ValidatedCombination(_members()).fit(noise).selected_ == ("naive", "mean")
+    # ... but a fitted ValidatedCombination keeps its own, refitting its local members.
+    new = vc.predict(y=noise)
+    kept = Combination([m for m in _members() if m[0] in vc.selected_]).fit(noise).predict()
+    pd.testing.assert_frame_equal(new, kept)
+
+
+def test_ties_keep_the_first_candidate():
+    df = _trend_panel(noise=0.5)
+    twins = [("naive", Naive(horizon=H)), ("same", Naive(horizon=H)), ("drift", Drift(horizon=H))]
+    vc = ValidatedCombination(twins, candidates=["same", "naive"]).fit(df)
+    assert vc.mean_scores_["same"] == vc.mean_scores_["naive"]
+    assert vc.selected_ == ("same",)
+
+
+class _NaNForecaster(Naive):
+    def _predict(self, panel, horizon):
+        out = super()._predict(panel, horizon)
+        out[1] = np.nan
+        return out
+
+
+def test_a_member_forecasting_nan_is_named_not_chosen():
+    # sMAPE counts a NaN step as 0: without the check this member would win.
+    members = [("naive", Naive(horizon=H)), ("bad", _NaNForecaster(horizon=H))]
+    with pytest.raises(ForecastkitError, match="'bad' forecast non-finite values for series 's1'"):
+        ValidatedCombination(members, candidates=["naive", "bad"]).fit(_trend_panel(noise=0.5))
+
+
+def test_member_errors_name_the_member_and_window():
+    members = [("naive", Naive(horizon=H)), ("drift", Drift(horizon=H, season_length=0))]
+    with pytest.raises(ForecastkitError, match="fitting 'drift' on validation window 1"):
+        ValidatedCombination(members).fit(_trend_panel())
+
+
+def test_mase_leaves_out_a_constant_training_part():
+    df = pd.concat([_trend_panel(noise=0.5),
+                    pd.DataFrame({"unique_id": "flat", "ds": np.arange(40), "y": 7.0})],
+                   ignore_index=True)
+    vc = ValidatedCombination(_members(), metric="mase", season_length=1).fit(df)
+    assert vc.left_out_ == {1: ["flat"]}
+    assert np.isfinite(vc.mean_scores_).all() and vc.selected_ == ("naive", "drift")
+    assert (vc.scores_["n_series"] == 3).all()
 
 
 def test_mase_metric_matches_the_loop_scale():
@@ -147,6 +198,8 @@ def test_mase_metric_matches_the_loop_scale():
         ({"candidates": []}, "candidates is empty"),
         ({"candidates": [["naive", "naive"]]}, "distinct"),
         ({"candidates": ["naive", ["naive"]]}, "distinct"),
+        ({"candidates": [["naive", "drift"], ["drift", "naive"]]}, "distinct groups"),
+        ({"candidates": [3]}, "a name or a list of names"),
         ({"n_windows": 0}, "n_windows"),
         ({"metric": "mse"}, "metric"),
     ],
@@ -163,6 +216,20 @@ def test_duplicate_names_and_missing_horizon():
         )
     with pytest.raises(ForecastkitError, match="horizon"):
         ValidatedCombination([("a", Naive()), ("b", Drift())]).fit(_trend_panel())
+    with pytest.raises(ForecastkitError, match="'\\+'"):
+        ValidatedCombination([("a+b", Naive(horizon=3)), ("c", Drift(horizon=3))]).fit(
+            _trend_panel()
+        )
+    with pytest.raises(ForecastkitError, match="pairs"):
+        ValidatedCombination([Naive(horizon=3)]).fit(_trend_panel())
+
+
+def test_numpy_integer_horizon_reaches_the_refit_and_save_refuses_cleanly(tmp_path):
+    vc = ValidatedCombination(_members(horizon=None), horizon=np.int64(H)).fit(_trend_panel())
+    assert vc.predict_array().shape == (3, H)
+    with pytest.raises(ForecastkitError, match="cannot be saved with save\\(\\) yet"):
+        vc.save(tmp_path / "vc")
+    assert not (tmp_path / "vc").exists()  # nothing half-written
 
 
 def test_clone_and_registry_name():
