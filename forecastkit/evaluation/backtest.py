@@ -30,6 +30,7 @@ from forecastkit.evaluation.splitters import (
 )
 from forecastkit.evaluation.store import ResultStore
 from forecastkit.exceptions import InvalidInputError, PersistenceError
+from forecastkit.forecasters.base import fits_series_independently
 
 __all__ = ["backtest", "backtest_metrics"]
 
@@ -188,9 +189,7 @@ def backtest(
 def _parts(forecaster, n_series: int, size: int) -> list[tuple[int | None, tuple | None]]:
     """``(part, (first, stop))`` blocks of series for a model that fits each series
     independently; one ``(None, None)`` for any other."""
-    independent = getattr(forecaster, "fits_series_independently",
-                          not getattr(forecaster, "is_global", False))
-    if not independent or n_series <= size:
+    if not fits_series_independently(forecaster) or n_series <= size:
         return [(None, None)]
     starts = range(0, n_series, size)
     return [(k, (a, min(a + size, n_series))) for k, a in enumerate(starts)]

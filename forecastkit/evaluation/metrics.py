@@ -30,6 +30,7 @@ __all__ = [
     "mape",
     "smape",
     "mase",
+    "mase_scale",
     "rmsse",
     "owa",
     "coverage",
@@ -109,8 +110,14 @@ def mase(y, y_pred, y_train, season_length: int = 1) -> float:
         series has at most ``m`` points).
     """
     y, y_pred = _pair(y, y_pred)
-    scale = np.mean(np.abs(_seasonal_diff(y_train, season_length)))
-    return _scaled(np.mean(np.abs(y - y_pred)), scale)
+    return _scaled(np.mean(np.abs(y - y_pred)), mase_scale(y_train, season_length))
+
+
+def mase_scale(y_train, season_length: int = 1) -> float:
+    """MASE's denominator: ``mean |x_t - x_{t-m}|`` over the training series ``y_train``
+    (shape (n,), n >= 2; m = 1 when the series has at most ``m`` points). 0 for a series
+    whose seasonal differences are all 0, where every scaled error is undefined."""
+    return float(np.mean(np.abs(_seasonal_diff(y_train, season_length))))
 
 
 def rmsse(y, y_pred, y_train, season_length: int = 1) -> float:

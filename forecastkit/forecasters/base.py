@@ -29,7 +29,7 @@ from sklearn.utils.validation import check_is_fitted
 from forecastkit.data.frames import Panel, check_min_length, from_panel_values, to_panel
 from forecastkit.exceptions import ForecastkitError, InvalidInputError
 
-__all__ = ["BaseForecaster", "InvalidParameterError"]
+__all__ = ["BaseForecaster", "InvalidParameterError", "fits_series_independently"]
 
 
 class InvalidParameterError(ForecastkitError, TypeError):
@@ -174,6 +174,13 @@ class BaseForecaster(BaseEstimator):
 
     def __sklearn_is_fitted__(self) -> bool:
         return hasattr(self, "panel_")
+
+
+def fits_series_independently(forecaster) -> bool:
+    """``forecaster.fits_series_independently``, or for an object written without it (any
+    class with ``fit``/``predict_array``), the opposite of its ``is_global``."""
+    return getattr(forecaster, "fits_series_independently",
+                   not getattr(forecaster, "is_global", False))
 
 
 def _reject_exogenous(X) -> None:

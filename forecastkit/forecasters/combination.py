@@ -19,7 +19,7 @@ from sklearn.utils._param_validation import Interval, StrOptions
 
 from forecastkit.data.frames import Panel
 from forecastkit.exceptions import InvalidInputError
-from forecastkit.forecasters.base import BaseForecaster
+from forecastkit.forecasters.base import BaseForecaster, fits_series_independently
 
 __all__ = ["Combination"]
 
@@ -98,10 +98,7 @@ class Combination(NamedEstimatorsMixin, BaseForecaster):
     @property
     def fits_series_independently(self) -> bool:
         # A global member learns across series, so blocks of series would change its forecasts.
-        return all(
-            getattr(est, "fits_series_independently", not getattr(est, "is_global", False))
-            for _, est in self.estimators
-        )
+        return all(fits_series_independently(est) for _, est in self.estimators)
 
     def _check_params(self) -> None:
         super()._check_params()

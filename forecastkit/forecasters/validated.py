@@ -30,7 +30,7 @@ from sklearn.base import clone
 from sklearn.utils._param_validation import Interval, StrOptions
 
 from forecastkit.data.frames import Panel, check_min_length, to_panel
-from forecastkit.evaluation.metrics import mase, smape
+from forecastkit.evaluation.metrics import mase, mase_scale, smape
 from forecastkit.evaluation.splitters import holdout_values
 from forecastkit.exceptions import ForecastkitError, InvalidInputError, SeriesTooShortError
 from forecastkit.forecasters.base import BaseForecaster
@@ -283,9 +283,8 @@ class ValidatedCombination(NamedEstimatorsMixin, BaseForecaster):
 
     def _mase_scale(self, panel: Panel, i: int, cut: int) -> float:
         """MASE's in-sample seasonal naive error of series ``i`` without its last ``cut``."""
-        m = self._season_length() or 1
         x = panel.series(i)[: panel.lengths[i] - cut]
-        return float(np.mean(np.abs(x[m:] - x[:-m]))) if len(x) > m else 0.0
+        return mase_scale(x, self._season_length() or 1)
 
     def _score(self, actual: np.ndarray, pred: np.ndarray, train: Panel) -> float:
         """Mean over series of the metric; ``actual`` and ``pred`` of shape (n_series, horizon)."""
@@ -308,5 +307,5 @@ class ValidatedCombination(NamedEstimatorsMixin, BaseForecaster):
         return panel, self.best_estimator_.predict_array(horizon, y=panel)
 
     def _predict(self, panel: Panel, horizon: int) -> np.ndarray:
-        own = panel is self.panel_
-        return self.best_estimator_.predict_array(horizon, y=None if own else panel)
+        # Only the training panel comes here: _forecast hands new histories on directly.
+        return self.best_estimator_.predict_array(horizon)
