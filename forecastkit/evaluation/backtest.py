@@ -352,10 +352,26 @@ def _refit_every(refit: bool | int, n_windows: int) -> int:
 
 
 def _describe(forecaster) -> str:
-    """A stable text of a forecaster's class and parameters (to recognise it on resume)."""
+    """A stable text of a forecaster's class and parameters (to recognise it on resume).
+
+    Estimators inside parameters (a combination's members) are described the same way, in
+    full: their ``repr`` would show only non-default parameters and scikit-learn cuts it short
+    past 700 characters, so two combinations differing deep inside could read the same.
+    """
     params = forecaster.get_params(deep=False) if hasattr(forecaster, "get_params") else {}
-    body = ", ".join(f"{k}={params[k]!r}" for k in sorted(params))
+    body = ", ".join(f"{k}={_describe_value(params[k])}" for k in sorted(params))
     return f"{type(forecaster).__name__}({body})"
+
+
+def _describe_value(value) -> str:
+    if hasattr(value, "get_params") and not isinstance(value, type):
+        return _describe(value)
+    if isinstance(value, list | tuple):
+        inner = [_describe_value(v) for v in value]
+        if isinstance(value, list):
+            return "[" + ", ".join(inner) + "]"
+        return "(" + ", ".join(inner) + ("," if len(inner) == 1 else "") + ")"
+    return repr(value)
 
 
 def _fingerprint(panel: Panel) -> str:

@@ -7,7 +7,8 @@ set-level means, as M4 does.
 
 Conventions (documented where M4 is silent):
 
-* sMAPE: a step where both ``y`` and ``y_pred`` are 0 counts as 0 error (0/0 otherwise).
+* sMAPE: a step where both ``y`` and ``y_pred`` are 0 counts as 0 error (0/0 otherwise); a
+  NaN in either gives NaN, never 0.
 * MASE/RMSSE: the scale is the in-sample mean (squared) seasonal difference
   ``|x_t - x_{t-m}|``. A training series of at most ``m`` points has no seasonal difference,
   so the non-seasonal difference (m = 1) is used instead. A zero scale (a constant training
@@ -70,11 +71,17 @@ def mape(y, y_pred) -> float:
 
 
 def smape(y, y_pred) -> float:
-    """Symmetric MAPE in percent (M4): ``mean 200 |y - y_pred| / (|y| + |y_pred|)``."""
+    """Symmetric MAPE in percent (M4): ``mean 200 |y - y_pred| / (|y| + |y_pred|)``.
+
+    A step where both values are exactly 0 counts as 0 error; a NaN in either input makes the
+    result NaN (it is not a 0/0 step, and counting it as a perfect forecast would reward a
+    model that failed).
+    """
     y, y_pred = _pair(y, y_pred)
     num = 200.0 * np.abs(y - y_pred)
     den = np.abs(y) + np.abs(y_pred)
-    terms = np.divide(num, den, out=np.zeros_like(num), where=den > 0)
+    # `where=den != 0` lets NaN through (NaN != 0 is True); only an exact 0/0 is set to 0.
+    terms = np.divide(num, den, out=np.zeros_like(num), where=den != 0)
     return float(np.mean(terms))
 
 

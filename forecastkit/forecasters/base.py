@@ -50,6 +50,10 @@ class BaseForecaster(BaseEstimator):
         models into blocks of series to spread them over cores. By default the opposite of
         ``is_global``; a combination with a global member, or a choice scored over all
         series, is neither global nor independent per series.
+    ``max_horizon``
+        Most steps ``predict`` can forecast, or None for any number (the default). A direct
+        network forecasts only the steps it was trained for; combinations check their
+        ``horizon`` against it before training anything.
     ``_parameter_constraints``
         scikit-learn's constraint table: parameter name -> list of accepted types/intervals.
     """
@@ -60,6 +64,10 @@ class BaseForecaster(BaseEstimator):
     @property
     def fits_series_independently(self) -> bool:
         return not self.is_global
+
+    @property
+    def max_horizon(self) -> int | None:
+        return None
 
     # ------------------------------------------------------------------ public API
 

@@ -16,6 +16,7 @@ from typing import Any, ClassVar
 import numpy as np
 from sklearn.base import clone
 from sklearn.utils._param_validation import Interval, StrOptions
+from sklearn.utils.metaestimators import _BaseComposition
 
 from forecastkit.data.frames import Panel
 from forecastkit.exceptions import InvalidInputError
@@ -24,12 +25,24 @@ from forecastkit.forecasters.base import BaseForecaster, fits_series_independent
 __all__ = ["Combination"]
 
 
-class NamedEstimatorsMixin:
+class NamedEstimatorsMixin(_BaseComposition):
     """What the combining forecasters share: ``estimators``, a list of (name, forecaster)
-    pairs, and ``horizon``, by default the smallest of the members'."""
+    pairs, and ``horizon``, by default the smallest of the members'.
+
+    Members' parameters are reachable as scikit-learn does it for its composite estimators
+    (``VotingRegressor``, ``Pipeline``): ``get_params(deep=True)`` lists ``<name>`` and
+    ``<name>__<parameter>`` of every member, and ``set_params(lstm__epochs=5)`` or
+    ``set_params(theta=other)`` reach them, so a grid search can tune a member.
+    """
 
     estimators: list
     horizon: int | None
+
+    def get_params(self, deep=True):
+        return self._get_params("estimators", deep=deep)
+
+    def set_params(self, **params):
+        return self._set_params("estimators", **params)
 
     def _check_named_estimators(self) -> list[str]:
         """Check the pairs (named in the error by the class); return the names."""
@@ -49,6 +62,17 @@ class NamedEstimatorsMixin:
             getattr(est, "horizon", None) is None for _, est in self.estimators
         ):
             raise InvalidInputError(f"set {owner}(horizon=...) or a horizon on every member")
+        if self.horizon is not None:
+            # Say it before any member is trained, not after (a direct network forecasts
+            # only the steps it was trained for).
+            for name, est in self.estimators:
+                most = getattr(est, "max_horizon", None)
+                if most is not None and most < self.horizon:
+                    raise InvalidInputError(
+                        f"{owner}(horizon={self.horizon}) is longer than member {name!r} can "
+                        f"forecast ({most} steps); give that member horizon={self.horizon} "
+                        f"or a smaller {owner} horizon"
+                    )
         return names
 
     def _check_horizon(self, horizon):

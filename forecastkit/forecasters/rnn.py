@@ -491,6 +491,14 @@ class RNNForecaster(BaseForecaster):
 
     # ------------------------------------------------------------------ predicting
 
+    @property
+    def max_horizon(self) -> int | None:
+        """``horizon`` for the direct and seq2seq strategies (the network's outputs); None
+        (any) for the recursive one, which feeds its forecasts back."""
+        if self.strategy == "recursive" or not isinstance(self.horizon, int | np.integer):
+            return None
+        return int(self.horizon)
+
     def _predict(self, panel: Panel, horizon: int) -> np.ndarray:
         model = self.model_
         if horizon > self.horizon:

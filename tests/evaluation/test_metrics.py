@@ -49,6 +49,9 @@ def test_zero_scale_and_zero_denominators():
     assert M.mase([2.0], [1.0], flat, 1) == np.inf
     assert np.isnan(M.mase([1.0], [1.0], flat, 1))
     assert M.smape([0.0, 1.0], [0.0, 1.0]) == 0.0
+    # A missing forecast is not a 0/0 step: it must not score as perfect.
+    assert np.isnan(M.smape([np.nan, 1.0], [np.nan, 1.0]))
+    assert np.isnan(M.smape([1.0, 1.0], [np.nan, 1.0]))
     assert M.mape([0.0], [1.0]) == np.inf
 
 

@@ -106,3 +106,25 @@ def test_no_temporary_files_are_left(panel_df, tmp_path):
     names = sorted(p.name for p in tmp_path.rglob("*") if p.is_file())
     assert names == ["LastValue__w000.csv.gz", "LastValue__w001.csv.gz",
                      "LastValue__w002.csv.gz", "manifest.json"]
+
+
+def test_combinations_differing_deep_inside_are_told_apart(panel_df, tmp_path):
+    from forecastkit.forecasters.baselines import Naive, SeasonalNaive
+    from forecastkit.forecasters.combination import Combination
+
+    def comb(last_season):
+        members = [(f"member_{i}_with_a_long_name", Naive(horizon=4, season_length=i + 1))
+                   for i in range(12)]
+        middle = [("middle", SeasonalNaive(horizon=4, season_length=last_season))]
+        inner = Combination(members[:6] + middle + members[6:], horizon=4)
+        return Combination([("inner", inner), ("naive", Naive(horizon=4))])
+
+    # scikit-learn elides the middle of a long repr (here the inner combination's, inside the
+    # outer one's parameter list), so the two read the same there...
+    assert repr(comb(2)) == repr(comb(3))
+    backtest({"c": comb(2)}, panel_df, horizon=4, n_windows=2, n_jobs=1, out_dir=tmp_path,
+             progress=False)
+    # ...but a rerun with the other one must not reuse the first one's forecasts.
+    with pytest.raises(PersistenceError, match="other parameters"):
+        backtest({"c": comb(3)}, panel_df, horizon=4, n_windows=2, n_jobs=1,
+                 out_dir=tmp_path, progress=False)

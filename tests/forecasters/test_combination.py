@@ -58,3 +58,48 @@ def test_clone_keeps_parameters_and_refuses_bad_ones(panel_df):
         Combination([("a", Naive(horizon=3)), ("a", Naive(horizon=3))]).fit(panel_df)
     with pytest.raises(ForecastkitError, match="weights"):
         Combination(_members(), combine="median", weights=[1, 1, 1]).fit(panel_df)
+
+
+@pytest.mark.parametrize("make", [
+    lambda members: Combination(members),
+    lambda members: __import__(
+        "forecastkit.forecasters.validated", fromlist=["ValidatedCombination"]
+    ).ValidatedCombination(members),
+], ids=["Combination", "ValidatedCombination"])
+def test_members_parameters_are_reachable_the_scikit_learn_way(make, panel_df):
+    comb = make(_members())
+    deep = comb.get_params(deep=True)
+    # scikit-learn's composite convention, as VotingRegressor lists it: the top-level
+    # parameters, each member by name, and <name>__<parameter> of every member.
+    expected = set(comb.get_params(deep=False))
+    for name, est in _members():
+        expected |= {name} | {f"{name}__{k}" for k in est.get_params(deep=True)}
+    assert set(deep) == expected
+    assert deep["snaive__season_length"] == 12
+    comb.set_params(snaive__season_length=4, drift=Naive(season_length=12, horizon=6))
+    members = dict(comb.estimators)
+    assert members["snaive"].season_length == 4
+    assert type(members["drift"]) is Naive
+    # The changed members are what a clone fits (as a grid search would).
+    direct = Combination([("naive", Naive(season_length=12, horizon=6)),
+                          ("snaive", SeasonalNaive(season_length=4, horizon=6)),
+                          ("drift", Naive(season_length=12, horizon=6))])
+    if isinstance(comb, Combination):
+        np.testing.assert_allclose(clone(comb).fit(panel_df).predict_array(),
+                                   direct.fit(panel_df).predict_array())
+    with pytest.raises(ValueError, match="Invalid parameter"):
+        comb.set_params(nosuch__season_length=3)
+
+
+def test_member_shorter_than_the_horizon_is_refused_before_training(panel_df):
+    import forecastkit as fk
+
+    # A direct network forecasts only the steps it was trained for; the combination must say
+    # so at once (epochs=1000 would take minutes if it trained first).
+    net = fk.RNNForecaster(horizon=4, season_length=12, epochs=1000, random_state=0)
+    comb = Combination([("net", net), ("naive", Naive(horizon=6))], horizon=6)
+    with pytest.raises(ForecastkitError, match=r"horizon=6\) is longer than member 'net'"):
+        comb.fit(panel_df)
+    assert net.max_horizon == 4
+    assert fk.RNNForecaster(horizon=4, strategy="recursive").max_horizon is None
+    assert Naive(horizon=2).max_horizon is None
