@@ -105,6 +105,10 @@ MODELS: dict[str, ModelSpec] = {
                   "scores best on the last horizon of the training data",
                   "forecastkit.forecasters.validated", "ValidatedCombination",
                   {"members": ("lstm", "theta", "comb")}),
+        ModelSpec("lstm-validated-norefit", "lstm-validated keeping the network fitted for "
+                  "the choice (on all but the last horizon) instead of refitting it",
+                  "forecastkit.forecasters.validated", "ValidatedCombination",
+                  {"members": ("lstm", "theta", "comb"), "refit": False}),
     ]
 }
 
@@ -161,7 +165,8 @@ def make_model(
     if "members" in spec.params:
         # Combination or ValidatedCombination over other named models, built the same way.
         members = [(m, make_model(m, horizon, season_length, seed)) for m in spec.params["members"]]
-        return spec.forecaster_class()(members, horizon=horizon, **params)
+        extra = {k: v for k, v in spec.params.items() if k != "members"}
+        return spec.forecaster_class()(members, horizon=horizon, **{**extra, **params})
     try:
         cls = spec.forecaster_class()
     except (ImportError, AttributeError, KeyError) as err:

@@ -6,7 +6,9 @@ mean with Theta hurt. ``ValidatedCombination`` makes that choice on the user's o
 the M3 study made it (``experiments/select_rnn.py``): every candidate is scored on the last
 ``horizon`` steps of each training series (and, with ``n_windows > 1``, the horizons before
 them), fitted only on what precedes them; the best candidate is then refitted on all the data.
-Nothing after the training data is ever used to choose::
+Nothing after the training data is ever used to choose. ``refit=False`` keeps the global
+members fitted for window 1 instead of training them again on all the data (about half the
+cost when a network dominates it)::
 
     fk.forecasters.ValidatedCombination([
         ("lstm", fk.RNNForecaster(horizon=8, season_length=1)),
@@ -64,6 +66,13 @@ class ValidatedCombination(NamedEstimatorsMixin, BaseForecaster):
     horizon : int or None
         Forecast and validation horizon; ``None`` takes the smallest ``horizon`` of all the
         estimators (those in no candidate included).
+    refit : bool
+        True: refit the chosen candidate's members on all the data. False: the chosen global
+        members (``is_global``, e.g. a recurrent network) keep the fit made for validation
+        window 1, on all but the last ``horizon`` steps of each series, and forecast from the
+        full histories (they read recent history, so they need no refit to continue it); local
+        members are fitted on all the data, which is cheap. This saves a network's second
+        training at the price of not training on the last ``horizon`` steps.
 
     Attributes
     ----------
@@ -79,8 +88,11 @@ class ValidatedCombination(NamedEstimatorsMixin, BaseForecaster):
         still train on, or for MASE a constant training part); empty lists when every series
         was scored. A window with no series scored has no rows in ``scores_``.
     best_estimator_ : BaseForecaster
-        The chosen forecaster (a clone of one estimator, or a :class:`Combination`) fitted on all
-        the data; ``predict`` uses it.
+        ``refit=True`` only: the chosen forecaster (a clone of one estimator, or a
+        :class:`Combination`) fitted on all the data; ``predict`` uses it.
+    members_ : list of (str, BaseForecaster)
+        ``refit=False`` only: the chosen members as fitted (global ones on window 1's training
+        part, local ones on all the data); ``predict`` takes the mean of their forecasts.
 
     Raises
     ------
@@ -108,6 +120,7 @@ class ValidatedCombination(NamedEstimatorsMixin, BaseForecaster):
         "metric": [StrOptions({"smape", "mase"})],
         "season_length": [Interval(Integral, 1, None, closed="left"), None],
         "horizon": [Interval(Integral, 1, None, closed="left"), None],
+        "refit": ["boolean"],
     }
 
     def __init__(
@@ -118,6 +131,7 @@ class ValidatedCombination(NamedEstimatorsMixin, BaseForecaster):
         metric="smape",
         season_length=None,
         horizon=None,
+        refit=True,
     ):
         self.estimators = estimators
         self.candidates = candidates
@@ -125,6 +139,7 @@ class ValidatedCombination(NamedEstimatorsMixin, BaseForecaster):
         self.metric = metric
         self.season_length = season_length
         self.horizon = horizon
+        self.refit = refit
 
     @property
     def is_global(self) -> bool:  # type: ignore[override]
@@ -211,7 +226,11 @@ class ValidatedCombination(NamedEstimatorsMixin, BaseForecaster):
         candidates = self._resolved_candidates()
         members = self._used()
         need = self._validation_length()
+        # A refit under other settings must not leave the last fit's forecaster behind.
+        for stale in ("best_estimator_", "members_"):
+            self.__dict__.pop(stale, None)
         rows, self.left_out_ = [], {}
+        kept: dict[str, Any] = {}  # refit=False: global members as fitted for window 1
         for window in range(1, self.n_windows + 1):
             cut = window * horizon
             keep = np.flatnonzero(panel.lengths - cut >= need)
@@ -224,10 +243,11 @@ class ValidatedCombination(NamedEstimatorsMixin, BaseForecaster):
             scored = panel.take(keep)
             train = scored.drop_last(cut)
             actual = holdout_values(scored, train.lengths, horizon)  # (n_kept, horizon)
-            forecasts = {
-                name: self._window_forecast(name, est, train, horizon, window)
-                for name, est in members
-            }
+            forecasts = {}
+            for name, est in members:
+                forecasts[name], fitted = self._window_forecast(name, est, train, horizon, window)
+                if window == 1 and not self.refit and getattr(fitted, "is_global", False):
+                    kept[name] = fitted
             for group in candidates:
                 pred = np.mean([forecasts[name] for name in group], axis=0)
                 rows.append({
@@ -258,18 +278,26 @@ class ValidatedCombination(NamedEstimatorsMixin, BaseForecaster):
         self.selected_ = candidates[int(np.argmin(self.mean_scores_.to_numpy()))]
         chosen = [(name, est) for name, est in self.estimators if name in self.selected_]
         chosen.sort(key=lambda pair: self.selected_.index(pair[0]))
+        if not self.refit:
+            self.members_ = [
+                (name, kept[name] if name in kept else clone(est).fit(panel))
+                for name, est in chosen
+            ]
+            return
         if len(chosen) == 1:
             self.best_estimator_ = clone(chosen[0][1]).fit(panel)
         else:
             horizon_param = None if self.horizon is None else int(self.horizon)
             self.best_estimator_ = Combination(chosen, horizon=horizon_param).fit(panel)
 
-    def _window_forecast(self, name, est, train: Panel, horizon: int, window: int) -> np.ndarray:
-        """One member fitted on a window's training part; its forecasts, (n_series, horizon)."""
+    def _window_forecast(self, name, est, train: Panel, horizon: int, window: int):
+        """One member fitted on a window's training part: ``(forecasts of shape (n_series,
+        horizon), the fitted member)``."""
         where = f"fitting {name!r} on validation window {window} (last {window * horizon} " \
                 f"steps of each series held out)"
         try:
-            pred = clone(est).fit(train).predict_array(horizon)
+            fitted = clone(est).fit(train)
+            pred = fitted.predict_array(horizon)
         except ForecastkitError as err:
             raise type(err)(f"ValidatedCombination, {where}: {err}") from err
         finite = np.isfinite(pred).all(axis=1)
@@ -279,7 +307,7 @@ class ValidatedCombination(NamedEstimatorsMixin, BaseForecaster):
                 f"ValidatedCombination, {where}: {name!r} forecast non-finite values for "
                 f"series {train.ids[i]!r} ({int((~finite).sum())} series in all)"
             )
-        return pred
+        return pred, fitted
 
     def _mase_scale(self, panel: Panel, i: int, cut: int) -> float:
         """MASE's in-sample seasonal naive error of series ``i`` without its last ``cut``."""
@@ -299,12 +327,30 @@ class ValidatedCombination(NamedEstimatorsMixin, BaseForecaster):
     def _forecast(self, horizon: int, y=None) -> tuple[Panel, np.ndarray]:
         # New histories are forecast by the chosen forecaster (local members refitted on them);
         # the choice itself is kept, not made again on the new data.
+        if not self.refit:
+            return self._forecast_members(horizon, y)
         if y is None:
             return super()._forecast(horizon)
         panel = to_panel(y)
         check_min_length(panel, self.best_estimator_._min_train_length(),
                          what=type(self).__name__)
         return panel, self.best_estimator_.predict_array(horizon, y=panel)
+
+    def _forecast_members(self, horizon: int, y=None) -> tuple[Panel, np.ndarray]:
+        """``refit=False``: the mean of the kept members' forecasts. Global members were fitted
+        on window 1's training part, so they are always given the histories to continue (the
+        full training data, or ``y``); local ones were fitted on all the training data."""
+        if y is None:
+            panel = self.panel_
+        else:
+            panel = to_panel(y)
+            check_min_length(panel, max(est._min_train_length() for _, est in self.members_),
+                             what=type(self).__name__)
+        forecasts = [
+            est.predict_array(horizon, y=panel if (y is not None or est.is_global) else None)
+            for _, est in self.members_
+        ]
+        return panel, np.mean(forecasts, axis=0)
 
     def _predict(self, panel: Panel, horizon: int) -> np.ndarray:
         # Only the training panel comes here: _forecast hands new histories on directly.

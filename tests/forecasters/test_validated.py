@@ -9,6 +9,7 @@ from sklearn.base import clone
 
 from forecastkit.evaluation.registry import make_model
 from forecastkit.exceptions import ForecastkitError, SeriesTooShortError
+from forecastkit.forecasters.base import BaseForecaster
 from forecastkit.forecasters.baselines import Drift, Mean, Naive
 from forecastkit.forecasters.combination import Combination
 from forecastkit.forecasters.validated import ValidatedCombination
@@ -254,3 +255,54 @@ def test_fit_changes_no_parameter_and_pickles():
     assert [name for name, est in vc.estimators if hasattr(est, "panel_")] == []  # not fitted
     again = pickle.loads(pickle.dumps(vc))
     np.testing.assert_array_equal(again.predict_array(), vc.predict_array())
+
+
+class _GlobalSlope(BaseForecaster):
+    """A global model: one slope learned across all series, added to each history's last
+    value. Records the series lengths of every fit."""
+
+    is_global = True
+    FITS: list[list[int]] = []
+
+    def __init__(self, horizon=None):
+        self.horizon = horizon
+
+    def _fit(self, panel):
+        _GlobalSlope.FITS.append([int(n) for n in panel.lengths])
+        ends = panel.indptr[1:] - 1
+        starts = panel.indptr[:-1]
+        self.slope_ = float(np.mean(
+            (panel.values[ends] - panel.values[starts]) / (panel.lengths - 1)
+        ))
+
+    def _predict(self, panel, horizon):
+        last = panel.values[panel.indptr[1:] - 1]
+        return last[:, None] + self.slope_ * np.arange(1, horizon + 1)[None, :]
+
+
+def test_refit_false_keeps_the_window_fit_of_global_members():
+    df = _trend_panel(noise=0.5)
+    members = [("g", _GlobalSlope(horizon=H)), ("naive", Naive(horizon=H)),
+               ("mean", Mean(horizon=H))]
+    candidates = [["g", "naive"], ["mean"]]  # the mean is far off on trends: g+naive wins
+    _GlobalSlope.FITS.clear()
+    vc = ValidatedCombination(members, candidates=candidates, refit=False).fit(df)
+    # The global member is trained once, on all but the last horizon of every series.
+    assert _GlobalSlope.FITS == [[40 - H, 50 - H, 60 - H]]
+    refitted = ValidatedCombination(members, candidates=candidates).fit(df)
+    assert len(_GlobalSlope.FITS) == 3  # refit=True: a window fit and a fit on all the data
+    pd.testing.assert_frame_equal(vc.scores_, refitted.scores_)
+    assert vc.selected_ == refitted.selected_ == ("g", "naive")
+    assert not hasattr(vc, "best_estimator_") and not hasattr(refitted, "members_")
+    # Reference: the window fit continues the full histories; naive is fitted on all the data.
+    cut = df[df.groupby("unique_id").cumcount(ascending=False) >= H]
+    window_fit = _GlobalSlope(horizon=H).fit(cut)
+    expected = (window_fit.predict_array(H, y=df) + Naive(horizon=H).fit(df).predict_array()) / 2
+    np.testing.assert_allclose(vc.predict_array(), expected)
+    assert not np.allclose(vc.predict_array(), refitted.predict_array())
+    # New histories: the kept global fit continues them, the local member is refitted on them.
+    new = df.assign(y=df["y"] * 2.0)
+    expected_new = (window_fit.predict_array(H, y=new)
+                    + Naive(horizon=H).fit(new).predict_array()) / 2
+    np.testing.assert_allclose(vc.predict_array(y=new), expected_new)
+    assert len(_GlobalSlope.FITS) == 4  # predicting fitted no global member again
