@@ -423,9 +423,16 @@ def backtest_metrics(cv: pd.DataFrame, y, season_length: int) -> pd.DataFrame:
     pd.DataFrame
         Columns ``model, window, unique_id, cutoff`` and one column per metric of
         :data:`forecastkit.evaluation.metrics.METRICS` (``mae, rmse, mape, smape, mase, rmsse``).
-    """
-    from forecastkit.evaluation.metrics import METRICS
 
+    Raises
+    ------
+    InvalidInputError
+        A forecast is NaN or infinite (named by model, series and step), or a series of the
+        backtest is not in ``y``.
+    """
+    from forecastkit.evaluation.metrics import METRICS, check_finite_forecasts
+
+    check_finite_forecasts(cv)
     panel = to_panel(y)
     position = {sid: i for i, sid in enumerate(panel.ids)}
     cutoffs = _times_in(panel, cv["cutoff"])

@@ -35,6 +35,7 @@ __all__ = [
     "rmsse",
     "owa",
     "coverage",
+    "check_finite_forecasts",
     "METRICS",
     "evaluate",
     "summarize",
@@ -163,6 +164,28 @@ METRICS: dict[str, tuple[Callable[..., float], bool]] = {
 }
 
 
+def check_finite_forecasts(frame: pd.DataFrame, pred_col: str = "y_pred",
+                           id_col: str = "unique_id", time_col: str = "ds") -> None:
+    """Raise if a forecast is NaN or infinite, naming the first such series and step.
+
+    The set-level means skip NaN, so a series with a missing forecast would otherwise drop
+    out of a model's score silently, flattering the model that failed on it.
+
+    Raises
+    ------
+    InvalidInputError
+    """
+    values = frame[pred_col].to_numpy(dtype=np.float64)
+    bad = ~np.isfinite(values)
+    if bad.any():
+        row = frame.iloc[int(np.flatnonzero(bad)[0])]
+        model = f"model {row['model']!r}, " if "model" in frame else ""
+        raise InvalidInputError(
+            f"{model}series {row[id_col]!r} has a non-finite forecast ({row[pred_col]}) at "
+            f"{row[time_col]} ({int(bad.sum())} such values in all); a score would skip it"
+        )
+
+
 def evaluate(
     forecasts: pd.DataFrame,
     actuals: pd.DataFrame,
@@ -196,7 +219,8 @@ def evaluate(
     Raises
     ------
     InvalidInputError
-        Unknown metric, a forecast step without an actual, or a series missing from ``train``.
+        Unknown metric, a forecast step without an actual, a non-finite forecast, or a series
+        missing from ``train``.
     """
     unknown = [m for m in metrics if m not in METRICS]
     if unknown:
@@ -204,6 +228,7 @@ def evaluate(
     merged = forecasts[[id_col, time_col, pred_col]].merge(
         actuals[[id_col, time_col, target_col]], on=[id_col, time_col], how="left"
     )
+    check_finite_forecasts(merged, pred_col, id_col, time_col)
     missing = merged[target_col].isna()
     if missing.any():
         row = merged[missing].iloc[0]

@@ -158,7 +158,8 @@ def plot_error_by_step(
     err = np.abs(f["y"] - f["y_pred"])
     if metric == "smape":
         den = np.abs(f["y"]) + np.abs(f["y_pred"])
-        f["err"] = np.where(den > 0, 200.0 * err / den.where(den > 0, 1.0), 0.0)
+        # Only an exact 0/0 step is 0 error; NaN stays NaN (as in metrics.smape).
+        f["err"] = np.where(den != 0, 200.0 * err / den.where(den != 0, 1.0), 0.0)
     elif metric == "ape":
         f["err"] = 100.0 * err / np.abs(f["y"])
     elif metric == "mae":

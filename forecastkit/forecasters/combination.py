@@ -18,7 +18,7 @@ from sklearn.base import clone
 from sklearn.utils._param_validation import Interval, StrOptions
 from sklearn.utils.metaestimators import _BaseComposition
 
-from forecastkit.data.frames import Panel
+from forecastkit.data.frames import Panel, check_min_length, to_panel
 from forecastkit.exceptions import InvalidInputError
 from forecastkit.forecasters.base import BaseForecaster, fits_series_independently
 
@@ -44,20 +44,38 @@ class NamedEstimatorsMixin(_BaseComposition):
     def set_params(self, **params):
         return self._set_params("estimators", **params)
 
+    @property
+    def max_horizon(self) -> int | None:
+        """The smallest of the members' ``max_horizon`` (None when every member forecasts any
+        number of steps), so a combination inside another is checked like a member."""
+        limits = [m for _, est in self.estimators
+                  if (m := getattr(est, "max_horizon", None)) is not None]
+        return min(limits) if limits else None
+
     def _check_named_estimators(self) -> list[str]:
         """Check the pairs (named in the error by the class); return the names."""
         owner = type(self).__name__
         if not self.estimators:
             raise InvalidInputError(f"{owner} needs at least one (name, forecaster) pair")
         bad = [e for e in self.estimators
-               if not (isinstance(e, tuple | list) and len(e) == 2 and hasattr(e[1], "fit"))]
+               if not (isinstance(e, tuple | list) and len(e) == 2 and hasattr(e[1], "fit")
+                       and not isinstance(e[1], type))]
         if bad:
             raise InvalidInputError(
-                f"{owner} estimators must be (name, forecaster) pairs, got {bad[0]!r}"
+                f"{owner} estimators must be (name, forecaster instance) pairs, got {bad[0]!r}"
             )
         names = [name for name, _ in self.estimators]
         if len(set(names)) != len(names):
             raise InvalidInputError(f"{owner} estimator names must be unique, got {names}")
+        # Names are parameter keys (set_params(lstm__epochs=5)): one that is also a parameter
+        # of the combination, or holds "__", would be shadowed or unreachable.
+        own = set(self.get_params(deep=False))
+        clash = [n for n in names if not isinstance(n, str) or n in own or "__" in n]
+        if clash:
+            raise InvalidInputError(
+                f"{owner} estimator names must be strings without '__' that are not "
+                f"parameters of {owner} ({sorted(own)}); got {clash}"
+            )
         if self.horizon is None and any(
             getattr(est, "horizon", None) is None for _, est in self.estimators
         ):
@@ -136,8 +154,21 @@ class Combination(NamedEstimatorsMixin, BaseForecaster):
                     f"got {self.weights!r}"
                 )
 
+    def _min_train_length(self) -> int:
+        return max(getattr(est, "_min_train_length", lambda: 1)() for _, est in self.estimators)
+
     def _fit(self, panel: Panel) -> None:
         self.estimators_ = [(name, clone(est).fit(panel)) for name, est in self.estimators]
+
+    def _forecast(self, horizon: int, y=None) -> tuple[Panel, np.ndarray]:
+        # New histories go to every member, which continues them its own way: a global member
+        # with the fit it has, a local one refitted on them. (The base class would refit the
+        # whole combination, retraining a network member, whenever one member is local.)
+        if y is None:
+            return super()._forecast(horizon)
+        panel = to_panel(y)
+        check_min_length(panel, self._min_train_length(), what=type(self).__name__)
+        return panel, self._predict(panel, horizon)
 
     def _predict(self, panel: Panel, horizon: int) -> np.ndarray:
         own = panel is self.panel_

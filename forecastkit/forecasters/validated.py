@@ -7,8 +7,8 @@ the M3 study made it (``experiments/select_rnn.py``): every candidate is scored 
 ``horizon`` steps of each training series (and, with ``n_windows > 1``, the horizons before
 them), fitted only on what precedes them; the best candidate is then refitted on all the data.
 Nothing after the training data is ever used to choose. ``refit=False`` keeps the global
-members fitted for window 1 instead of training them again on all the data (about half the
-cost when a network dominates it)::
+members fitted for window 1 instead of training them again on all the data (with one window,
+one network training instead of two)::
 
     fk.forecasters.ValidatedCombination([
         ("lstm", fk.RNNForecaster(horizon=8, season_length=1)),
@@ -23,6 +23,7 @@ time-ordered holdouts, fitting each member once per window however many candidat
 
 from __future__ import annotations
 
+import warnings
 from numbers import Integral
 from typing import Any, ClassVar
 
@@ -42,7 +43,7 @@ __all__ = ["ValidatedCombination"]
 
 
 class ValidatedCombination(NamedEstimatorsMixin, BaseForecaster):
-    """The candidate combination with the lowest validation error, refitted on all the data.
+    """The candidate combination with the lowest validation error, fitted on all the data.
 
     Parameters
     ----------
@@ -69,10 +70,13 @@ class ValidatedCombination(NamedEstimatorsMixin, BaseForecaster):
     refit : bool
         True: refit the chosen candidate's members on all the data. False: the chosen global
         members (``is_global``, e.g. a recurrent network) keep the fit made for validation
-        window 1, on all but the last ``horizon`` steps of each series, and forecast from the
-        full histories (they read recent history, so they need no refit to continue it); local
-        members are fitted on all the data, which is cheap. This saves a network's second
-        training at the price of not training on the last ``horizon`` steps.
+        window 1, which saw all but the last ``horizon`` steps of the series scored there
+        (series left out of window 1 not at all), and forecast from the full histories (a
+        network reads recent history, so it needs no refit to continue it); local members
+        are fitted on all the data, which is cheap. This saves a network's second training at
+        the price of not training on the last ``horizon`` steps. A kept member that cannot
+        forecast the full histories (e.g. fitted in log space on window 1's part, while a
+        later value is <= 0) is refitted on all the data, with a warning.
 
     Attributes
     ----------
@@ -108,7 +112,8 @@ class ValidatedCombination(NamedEstimatorsMixin, BaseForecaster):
     Every member of any candidate is fitted ``n_windows + 1`` times at most (once per window,
     once more on all the data if chosen), so choosing costs about ``n_windows`` times fitting
     the members once. Forecasting a new history (``predict(y=...)``) keeps the choice made at
-    fit time (local members of the chosen candidate are refitted on the new history).
+    fit time (local members of the chosen candidate are refitted on the new history, global
+    ones continue it with the fit they have).
     A series is scored in a window only if every member can fit its training part without a
     fallback (the baselines' minimum lengths) and, for MASE, that part is not constant.
     """
@@ -226,9 +231,10 @@ class ValidatedCombination(NamedEstimatorsMixin, BaseForecaster):
         candidates = self._resolved_candidates()
         members = self._used()
         need = self._validation_length()
-        # A refit under other settings must not leave the last fit's forecaster behind.
-        for stale in ("best_estimator_", "members_"):
-            self.__dict__.pop(stale, None)
+        # A refit (under other settings, or one that fails) must not leave the last fit's
+        # forecaster or panel behind.
+        for stale in [k for k in vars(self) if k.endswith("_") and not k.startswith("_")]:
+            del self.__dict__[stale]
         rows, self.left_out_ = [], {}
         kept: dict[str, Any] = {}  # refit=False: global members as fitted for window 1
         for window in range(1, self.n_windows + 1):
@@ -279,16 +285,30 @@ class ValidatedCombination(NamedEstimatorsMixin, BaseForecaster):
         chosen = [(name, est) for name, est in self.estimators if name in self.selected_]
         chosen.sort(key=lambda pair: self.selected_.index(pair[0]))
         if not self.refit:
-            self.members_ = [
-                (name, kept[name] if name in kept else clone(est).fit(panel))
-                for name, est in chosen
-            ]
+            self.members_ = [(name, self._kept_or_refitted(name, est, kept, panel, horizon))
+                             for name, est in chosen]
             return
         if len(chosen) == 1:
             self.best_estimator_ = clone(chosen[0][1]).fit(panel)
         else:
             horizon_param = None if self.horizon is None else int(self.horizon)
             self.best_estimator_ = Combination(chosen, horizon=horizon_param).fit(panel)
+
+    @staticmethod
+    def _kept_or_refitted(name, est, kept: dict, panel: Panel, horizon: int):
+        """``refit=False``: the member's window-1 fit if it forecasts every full history,
+        else a fit on all the data (a local member always is)."""
+        if name in kept:
+            try:
+                kept[name].predict_array(horizon, y=panel)
+                return kept[name]
+            except ForecastkitError as err:
+                warnings.warn(
+                    f"ValidatedCombination(refit=False): {name!r} as fitted on validation "
+                    f"window 1 cannot forecast the full histories ({err}); refitting it on all "
+                    f"the data", stacklevel=4,
+                )
+        return clone(est).fit(panel)
 
     def _window_forecast(self, name, est, train: Panel, horizon: int, window: int):
         """One member fitted on a window's training part: ``(forecasts of shape (n_series,
@@ -327,7 +347,7 @@ class ValidatedCombination(NamedEstimatorsMixin, BaseForecaster):
     def _forecast(self, horizon: int, y=None) -> tuple[Panel, np.ndarray]:
         # New histories are forecast by the chosen forecaster (local members refitted on them);
         # the choice itself is kept, not made again on the new data.
-        if not self.refit:
+        if hasattr(self, "members_"):  # fitted with refit=False (whatever refit is now)
             return self._forecast_members(horizon, y)
         if y is None:
             return super()._forecast(horizon)

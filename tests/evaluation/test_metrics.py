@@ -154,3 +154,16 @@ def test_owa_matches_reference_sets(reference):
         for row in g.itertuples():
             got = M.owa(row.sMAPE, row.MASE, n2.sMAPE, n2.MASE)
             assert got == pytest.approx(row.OWA, abs=1e-5), (source, freq, row.method)
+
+
+def test_non_finite_forecasts_are_named_not_skipped():
+    train = pd.DataFrame({"unique_id": ["a"] * 6 + ["b"] * 6, "ds": list(range(6)) * 2,
+                          "y": np.arange(12.0) + 1})
+    actual = pd.DataFrame({"unique_id": ["a", "a", "b", "b"], "ds": [6, 7, 6, 7],
+                           "y": [7.0, 8.0, 13.0, 14.0]})
+    pred = actual.rename(columns={"y": "y_pred"}).assign(y_pred=[7.0, 8.0, np.nan, 14.0])
+    with pytest.raises(InvalidInputError, match="series 'b' has a non-finite forecast"):
+        M.evaluate(pred, actual, train, season_length=1)
+    cv = pred.assign(y=actual["y"], model="m", window=0, cutoff=[5, 5, 5, 5])
+    with pytest.raises(InvalidInputError, match="model 'm', series 'b'"):
+        fk.evaluation.backtest_metrics(cv, train, season_length=1)

@@ -103,3 +103,22 @@ def test_member_shorter_than_the_horizon_is_refused_before_training(panel_df):
     assert net.max_horizon == 4
     assert fk.RNNForecaster(horizon=4, strategy="recursive").max_horizon is None
     assert Naive(horizon=2).max_horizon is None
+
+
+def test_member_names_that_would_be_shadowed_or_unreachable_are_refused(panel_df):
+    for name in ["horizon", "combine", "a__b"]:
+        with pytest.raises(ForecastkitError, match="names must be strings without '__'"):
+            Combination([(name, Naive(horizon=6)), ("naive", Naive(horizon=6))]).fit(panel_df)
+    with pytest.raises(ForecastkitError, match="forecaster instance"):
+        Combination([("naive", Naive)]).fit(panel_df)
+
+
+def test_a_combination_inside_another_reports_its_members_limit(panel_df):
+    import forecastkit as fk
+
+    net = fk.RNNForecaster(horizon=4, season_length=12, epochs=1000, random_state=0)
+    inner = Combination([("net", net), ("naive", Naive(horizon=4))])
+    assert inner.max_horizon == 4
+    assert Combination(_members()).max_horizon is None
+    with pytest.raises(ForecastkitError, match="longer than member 'inner'"):
+        Combination([("inner", inner), ("naive", Naive(horizon=6))], horizon=6).fit(panel_df)

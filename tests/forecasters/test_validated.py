@@ -8,7 +8,7 @@ import pytest
 from sklearn.base import clone
 
 from forecastkit.evaluation.registry import make_model
-from forecastkit.exceptions import ForecastkitError, SeriesTooShortError
+from forecastkit.exceptions import ForecastkitError, InvalidInputError, SeriesTooShortError
 from forecastkit.forecasters.base import BaseForecaster
 from forecastkit.forecasters.baselines import Drift, Mean, Naive
 from forecastkit.forecasters.combination import Combination
@@ -157,7 +157,7 @@ class _NaNForecaster(Naive):
 
 
 def test_a_member_forecasting_nan_is_named_not_chosen():
-    # sMAPE counts a NaN step as 0: without the check this member would win.
+    # Without the check the NaN would surface only as a non-finite score, member unnamed.
     members = [("naive", Naive(horizon=H)), ("bad", _NaNForecaster(horizon=H))]
     with pytest.raises(ForecastkitError, match="'bad' forecast non-finite values for series 's1'"):
         ValidatedCombination(members, candidates=["naive", "bad"]).fit(_trend_panel(noise=0.5))
@@ -306,3 +306,65 @@ def test_refit_false_keeps_the_window_fit_of_global_members():
                     + Naive(horizon=H).fit(new).predict_array()) / 2
     np.testing.assert_allclose(vc.predict_array(y=new), expected_new)
     assert len(_GlobalSlope.FITS) == 4  # predicting fitted no global member again
+
+
+class _BoundedSlope(_GlobalSlope):
+    """A global model that, like a network fitted in log space, cannot forecast histories
+    going below the smallest value it was trained on."""
+
+    def _fit(self, panel):
+        super()._fit(panel)
+        self.min_ = float(panel.values.min())
+
+    def _predict(self, panel, horizon):
+        if panel.values.min() < self.min_:
+            raise InvalidInputError(f"values below {self.min_} were not seen in training")
+        return super()._predict(panel, horizon)
+
+
+def test_refit_false_refits_a_kept_member_that_cannot_continue_the_full_histories():
+    df = _trend_panel(noise=0.5)
+    last = df.groupby("unique_id").cumcount(ascending=False) == 0
+    df.loc[last & (df["unique_id"] == "s1"), "y"] = -5.0  # below anything window 1 trains on
+    members = [("g", _BoundedSlope(horizon=H)), ("naive", Naive(horizon=H))]
+    _GlobalSlope.FITS.clear()
+    with pytest.warns(UserWarning, match="'g' as fitted on validation window 1 cannot"):
+        vc = ValidatedCombination(members, candidates=[["g", "naive"]], refit=False).fit(df)
+    assert [len(f) for f in _GlobalSlope.FITS] == [3, 3]  # window fit, then all the data
+    assert _GlobalSlope.FITS[1] == [40, 50, 60]
+    expected = ValidatedCombination(members, candidates=[["g", "naive"]]).fit(df)
+    np.testing.assert_allclose(vc.predict_array(), expected.predict_array())
+
+
+def test_a_fit_under_other_settings_leaves_nothing_of_the_last_one():
+    df = _trend_panel(noise=0.5)
+    members = [("g", _GlobalSlope(horizon=H)), ("naive", Naive(horizon=H))]
+    vc = ValidatedCombination(members, refit=False).fit(df)
+    assert hasattr(vc, "members_")
+    vc.set_params(refit=True).fit(df)
+    assert hasattr(vc, "best_estimator_") and not hasattr(vc, "members_")
+    # A fit that fails leaves an unfitted object, not the last fit's forecasts.
+    with pytest.raises(SeriesTooShortError):
+        vc.fit(_trend_panel(lengths=(5, 6)))
+    assert not hasattr(vc, "panel_") and not hasattr(vc, "best_estimator_")
+
+
+@pytest.mark.parametrize("refit", [True, False])
+def test_new_histories_are_continued_by_global_members_without_retraining(refit):
+    df = _trend_panel(noise=0.5)
+    members = [("g", _GlobalSlope(horizon=H)), ("naive", Naive(horizon=H))]
+    vc = ValidatedCombination(members, candidates=[["g", "naive"]], refit=refit).fit(df)
+    fits = len(_GlobalSlope.FITS)
+    new = df.assign(y=df["y"] * 3.0)
+    got = vc.predict_array(y=new)
+    assert len(_GlobalSlope.FITS) == fits  # the network-like member was not trained again
+    g = vc.best_estimator_.estimators_[0][1] if refit else vc.members_[0][1]
+    expected = (g.predict_array(H, y=new) + Naive(horizon=H).fit(new).predict_array()) / 2
+    np.testing.assert_allclose(got, expected)
+
+
+def test_registry_builds_the_norefit_variant():
+    f = make_model("lstm-validated-norefit", horizon=6, season_length=1)
+    assert isinstance(f, ValidatedCombination) and f.refit is False
+    assert [n for n, _ in f.estimators] == ["lstm", "theta", "comb"]
+    assert make_model("lstm-validated", horizon=6, season_length=1).refit is True
