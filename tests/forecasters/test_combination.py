@@ -10,6 +10,7 @@ from sklearn.base import clone
 from forecastkit.exceptions import ForecastkitError
 from forecastkit.forecasters.baselines import Drift, Naive, SeasonalNaive
 from forecastkit.forecasters.combination import Combination
+from forecastkit.forecasters.validated import ValidatedCombination
 
 
 def _members():
@@ -60,14 +61,9 @@ def test_clone_keeps_parameters_and_refuses_bad_ones(panel_df):
         Combination(_members(), combine="median", weights=[1, 1, 1]).fit(panel_df)
 
 
-@pytest.mark.parametrize("make", [
-    lambda members: Combination(members),
-    lambda members: __import__(
-        "forecastkit.forecasters.validated", fromlist=["ValidatedCombination"]
-    ).ValidatedCombination(members),
-], ids=["Combination", "ValidatedCombination"])
-def test_members_parameters_are_reachable_the_scikit_learn_way(make, panel_df):
-    comb = make(_members())
+@pytest.mark.parametrize("cls", [Combination, ValidatedCombination])
+def test_members_parameters_are_reachable_the_scikit_learn_way(cls, panel_df):
+    comb = cls(_members())
     deep = comb.get_params(deep=True)
     # scikit-learn's composite convention, as VotingRegressor lists it: the top-level
     # parameters, each member by name, and <name>__<parameter> of every member.
