@@ -33,7 +33,7 @@ from sklearn.base import clone
 from sklearn.utils._param_validation import Interval, StrOptions
 
 from forecastkit.data.frames import Panel, check_min_length, to_panel
-from forecastkit.evaluation.metrics import mase, mase_scale, smape
+from forecastkit.metrics import mase, mase_scale, smape
 from forecastkit.evaluation.splitters import holdout_values
 from forecastkit.exceptions import ForecastkitError, InvalidInputError, SeriesTooShortError
 from forecastkit.forecasters.base import BaseForecaster
