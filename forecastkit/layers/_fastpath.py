@@ -1,22 +1,15 @@
-"""Fused TensorFlow loops for the sequence layers (the fast path).
+"""Fused TensorFlow loop behind the sequence layers' fast path.
 
 Keras' generic ``RNN`` calls the cell once per time step through the Layer machinery, reading
 every weight variable and adding the bias again at each step, with one op per gate. Here the
-weights are read once, each step does one matrix product (inputs and state against the stacked
-``[kernel; recurrent_kernel]``, gates fused), the gate arithmetic uses as few ops as the
-equations allow, and TensorFlow differentiates the
-``tf.while_loop`` (XLA compiles it as one ``While``). With many input features the input
-projection of all steps is one matrix product before the loop; with few (the usual forecasting
-case, up to 255) each step projects its own inputs, which measured faster than writing and
-reading a (timesteps, batch, gates * units) array. Masked steps keep their state with a
-``where`` select, as in Keras.
+weights are read once, an LSTM step does one matrix product (inputs and state against the stacked
+``[kernel; recurrent_kernel]``, gates fused), the gate arithmetic uses as few ops as the equations
+allow, and TensorFlow differentiates the ``tf.while_loop`` (XLA compiles it as one ``While``).
+Masked steps keep their state with a ``where`` select, as in Keras. The measurements behind these
+choices are in BENCHMARKS.md, "Recurrent layers".
 
-Hand-written backward passes (:mod:`forecastkit.layers._kernels`) are available with
-``use_kernels=True``; on the 2-core CPU they measured slower than TensorFlow's own gradient of
-this loop, so they are off by default.
-
-The result has the contract of ``keras.src.backend.tensorflow.rnn.rnn``:
-``(last_output, outputs, new_states)`` with outputs in processing order.
+:func:`fused_rnn` returns what ``keras.layers.RNN.inner_loop`` returns:
+``(last_output, outputs, new_states)``, outputs in processing order.
 """
 
 from __future__ import annotations
@@ -24,18 +17,17 @@ from __future__ import annotations
 from collections.abc import Callable
 from typing import Any
 
-import keras
 import tensorflow as tf
 
-from forecastkit.layers import _kernels
+__all__ = ["fused_rnn", "UPFRONT_MIN_FEATURES"]
 
-# With at least this many input features the input projection of all steps is one product before
-# the loop; with fewer, each step projects its own inputs, which is cheaper than writing and
-# reading a (timesteps, batch, gates * units) array: on the 2-core CPU, LSTM(64), 48 steps,
-# per-step projection was 16-21 % faster at 1, 8 and 32 features.
+# From this many input features on, the input projection of all steps is one product before the
+# loop; with fewer, writing and reading a (timesteps, batch, gates * units) array costs more than
+# each step projecting its own inputs (BENCHMARKS.md, "Recurrent layers").
 UPFRONT_MIN_FEATURES = 256
 
 StepFn = Callable[[Any, list[Any]], list[Any]]
+ReadFn = Callable[[Any], Any]
 
 
 def _weights(cell: Any, dtype: Any) -> tuple[Any, Any, Any]:
@@ -46,12 +38,44 @@ def _weights(cell: Any, dtype: Any) -> tuple[Any, Any, Any]:
     return kernel, recurrent, bias
 
 
+def _reader(x: Any, n_steps: Any, kernel: Any = None, bias: Any = None) -> ReadFn:
+    """``read(t)``: step ``t``'s input to the recurrence, for use inside the loop.
+
+    Parameters
+    ----------
+    x : tensor of shape (timesteps, batch, width)
+        Time-major, in processing order.
+    n_steps : int or scalar tensor
+        ``timesteps``.
+    kernel : tensor of shape (width, gates * units) or None
+        With a kernel, ``read(t)`` is the projection ``x_t @ kernel (+ bias)``, computed in the
+        step; without, ``x_t`` itself.
+    bias : tensor of shape (gates * units,) or None
+
+    Returns
+    -------
+    callable
+        ``read(t)`` -> tensor of shape (batch, width) or (batch, gates * units).
+    """
+    steps = tf.TensorArray(
+        x.dtype, size=n_steps, clear_after_read=False, element_shape=x.shape[1:]
+    ).unstack(x)
+    if kernel is None:
+        return steps.read
+
+    def read(t: Any) -> Any:
+        z = tf.matmul(steps.read(t), kernel)
+        return z if bias is None else tf.nn.bias_add(z, bias)
+
+    return read
+
+
 def _pre_activation(kernel: Any, recurrent: Any, bias: Any, upfront: bool) -> Callable:
     """``z(inp_t, h) = x_t @ kernel + h @ recurrent + bias`` in the fewest ops.
 
     With ``upfront`` the step input already is ``x_t @ kernel + bias``; otherwise it is ``x_t``
     and one product with the stacked ``[kernel; recurrent]`` serves both (one matmul and no
-    add per step, and one matmul fewer in the backward pass: LSTM measured 8-10 % faster).
+    add per step, and one matmul fewer in the backward pass).
     """
     if upfront:
         return lambda inp, h: inp + tf.matmul(h, recurrent)
@@ -67,8 +91,8 @@ def _pre_activation(kernel: Any, recurrent: Any, bias: Any, upfront: bool) -> Ca
 def _simple_rnn(cell: Any, rec_mask: Any, dtype: Any, upfront: bool) -> tuple[Any, Any, StepFn]:
     """Simple step; its input is always the projection ``x_t @ kernel + bias``.
 
-    Stacking the kernels (as the LSTM step does) measured slower here: with one gate the concat
-    and its gradient's slices cost more than the product they save.
+    With one gate, stacking the kernels (as the LSTM step does) costs more in concat and slices
+    than the product it saves.
     """
     kernel, recurrent, bias = _weights(cell, dtype)
     pre, act = _pre_activation(kernel, recurrent, bias, True), cell.activation
@@ -134,59 +158,6 @@ def _gru(cell: Any, rec_mask: Any, dtype: Any, upfront: bool) -> tuple[Any, Any,
     return kernel, in_bias, step
 
 
-def _kernel_fits(kind: str, cell: Any, dtype: Any) -> bool:
-    if dtype not in (tf.float32, tf.float64):
-        return False
-    if kind == "simple_rnn":
-        return cell.activation in (keras.activations.tanh, keras.activations.relu)
-    gated = cell.activation is keras.activations.tanh and (
-        cell.recurrent_activation is keras.activations.sigmoid
-    )
-    return gated and (kind == "lstm" or cell.reset_after)
-
-
-def _run_kernel(
-    kind: str,
-    cell: Any,
-    inputs: Any,
-    states: list[Any],
-    mask: Any,
-    rec_mask: Any,
-    go_backwards: bool,
-    return_sequences: bool,
-    zero_output_for_mask: bool,
-) -> tuple[Any, Any, list[Any]]:
-    dtype = states[0].dtype
-    keep = None
-    if mask is not None:
-        keep = tf.cast(_time_major_mask(mask, go_backwards), dtype)
-    recurrent = tf.cast(tf.convert_to_tensor(cell.recurrent_kernel), dtype)
-    if kind == "simple_rnn":
-        relu = cell.activation is keras.activations.relu
-        big_h = _kernels.simple_rnn(inputs, states[0], recurrent, keep, rec_mask, relu)
-        new_states = [big_h[-1]]
-    elif kind == "lstm":
-        big_h, big_c = _kernels.lstm(inputs, states[0], states[1], recurrent, keep, rec_mask)
-        new_states = [big_h[-1], big_c[-1]]
-    else:
-        units = cell.units
-        rec_bias = tf.zeros([3 * units], dtype)
-        if cell.bias is not None:
-            rec_bias = tf.cast(tf.convert_to_tensor(cell.bias)[1], dtype)
-        big_h = _kernels.gru(inputs, states[0], recurrent, rec_bias, keep, rec_mask)
-        new_states = [big_h[-1]]
-    outputs = big_h
-    if keep is not None:
-        # Keras' contract: a masked step repeats the previous output, zeros before the first
-        # real step (or, with zero_output_for_mask, outputs zeros)
-        seen = keep if zero_output_for_mask else tf.minimum(tf.cumsum(keep, axis=0), 1.0)
-        outputs = outputs * seen
-    last_output = outputs[-1]
-    if return_sequences:
-        return last_output, tf.transpose(outputs, [1, 0, 2]), new_states
-    return last_output, tf.expand_dims(last_output, 1), new_states
-
-
 def _time_major_mask(mask: Any, go_backwards: bool) -> Any:
     """A (batch, timesteps) mask as bool (timesteps, batch, 1), in processing order."""
     mask = tf.cast(mask, tf.bool)
@@ -210,7 +181,6 @@ def fused_rnn(
     go_backwards: bool = False,
     return_sequences: bool = False,
     zero_output_for_mask: bool = False,
-    use_kernels: bool = False,
 ) -> tuple[Any, Any, list[Any]]:
     """Run ``cell`` over ``sequences`` of shape (batch, timesteps, features).
 
@@ -226,10 +196,6 @@ def fused_rnn(
         False marks padding; a masked step keeps the previous state and output.
     training, go_backwards, return_sequences, zero_output_for_mask
         As in ``keras.layers.RNN``.
-    use_kernels : bool
-        Use the hand-written backward passes of :mod:`forecastkit.layers._kernels` where the
-        cell's activations allow (tanh/sigmoid, ReLU for the simple cell; reset-after GRU);
-        otherwise TensorFlow differentiates the loop.
 
     Returns
     -------
@@ -254,34 +220,46 @@ def fused_rnn(
         x = tf.reverse(x, [0])
     # a static length lets TensorFlow size the loop's TensorArrays (and XLA needs it anyway)
     n_steps = x.shape[0] if x.shape[0] is not None else tf.shape(x)[0]
-    upfront = x.shape[-1] is not None and x.shape[-1] >= UPFRONT_MIN_FEATURES
+    upfront = cell.kernel.shape[0] >= UPFRONT_MIN_FEATURES
     kernel, bias, step = _BUILDERS[kind](cell, rec_mask, dtype, upfront)
     if upfront:
-        flat = tf.matmul(tf.reshape(x, [-1, x.shape[-1]]), kernel)
+        flat = tf.matmul(tf.reshape(x, [-1, kernel.shape[0]]), kernel)
         if bias is not None:
             flat = tf.nn.bias_add(flat, bias)
-        inputs = _kernels._Inputs(tf.reshape(flat, [n_steps, -1, kernel.shape[-1]]))
-    if use_kernels and _kernel_fits(kind, cell, dtype):
-        return _run_kernel(
-            kind, cell, inputs if upfront else _kernels._Inputs(x, kernel, bias), states, mask,
-            rec_mask, go_backwards, return_sequences, zero_output_for_mask,
-        )
-    if not upfront:
+        read = _reader(tf.reshape(flat, [n_steps, -1, kernel.shape[-1]]), n_steps)
+    elif kind == "lstm":
         # the LSTM step projects x_t itself, fused with the recurrent product
-        inputs = _kernels._Inputs(x) if kind == "lstm" else _kernels._Inputs(x, kernel, bias)
-    inputs.bind(tuple(inputs.tensors))
-    inputs_ta = inputs
-    units = states[0].shape[-1]
+        read = _reader(x, n_steps)
+    else:
+        read = _reader(x, n_steps, kernel, bias)
+    return _loop(step, read, states, n_steps, mask, go_backwards, return_sequences,
+                 zero_output_for_mask)
+
+
+def _loop(
+    step: StepFn,
+    read: ReadFn,
+    states: list[Any],
+    n_steps: Any,
+    mask: Any,
+    go_backwards: bool,
+    return_sequences: bool,
+    zero_output_for_mask: bool,
+) -> tuple[Any, Any, list[Any]]:
+    """The ``tf.while_loop`` over time; arguments and result as in :func:`fused_rnn`."""
+    dtype = states[0].dtype
     # without return_sequences a scalar stands in for the TensorArray (nothing is written)
     out_ta: Any = tf.constant(0, dtype)
     if return_sequences:
-        out_ta = tf.TensorArray(dtype, size=n_steps, element_shape=tf.TensorShape([None, units]))
+        out_ta = tf.TensorArray(
+            dtype, size=n_steps, element_shape=tf.TensorShape([None, states[0].shape[-1]])
+        )
     loop_kwargs = {"maximum_iterations": n_steps, "parallel_iterations": 32}
 
     if mask is None:
 
         def body(t: Any, out: Any, *carry: Any) -> tuple[Any, ...]:
-            new = step(inputs_ta.read(t), list(carry))
+            new = step(read(t), list(carry))
             if return_sequences:
                 out = out.write(t, new[0])
             return (t + 1, out, *new)
@@ -292,12 +270,13 @@ def fused_rnn(
         new_states = list(result[2:])
         last_output = new_states[0]
     else:
-        mask = _time_major_mask(mask, go_backwards)
-        mask_ta = tf.TensorArray(tf.bool, size=n_steps).unstack(mask)
+        mask_ta = tf.TensorArray(tf.bool, size=n_steps).unstack(
+            _time_major_mask(mask, go_backwards)
+        )
 
         def masked_body(t: Any, out: Any, prev_out: Any, *carry: Any) -> tuple[Any, ...]:
             keep = mask_ta.read(t)
-            new = step(inputs_ta.read(t), list(carry))
+            new = step(read(t), list(carry))
             new = [tf.where(keep, n, s) for n, s in zip(new, carry, strict=True)]
             # Keras' contract: a masked step repeats the previous output (zeros before the first)
             # or, with zero_output_for_mask, outputs zeros

@@ -19,38 +19,54 @@ from typing import Any
 import keras
 from keras import activations, constraints, initializers, ops, regularizers
 
-# Keras' RNN layer pre-draws dropout masks before its loop only for cells that derive from this
-# mixin (keras/src/layers/rnn/rnn.py, _maybe_config_dropout_masks); drawing them inside a
-# tf.while_loop instead would leak a loop tensor, so the private import is the compatible choice.
-from keras.src.layers.rnn.dropout_rnn_cell import DropoutRNNCell
+from forecastkit._compat import dropout_rnn_cell_class
+from forecastkit.exceptions import InvalidInputError
 
 __all__ = ["SimpleRNNCell", "LSTMCell", "GRUCell"]
 
 _PACKAGE = "forecastkit"
 
+# Keras' RNN layer pre-draws dropout masks before its loop only for cells that derive from this
+# mixin; drawing them inside a tf.while_loop instead would leak a loop tensor.
+_DropoutRNNCell: Any = dropout_rnn_cell_class()
 
-class _RecurrentCell(keras.layers.Layer, DropoutRNNCell):
-    """Arguments, weights and config shared by the three cells.
+_UNITS_DOC = """units : int
+    Size of the hidden state (and of the output)."""
 
-    Parameters
-    ----------
-    units : int
-        Size of the hidden state (and of the output).
-    activation : str or callable
-        Activation of the candidate / output (``"tanh"`` by default).
-    use_bias : bool
-        Whether the cell has a bias vector.
-    kernel_initializer, recurrent_initializer, bias_initializer : str or Initializer
-        Initializers of ``kernel``, ``recurrent_kernel`` and ``bias``.
-    kernel_regularizer, recurrent_regularizer, bias_regularizer : str, Regularizer or None
-        Penalties added to the model loss.
-    kernel_constraint, recurrent_constraint, bias_constraint : str, Constraint or None
-        Projections applied after each optimizer step.
-    dropout, recurrent_dropout : float in [0, 1]
-        Fraction of input features / hidden units dropped while training.
-    seed : int or None
-        Seed of the dropout masks.
-    """
+_SHARED_DOC = """activation : str or callable
+    Activation of the candidate / output, ``"tanh"`` by default.
+use_bias : bool
+    Whether the cell has a bias.
+kernel_initializer, recurrent_initializer, bias_initializer : str or keras.Initializer
+    Initializers of ``kernel``, ``recurrent_kernel`` and ``bias``.
+kernel_regularizer, recurrent_regularizer, bias_regularizer : str, keras.Regularizer or None
+    Penalties added to the model loss.
+kernel_constraint, recurrent_constraint, bias_constraint : str, keras.Constraint or None
+    Projections applied after each optimizer step.
+dropout, recurrent_dropout : float in [0, 1]
+    Fraction of input features / hidden units dropped while training.
+seed : int or None
+    Seed of the dropout masks.
+**kwargs
+    Arguments of ``keras.layers.Layer`` (``name``, ``dtype``...)."""
+
+_GATE_DOC = """recurrent_activation : str or callable
+    Gate activation, ``"sigmoid"`` by default."""
+
+
+class _RecurrentCell(keras.layers.Layer, _DropoutRNNCell):
+    __doc__ = f"""Arguments, weights and config shared by the three cells.
+
+Parameters
+----------
+{_UNITS_DOC}
+{_SHARED_DOC}
+
+Raises
+------
+InvalidInputError
+    ``units`` is not a positive integer.
+"""
 
     n_gates = 1
 
@@ -74,7 +90,7 @@ class _RecurrentCell(keras.layers.Layer, DropoutRNNCell):
         **kwargs: Any,
     ) -> None:
         if not isinstance(units, int) or isinstance(units, bool) or units <= 0:
-            raise ValueError(f"units must be a positive integer, got {units!r}")
+            raise InvalidInputError(f"units must be a positive integer, got {units!r}")
         super().__init__(**kwargs)
         self.units = units
         self.activation = activations.get(activation)
@@ -164,15 +180,27 @@ class _RecurrentCell(keras.layers.Layer, DropoutRNNCell):
 
 @keras.saving.register_keras_serializable(package=_PACKAGE)
 class SimpleRNNCell(_RecurrentCell):
-    """Elman cell: ``h_t = activation(x_t W_x + h_{t-1} W_h + b)``.
+    __doc__ = f"""Elman cell: ``h_t = activation(x_t W_x + h_{{t-1}} W_h + b)``.
 
-    Takes the arguments of the shared cell (see ``units`` ... ``seed`` below); ``activation`` may be
-    ``"tanh"`` (default) or ``"relu"``. ``recurrent_initializer="identity"`` starts ``W_h`` at the
-    identity matrix, the IRNN remedy for vanishing gradients with ReLU (Le, Jaitly & Hinton 2015).
+With ``activation="relu"``, ``recurrent_initializer="identity"`` starts ``W_h`` at the identity
+matrix, the IRNN remedy for vanishing gradients (Le, Jaitly & Hinton 2015).
 
-    Weights: ``kernel`` (features, units), ``recurrent_kernel`` (units, units), ``bias`` (units,).
-    Call: ``inputs`` (batch, features), ``states`` [h] with h (batch, units) -> ``(h, [h])``.
-    """
+Parameters
+----------
+{_UNITS_DOC}
+{_SHARED_DOC}
+
+Attributes
+----------
+kernel : Variable of shape (features, units)
+recurrent_kernel : Variable of shape (units, units)
+bias : Variable of shape (units,), or None without ``use_bias``
+
+Notes
+-----
+Call: ``inputs`` (batch, features), ``states`` ``[h]`` with h (batch, units), ``training``
+-> ``(h, [h])``.
+"""
 
     n_gates = 1
 
@@ -188,27 +216,33 @@ class SimpleRNNCell(_RecurrentCell):
 
 @keras.saving.register_keras_serializable(package=_PACKAGE)
 class LSTMCell(_RecurrentCell):
-    """Long short-term memory cell (Hochreiter & Schmidhuber 1997, with a forget gate).
+    __doc__ = f"""Long short-term memory cell (Hochreiter & Schmidhuber 1997, with a forget gate).
 
-    With ``z = x_t W_x + h_{t-1} W_h + b`` split into gates in Keras' order ``i, f, g, o``::
+With ``z = x_t W_x + h_{{t-1}} W_h + b`` split into gates in Keras' order ``i, f, g, o``::
 
-        i, f, o = recurrent_activation(z_i), recurrent_activation(z_f), recurrent_activation(z_o)
-        c_t = f * c_{t-1} + i * activation(z_g)
-        h_t = o * activation(c_t)
+    i, f, o = recurrent_activation(z_i), recurrent_activation(z_f), recurrent_activation(z_o)
+    c_t = f * c_{{t-1}} + i * activation(z_g)
+    h_t = o * activation(c_t)
 
-    Parameters
-    ----------
-    recurrent_activation : str or callable
-        Gate activation, ``"sigmoid"`` by default.
-    unit_forget_bias : bool
-        Start the forget-gate bias at 1 (Jozefowicz et al. 2015) instead of ``bias_initializer``.
-    **kwargs
-        The shared cell arguments (``units``, ``activation``, initializers, regularizers,
-        constraints, ``dropout``, ``recurrent_dropout``, ``seed``) and Layer arguments.
+Parameters
+----------
+{_UNITS_DOC}
+{_GATE_DOC}
+unit_forget_bias : bool
+    Start the forget-gate bias at 1 (Jozefowicz et al. 2015) instead of ``bias_initializer``.
+{_SHARED_DOC}
 
-    Weights: ``kernel`` (features, 4 units), ``recurrent_kernel`` (units, 4 units),
-    ``bias`` (4 units,). States: ``[h, c]``, each (batch, units).
-    """
+Attributes
+----------
+kernel : Variable of shape (features, 4 * units)
+recurrent_kernel : Variable of shape (units, 4 * units)
+bias : Variable of shape (4 * units,), or None without ``use_bias``
+
+Notes
+-----
+Call: ``inputs`` (batch, features), ``states`` ``[h, c]``, each (batch, units), ``training``
+-> ``(h, [h, c])``.
+"""
 
     n_gates = 4
 
@@ -259,29 +293,37 @@ class LSTMCell(_RecurrentCell):
 
 @keras.saving.register_keras_serializable(package=_PACKAGE)
 class GRUCell(_RecurrentCell):
-    """Gated recurrent unit (Cho et al. 2014), gates in Keras' order ``z, r, h``.
+    __doc__ = f"""Gated recurrent unit (Cho et al. 2014), gates in Keras' order ``z, r, h``.
 
-    With ``reset_after=True`` (Keras' and cuDNN's default) the reset gate multiplies the recurrent
-    projection, and input and recurrent parts keep separate biases::
+With ``reset_after=True`` (Keras' and cuDNN's default) the reset gate multiplies the recurrent
+projection, and input and recurrent parts keep separate biases::
 
-        z = sigmoid(x W_xz + b_xz + h W_hz + b_hz),  r = sigmoid(x W_xr + b_xr + h W_hr + b_hr)
-        n = activation(x W_xh + b_xh + r * (h W_hh + b_hh))
-        h_t = z * h_{t-1} + (1 - z) * n
+    z = sigmoid(x W_xz + b_xz + h W_hz + b_hz),  r = sigmoid(x W_xr + b_xr + h W_hr + b_hr)
+    n = activation(x W_xh + b_xh + r * (h W_hh + b_hh))
+    h_t = z * h_{{t-1}} + (1 - z) * n
 
-    With ``reset_after=False`` it is ``n = activation(x W_xh + (r * h) W_hh + b_h)``.
+With ``reset_after=False`` it is ``n = activation(x W_xh + (r * h) W_hh + b_h)``.
 
-    Parameters
-    ----------
-    recurrent_activation : str or callable
-        Gate activation, ``"sigmoid"`` by default.
-    reset_after : bool
-        Reset gate after (True) or before (False) the recurrent matrix product.
-    **kwargs
-        The shared cell arguments and Layer arguments.
+Parameters
+----------
+{_UNITS_DOC}
+{_GATE_DOC}
+reset_after : bool
+    Reset gate after (True) or before (False) the recurrent matrix product.
+{_SHARED_DOC}
 
-    Weights: ``kernel`` (features, 3 units), ``recurrent_kernel`` (units, 3 units), ``bias``
-    (2, 3 units) with ``reset_after`` (row 0 input, row 1 recurrent) else (3 units,).
-    """
+Attributes
+----------
+kernel : Variable of shape (features, 3 * units)
+recurrent_kernel : Variable of shape (units, 3 * units)
+bias : Variable of shape (2, 3 * units) with ``reset_after`` (row 0 input, row 1 recurrent),
+    else (3 * units,); None without ``use_bias``
+
+Notes
+-----
+Call: ``inputs`` (batch, features), ``states`` ``[h]`` with h (batch, units), ``training``
+-> ``(h, [h])``.
+"""
 
     n_gates = 3
 

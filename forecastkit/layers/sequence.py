@@ -18,6 +18,7 @@ from typing import Any
 
 import keras
 
+from forecastkit.exceptions import InvalidInputError
 from forecastkit.layers.cells import GRUCell, LSTMCell, SimpleRNNCell, _RecurrentCell
 
 __all__ = ["SimpleRNN", "LSTM", "GRU"]
@@ -53,7 +54,7 @@ class _SequenceLayer(keras.layers.RNN):
         **kwargs: Any,
     ) -> None:
         if fast not in _FAST_CHOICES:
-            raise ValueError(f"fast must be one of {_FAST_CHOICES}, got {fast!r}")
+            raise InvalidInputError(f"fast must be one of {_FAST_CHOICES}, got {fast!r}")
         cell_names = _cell_arg_names(self.cell_class)
         cell_kwargs = {k: kwargs.pop(k) for k in list(kwargs) if k in cell_names}
         cell = self.cell_class(
@@ -76,7 +77,7 @@ class _SequenceLayer(keras.layers.RNN):
         self.input_spec = keras.layers.InputSpec(ndim=3)
         self.fast = fast
         if fast is True and not self._fast_available():
-            raise ValueError(
+            raise InvalidInputError(
                 "fast=True needs the TensorFlow backend and unroll=False; "
                 f"backend is {keras.backend.backend()!r}, unroll={unroll}. Use fast='auto'."
             )
@@ -89,6 +90,7 @@ class _SequenceLayer(keras.layers.RNN):
     ) -> tuple[Any, Any, Any]:
         if not self.fast or not self._fast_available():
             return super().inner_loop(sequences, initial_state, mask, training=training)
+        # imported here: the fused loop needs TensorFlow, other backends never reach this line
         from forecastkit.layers._fastpath import fused_rnn
 
         if isinstance(mask, (list, tuple)):
@@ -145,6 +147,14 @@ fast : {{"auto", True, False}}
     regularizers, ``dropout``...), read back as ``layer.cell.<name>``; the rest go to
     ``keras.layers.Layer`` (``name``, ``dtype``...).
 
+Raises
+------
+InvalidInputError
+    ``fast`` is not one of its choices, or ``fast=True`` where the fused loop cannot run; a cell
+    argument out of range (see the cell).
+
+Notes
+-----
 Call arguments: ``sequences`` (batch, timesteps, features); ``mask`` bool (batch, timesteps),
 False on padding (or from ``keras.layers.Masking``); ``initial_state``; ``training``.
 """

@@ -56,7 +56,8 @@ def recurrent_stack(
     Raises
     ------
     InvalidInputError
-        Unknown cell or merge mode, or no / non-positive units.
+        Unknown cell or merge mode, no units, or a size that is not a positive integer (the
+        cells check each size).
     """
     key = cell.lower() if isinstance(cell, str) else cell
     if key not in _LAYERS:
@@ -64,8 +65,8 @@ def recurrent_stack(
     if merge_mode not in _MERGE_MODES:
         raise InvalidInputError(f"merge_mode must be one of {_MERGE_MODES}; got {merge_mode!r}")
     sizes = [units] if isinstance(units, int) else list(units)
-    if not sizes or any(not isinstance(u, int) or isinstance(u, bool) or u <= 0 for u in sizes):
-        raise InvalidInputError(f"units must be positive integers; got {units!r}")
+    if not sizes:
+        raise InvalidInputError(f"units must name at least one layer size; got {units!r}")
     layer_class = _LAYERS[key]
     stack: list[keras.layers.Layer] = []
     for depth, size in enumerate(sizes):

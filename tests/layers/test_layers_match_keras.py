@@ -173,15 +173,31 @@ def test_many_features_take_the_upfront_projection(cell):
         np.testing.assert_allclose(a, b, atol=TOL, rtol=TOL)
 
 
-@pytest.mark.parametrize("mask_kind", ["left"])
 @pytest.mark.parametrize("cell", ["rnn", "lstm", "gru"])
-def test_hand_written_backward_kernels_match_keras(cell, mask_kind, monkeypatch):
-    """The opt-in kernels with hand-written gradients (slower here, kept for other machines)."""
+def test_fast_path_runs_the_fused_loop_and_matches_the_cell_loop(cell, monkeypatch):
+    """fast="auto" goes through the fused loop, fast=False never does; same numbers either way."""
     from forecastkit.layers import _fastpath
 
+    calls = []
     original = _fastpath.fused_rnn
-    monkeypatch.setattr(_fastpath, "fused_rnn",
-                        lambda *a, **k: original(*a, **{**k, "use_kernels": True}))
-    ours_class, ref_class, _ = PAIRS[cell]
-    kwargs = {"return_sequences": True, "return_state": True}
-    _assert_same(ours_class(UNITS, **kwargs), ref_class(UNITS, **kwargs), _mask(mask_kind))
+
+    def counting(*args, **kwargs):
+        calls.append(args[0])
+        return original(*args, **kwargs)
+
+    monkeypatch.setattr(_fastpath, "fused_rnn", counting)
+    layer_class = PAIRS[cell][0]
+    fast = layer_class(UNITS, return_sequences=True, return_state=True)
+    loop = layer_class(UNITS, return_sequences=True, return_state=True, fast=False)
+    x, mask = _inputs(), _mask("left")
+    fast(x)
+    loop(x)
+    loop.set_weights([w * 0.7 for w in fast.get_weights()])
+    fast.set_weights(loop.get_weights())
+    calls.clear()
+    out_fast, grads_fast = _forward_and_grads(fast, x, mask)
+    assert calls == [fast.kind]
+    out_loop, grads_loop = _forward_and_grads(loop, x, mask)
+    assert calls == [fast.kind]
+    for a, b in zip(out_fast + grads_fast, out_loop + grads_loop, strict=True):
+        np.testing.assert_allclose(a, b, atol=TOL, rtol=TOL)

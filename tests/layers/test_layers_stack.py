@@ -44,7 +44,7 @@ def test_stack_structure():
 
 
 @pytest.mark.parametrize("bad", [{"cell": "transformer"}, {"units": ()}, {"units": (4, 0)},
-                                 {"merge_mode": "max"}])
+                                 {"units": (4, 2.5)}, {"units": True}, {"merge_mode": "max"}])
 def test_stack_rejects_bad_configuration(bad):
     with pytest.raises(InvalidInputError):
         fkl.recurrent_stack(**bad)
@@ -104,9 +104,9 @@ def test_cell_arguments():
     gru.build((None, 2))
     assert gru.bias.shape == (2, 9)
     assert fkl.GRUCell(3, reset_after=False).get_config()["reset_after"] is False
-    with pytest.raises(ValueError):
+    with pytest.raises(InvalidInputError, match="units"):
         fkl.LSTMCell(0)
-    with pytest.raises(ValueError):
+    with pytest.raises(InvalidInputError, match="fast"):
         fkl.LSTM(3, fast="sometimes")
 
 
