@@ -9,12 +9,12 @@ a real panel does), and nothing after ``end`` is ever handed to the forecaster.
 from __future__ import annotations
 
 from collections.abc import Iterator
-from dataclasses import dataclass, replace
+from dataclasses import dataclass
 from typing import Literal
 
 import numpy as np
 
-from forecastkit.data.frames import Panel
+from forecastkit.data.panel import Panel
 from forecastkit.exceptions import InvalidInputError, SeriesTooShortError
 
 __all__ = ["RollingOriginSplitter", "Window", "slice_panel", "holdout_values", "holdout_times"]
@@ -162,8 +162,7 @@ class RollingOriginSplitter:
         """Yield ``(train_panel, holdout_values)`` per window; holdout_values has shape
         (n_series, horizon)."""
         for win in self.windows(panel):
-            train = slice_panel(panel, win.start, win.end)
-            yield train, holdout_values(panel, win.end, self.horizon)
+            yield panel.slice(win.start, win.end), panel.values_after(win.end, self.horizon)
 
     def __repr__(self) -> str:
         return (
@@ -172,33 +171,20 @@ class RollingOriginSplitter:
         )
 
 
-def slice_panel(panel: Panel, start: np.ndarray, end: np.ndarray) -> Panel:
-    """The panel with series ``i`` cut to positions ``start[i]:end[i]``.
+# The three functions below predate Panel's own slicing methods and forward to them; they stay
+# only while forecasters/validated.py and evaluation/backtest.py still call them.
 
-    Parameters
-    ----------
-    panel : Panel
-    start, end : ndarray of shape (n_series,)
-        Positions within each series, ``0 <= start < end <= length``.
-    """
-    start = np.asarray(start, dtype=np.int64)
-    end = np.asarray(end, dtype=np.int64)
-    keep = end - start
-    pos = np.concatenate(
-        [np.arange(panel.indptr[i] + start[i], panel.indptr[i] + end[i]) for i in range(len(keep))]
-    )
-    indptr = np.concatenate([[0], np.cumsum(keep)]).astype(np.int64)
-    return replace(panel, indptr=indptr, values=panel.values[pos], times=panel.times[pos])
+
+def slice_panel(panel: Panel, start: np.ndarray, end: np.ndarray) -> Panel:
+    """Same as :meth:`Panel.slice`."""
+    return panel.slice(start, end)
 
 
 def holdout_values(panel: Panel, end: np.ndarray, horizon: int) -> np.ndarray:
-    """Values at positions ``end[i]:end[i] + horizon`` of each series, shape (n_series, horizon)."""
-    pos = panel.indptr[:-1, None] + np.asarray(end)[:, None] + np.arange(horizon)[None, :]
-    return panel.values[pos]
+    """Same as :meth:`Panel.values_after`, shape (n_series, horizon)."""
+    return panel.values_after(end, horizon)
 
 
 def holdout_times(panel: Panel, end: np.ndarray, horizon: int) -> np.ndarray:
-    """Time stamps matching :func:`holdout_values`, shape (n_series, horizon)."""
-    pos = panel.indptr[:-1, None] + np.asarray(end)[:, None] + np.arange(horizon)[None, :]
-    return panel.times[pos]
-
+    """Same as :meth:`Panel.times_after`, shape (n_series, horizon)."""
+    return panel.times_after(end, horizon)

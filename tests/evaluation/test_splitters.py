@@ -5,12 +5,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from forecastkit.data.frames import to_panel
-from forecastkit.evaluation.splitters import (
-    RollingOriginSplitter,
-    holdout_times,
-    holdout_values,
-    slice_panel,
-)
+from forecastkit.evaluation.splitters import RollingOriginSplitter
 from forecastkit.exceptions import InvalidInputError, SeriesTooShortError
 
 
@@ -40,8 +35,8 @@ def test_no_training_point_at_or_after_a_forecast_time(lengths, horizon, n_windo
     panel = to_panel(df)
     s = RollingOriginSplitter(horizon, n_windows, step, "sliding" if sliding else "expanding", 5)
     for win in s.windows(panel):
-        train = slice_panel(panel, win.start, win.end)
-        future = holdout_times(panel, win.end, horizon)
+        train = panel.slice(win.start, win.end)
+        future = panel.times_after(win.end, horizon)
         for i in range(panel.n_series):
             t_train = train.series_times(i)
             assert t_train.max() < future[i].min()  # nothing from the forecast period is seen
@@ -50,7 +45,7 @@ def test_no_training_point_at_or_after_a_forecast_time(lengths, horizon, n_windo
             if sliding:
                 assert len(t_train) == min(5, win.end[i])
         # actual values are those at the forecast times
-        vals = holdout_values(panel, win.end, horizon)
+        vals = panel.values_after(win.end, horizon)
         for i in range(panel.n_series):
             expect = df[(df.unique_id == panel.ids[i]) & df.ds.isin(future[i])].y.to_numpy()
             np.testing.assert_array_equal(vals[i], expect)
@@ -80,3 +75,6 @@ def test_split_yields_train_and_test(panel_df):
     train, test = pieces[1]
     assert test.shape == (panel.n_series, 4)
     np.testing.assert_array_equal(train.lengths, panel.lengths - 4)
+    for i in range(panel.n_series):
+        np.testing.assert_array_equal(test[i], panel.series(i)[-4:])
+        np.testing.assert_array_equal(train.series(i), panel.series(i)[:-4])
