@@ -1,20 +1,27 @@
 """Data pipelines: frames -> windows -> scaled tensors (and back).
 
-TensorFlow is imported only by :func:`make_dataset`, so the NumPy parts load quickly.
+TensorFlow is imported only by the tf.data pipelines (:func:`window_dataset`,
+:func:`make_dataset`) and the Keras normalisation layers (loaded on first use), so the NumPy
+parts load quickly.
 """
+
+from typing import Any
 
 from forecastkit.data.encoding import (
     calendar_feature_names,
     calendar_features,
     encode_ids,
     seasonal_position_onehot,
+    start_ordinals,
 )
 from forecastkit.data.frames import Panel, check_min_length, from_panel_values, to_panel
 from forecastkit.data.padding import pad_sequences
-from forecastkit.data.pipeline import WindowSource, make_dataset, window_source
+from forecastkit.data.pipeline import WindowSource, make_dataset, window_dataset, window_source
 from forecastkit.data.scaling import SCALER_METHODS, SeriesScaler
+from forecastkit.data.window_plan import WindowPlan
 from forecastkit.data.windowing import (
     gather_windows,
+    last_windows,
     sliding_windows,
     train_val_split,
     validation_window_index,
@@ -39,6 +46,24 @@ __all__ = [
     "seasonal_position_onehot",
     "encode_ids",
     "make_dataset",
+    "window_dataset",
+    "WindowPlan",
+    "last_windows",
+    "start_ordinals",
+    "WindowNormalizer",
+    "ForecastDenormalizer",
     "window_source",
     "WindowSource",
 ]
+
+
+# Keras layers: importing them loads TensorFlow, so they resolve on first access.
+_LAZY = {"WindowNormalizer", "ForecastDenormalizer"}
+
+
+def __getattr__(name: str) -> Any:
+    if name in _LAZY:
+        from forecastkit.data import normalization
+
+        return getattr(normalization, name)
+    raise AttributeError(f"module 'forecastkit.data' has no attribute {name!r}")

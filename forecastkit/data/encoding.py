@@ -29,6 +29,7 @@ __all__ = [
     "calendar_feature_names",
     "seasonal_position_onehot",
     "encode_ids",
+    "start_ordinals",
 ]
 
 # field name -> (number of categories, first value): one-hot column j means field == first + j
@@ -199,3 +200,35 @@ def encode_ids(
     if kind == "integer":
         return codes, mapping
     return _onehot(codes, len(mapping), np.float32), mapping
+
+
+def start_ordinals(panel) -> np.ndarray:
+    """Each series' first time stamp as a count of steps from a fixed epoch, shape (n_series,).
+
+    For calendar data this is pandas' period ordinal (months since 1970-01 for monthly data...),
+    so ``ordinal % 12`` is the month of year minus one; for integer time it is ``t // step``.
+    The seasonal position of step ``k`` of series ``i`` is ``(start_ordinals(panel)[i] + k) % m``.
+    """
+    starts = panel.times[panel.indptr[:-1]]
+    if panel.index_kind == "integer":
+        return (starts // panel.step).astype(np.int64)
+    dt = pd.DatetimeIndex(starts)
+    alias = panel.freq.freqstr if panel.freq is not None else None
+    for candidate in (alias, _period_alias(alias)):
+        try:
+            return np.asarray(dt.to_period(candidate).asi8, dtype=np.int64)
+        except (ValueError, TypeError, AttributeError):
+            continue
+    # A frequency with no period equivalent: count fixed-length steps since the epoch.
+    step = pd.Timedelta(pd.tseries.frequencies.to_offset(alias)).value
+    return (starts.astype(np.int64) // step).astype(np.int64)
+
+
+def _period_alias(alias: str | None) -> str | None:
+    if alias is None:
+        return None
+    # Period frequencies name the span, not its anchor: "MS" (month start) is the period "M".
+    for start, period in (("MS", "M"), ("QS", "Q"), ("YS", "Y"), ("BMS", "M"), ("BQS", "Q")):
+        if alias.startswith(start):
+            return period + alias[len(start) :]
+    return alias

@@ -1,27 +1,147 @@
-"""tf.data pipelines that stream training windows from many series.
+"""tf.data pipelines that stream training windows from the series themselves.
 
-The panel's values are scaled once and held in **one** constant tensor. The windows are only
-listed (:func:`~forecastkit.data.window_index`: the global position of each window's first
-target); each batch gathers its histories and targets from the tensor with ``tf.gather``. No
-tensor of all windows is ever built: memory is the series plus 8 bytes a window, not
-``(lookback + horizon) * 4`` bytes a window.
+The values of all series sit in **one** constant tensor; a :class:`WindowPlan` says which
+windows exist with two integers per series. Every epoch the window *numbers* are shuffled (a
+stateless shuffle keyed by ``tf.data.Dataset.random(seed)``: a new order each epoch, the same
+orders in every run with the same seed), and each batch maps its numbers to ``(series, origin)``
+and gathers its histories and targets from the values tensor. No tensor of all windows is ever
+built: memory is the series plus 8 bytes a window for the epoch's order, not
+``(lookback + horizon) * 4`` bytes a window. ``windows_per_epoch`` draws a fresh random subset of
+the windows every epoch (all windows are seen over the epochs; one epoch's cost is bounded).
 
-Shuffling permutes the window list once per epoch with a stateless shuffle whose key comes from
-``tf.data.Dataset.random(seed)``, so every epoch has a new order and the same ``seed`` gives the
-same sequence of orders in every run. (tf.data's element-wise ``shuffle`` buffer would work too
-but is several times slower on a million windows.)
+Two entry points share that stream:
+
+* :func:`window_dataset` yields raw windows with masks (and seasonal positions); the
+  forecasters map a normalisation step over it
+  (:meth:`forecastkit.data.normalization.WindowNormalizer.normalize_batch`).
+* :func:`make_dataset` scales every series with a :class:`SeriesScaler` first and yields
+  Keras-ready ``(X, Y)`` batches, for building one's own models.
 """
 
 from __future__ import annotations
 
 import numpy as np
 
-from forecastkit.data.frames import to_panel
+from forecastkit.data.frames import Panel, to_panel
 from forecastkit.data.scaling import SeriesScaler
-from forecastkit.data.windowing import window_index
+from forecastkit.data.window_plan import WindowPlan
 from forecastkit.exceptions import InvalidInputError
 
-__all__ = ["make_dataset", "WindowSource", "window_source"]
+__all__ = ["window_dataset", "make_dataset", "WindowSource", "window_source"]
+
+
+def window_dataset(
+    panel: Panel,
+    plan: WindowPlan,
+    *,
+    batch_size: int = 256,
+    shuffle: bool = True,
+    seed: int = 0,
+    windows_per_epoch: int | None = None,
+    season_positions: tuple[np.ndarray, int] | None = None,
+    values: np.ndarray | None = None,
+):
+    """A ``tf.data.Dataset`` of raw (history, target) windows, streamed batch by batch.
+
+    Parameters
+    ----------
+    panel : Panel
+        The series (``panel.values`` is what is gathered unless ``values`` is given).
+    plan : WindowPlan
+        Which windows: see :meth:`WindowPlan.for_lengths`, ``holdout`` and ``subsample``.
+    batch_size : int
+        Windows per batch (the last batch of an epoch may be smaller).
+    shuffle : bool
+        A new random order of the windows every epoch; False keeps the plan's order.
+    seed : int
+        Seed of the shuffles and of the per-epoch draws.
+    windows_per_epoch : int, optional
+        Windows per epoch, drawn afresh each epoch without replacement (needs ``shuffle``).
+        None: every window every epoch.
+    season_positions : (ndarray of shape (n_series,), int), optional
+        ``(start, m)``: the seasonal position (0..m-1) of each series' first observation and
+        the season length. Adds ``position``, the seasonal position of each window's first
+        target step.
+    values : ndarray of shape (n_obs,), optional
+        Values to gather instead of ``panel.values`` (e.g. scaled ones), in the same layout.
+
+    Returns
+    -------
+    tf.data.Dataset
+        Elements ``(inputs, targets)``: ``inputs["history"]`` (batch, lookback) float32, 0
+        where padded; ``inputs["mask"]`` (batch, lookback) float32, 1 where observed (padding
+        on the left, the newest value at the last step); ``inputs["position"]`` (batch,) int32
+        with ``season_positions``; ``targets`` (batch, horizon) float32. Prefetched.
+    """
+    import tensorflow as tf
+
+    _check_batch_size(batch_size)
+    n = plan.n_windows
+    per_epoch = n if windows_per_epoch is None else min(int(windows_per_epoch), n)
+    if per_epoch < n and not shuffle:
+        raise InvalidInputError("windows_per_epoch draws random windows; it needs shuffle=True")
+    source = np.asarray(panel.values if values is None else values, dtype=np.float32)
+    # One trailing 0 that padded history steps point to.
+    values_t = tf.constant(np.concatenate([source, np.zeros(1, np.float32)]))
+    sentinel = tf.constant(len(source), tf.int64)
+    offsets = tf.constant(plan.offsets)
+    last = tf.constant(plan.last.astype(np.int64))
+    starts = tf.constant(np.asarray(panel.indptr[:-1], dtype=np.int64))
+    numbers = tf.constant(plan.window_numbers())
+    hist_steps = tf.range(-plan.lookback, 0, dtype=tf.int64)[None, :]
+    target_steps = tf.range(plan.horizon, dtype=tf.int64)[None, :]
+    stride, lookback = tf.constant(plan.stride, tf.int64), tf.constant(plan.lookback, tf.int64)
+    if season_positions is not None:
+        first_pos = tf.constant(np.asarray(season_positions[0], dtype=np.int64))
+        m = tf.constant(int(season_positions[1]), tf.int64)
+
+    def epoch_order(key):
+        order = tf.random.experimental.stateless_shuffle(
+            numbers, seed=tf.stack([tf.constant(seed, tf.int64), key])
+        )
+        return order[:per_epoch]
+
+    def batches(order):
+        n_batches = -(-per_epoch // batch_size)
+
+        def take(b):
+            return order[b * batch_size : tf.minimum((b + 1) * batch_size, per_epoch)]
+
+        return tf.data.Dataset.range(n_batches).map(take)
+
+    def gather(number):
+        # Window number -> (series, origin): the inverse of WindowPlan's numbering.
+        series = tf.searchsorted(offsets, number, side="right") - 1
+        origin = tf.gather(last, series) - (tf.gather(offsets, series + 1) - 1 - number) * stride
+        start = tf.gather(starts, series) + origin  # global position of the first target
+        hist = tf.minimum(origin, lookback)[:, None]
+        observed = hist_steps >= -hist
+        pos = tf.where(observed, start[:, None] + hist_steps, sentinel)
+        inputs = {
+            "history": tf.gather(values_t, pos),
+            "mask": tf.cast(observed, tf.float32),
+        }
+        if season_positions is not None:
+            inputs["position"] = tf.cast((tf.gather(first_pos, series) + origin) % m, tf.int32)
+        return inputs, tf.gather(values_t, start[:, None] + target_steps)
+
+    if shuffle:
+        keys = tf.data.Dataset.random(seed=seed, rerandomize_each_iteration=True).take(1)
+        ds = keys.map(epoch_order).flat_map(batches)
+    else:
+        ds = batches(numbers)
+    ds = ds.map(gather, num_parallel_calls=tf.data.AUTOTUNE, deterministic=True)
+    n_batches = -(-per_epoch // batch_size)
+    return ds.apply(tf.data.experimental.assert_cardinality(n_batches)).prefetch(
+        tf.data.AUTOTUNE
+    )
+
+
+def _check_batch_size(batch_size) -> None:
+    if isinstance(batch_size, bool) or not isinstance(batch_size, int | np.integer):
+        raise InvalidInputError(f"batch_size must be a positive integer, got {batch_size!r}")
+    if batch_size < 1:
+        raise InvalidInputError(f"batch_size must be a positive integer, got {batch_size!r}")
 
 
 class WindowSource:
@@ -32,27 +152,26 @@ class WindowSource:
     panel : Panel
     scaler : SeriesScaler or None
         The fitted scaler (None when unscaled); invert forecasts with it.
-    values : ndarray of shape (n_obs + 1,), float32
-        Scaled values of all series, plus one trailing 0 that padded steps point to.
-    index : ndarray of shape (n_windows, 2), int64
-        ``(series, origin)`` of every window.
-    starts : ndarray of shape (n_windows,), int64
-        Global position in ``values`` of each window's first target.
-    history : ndarray of shape (n_windows,), int64
-        Observed history length of each window (``min(origin, lookback)``).
+    values : ndarray of shape (n_obs,), float32
+        Scaled values of all series.
+    plan : WindowPlan
+        The windows.
     """
 
-    def __init__(self, panel, scaler, values, index, lookback):
+    def __init__(self, panel, scaler, values, plan):
         self.panel = panel
         self.scaler = scaler
         self.values = values
-        self.index = index
-        self.starts = panel.indptr[index[:, 0]] + index[:, 1]
-        self.history = np.minimum(index[:, 1], lookback)
+        self.plan = plan
 
     @property
     def n_windows(self) -> int:
-        return len(self.index)
+        return self.plan.n_windows
+
+    @property
+    def index(self) -> np.ndarray:
+        """``(series, origin)`` of every window, shape (n_windows, 2) (built on request)."""
+        return self.plan.index()
 
 
 def window_source(
@@ -63,12 +182,11 @@ def window_source(
     scaler="standard",
     min_history: int | None = None,
 ) -> WindowSource:
-    """Check ``data``, fit/apply the scaler and list the windows (the NumPy half of make_dataset).
-
-    Parameters are those of :func:`make_dataset`.
-    """
+    """Check ``data``, fit/apply the scaler and plan the windows (the NumPy half of
+    make_dataset). Parameters are those of :func:`make_dataset`."""
     panel = to_panel(data)
-    index = window_index(panel.lengths, lookback, horizon, stride, min_history, ids=panel.ids)
+    plan = WindowPlan.for_lengths(panel.lengths, lookback, horizon, stride, min_history,
+                                  ids=panel.ids)
     if scaler is None:
         fitted = None
         scaled = panel.values.astype(np.float32)
@@ -82,8 +200,7 @@ def window_source(
                 f"scaler must be a method name, a fitted SeriesScaler or None, got {scaler!r}"
             )
         scaled = fitted.transform_panel(panel, dtype=np.float32)
-    values = np.concatenate([scaled, np.zeros(1, np.float32)])
-    return WindowSource(panel, fitted, values, index, lookback)
+    return WindowSource(panel, fitted, scaled, plan)
 
 
 def make_dataset(
@@ -98,7 +215,7 @@ def make_dataset(
     min_history: int | None = None,
     drop_remainder: bool = False,
 ):
-    """A ``tf.data.Dataset`` of training windows over many series, streamed batch by batch.
+    """A ``tf.data.Dataset`` of scaled training windows over many series, for Keras models.
 
     Parameters
     ----------
@@ -136,50 +253,18 @@ def make_dataset(
     """
     import tensorflow as tf
 
-    if isinstance(batch_size, bool) or not isinstance(batch_size, int | np.integer):
-        raise InvalidInputError(f"batch_size must be a positive integer, got {batch_size!r}")
-    if batch_size < 1:
-        raise InvalidInputError(f"batch_size must be a positive integer, got {batch_size!r}")
+    _check_batch_size(batch_size)
     src = window_source(data, lookback, horizon, stride, scaler, min_history)
     padded = min_history is not None and min_history < lookback
-    n = src.n_windows
-    n_batches = n // batch_size if drop_remainder else -(-n // batch_size)
+    ds = window_dataset(src.panel, src.plan, batch_size=batch_size, shuffle=shuffle, seed=seed,
+                        values=src.values)
+    if drop_remainder:
+        ds = ds.filter(lambda x, y: tf.shape(y)[0] == batch_size)
 
-    values = tf.constant(src.values)
-    sentinel = tf.constant(len(src.values) - 1, tf.int64)  # the trailing 0
-    # One int64 pair per window: (first target position, observed history length).
-    meta = tf.constant(np.stack([src.starts, src.history], axis=1).astype(np.int64))
-    hist_steps = tf.range(-lookback, 0, dtype=tf.int64)[None, :]
-    target_steps = tf.range(horizon, dtype=tf.int64)[None, :]
-
-    def batches(order):
-        def take(b):
-            return tf.gather(order, tf.range(b * batch_size, tf.minimum((b + 1) * batch_size, n)))
-
-        return tf.data.Dataset.range(n_batches).map(take)
-
-    if shuffle:
-        keys = tf.data.Dataset.random(seed=seed, rerandomize_each_iteration=True).take(1)
-
-        def permuted(key):
-            return tf.random.experimental.stateless_shuffle(
-                tf.range(n, dtype=tf.int64), seed=tf.stack([tf.constant(seed, tf.int64), key])
-            )
-
-        ds = keys.map(permuted).flat_map(batches)
-    else:
-        ds = batches(tf.range(n, dtype=tf.int64))
-
-    def gather(rows):
-        m = tf.gather(meta, rows)
-        start, hist = m[:, :1], m[:, 1:]
-        mask = hist_steps >= -hist  # left padding: the last `hist` steps are observed
-        pos = tf.where(mask, start + hist_steps, sentinel)
-        X = tf.gather(values, pos)[:, :, None]
-        Y = tf.gather(values, start + target_steps)
+    def keras_ready(inputs, targets):
+        X = inputs["history"][:, :, None]
         if padded:
-            return {"history": X, "mask": mask}, Y
-        return X, Y
+            return {"history": X, "mask": inputs["mask"] > 0}, targets
+        return X, targets
 
-    ds = ds.map(gather, num_parallel_calls=tf.data.AUTOTUNE, deterministic=True)
-    return ds.prefetch(tf.data.AUTOTUNE)
+    return ds.map(keras_ready)

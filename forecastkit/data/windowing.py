@@ -18,27 +18,24 @@ history is ``series[origin - lookback:origin]`` and the targets ``series[origin:
 
 from __future__ import annotations
 
+from dataclasses import replace
 from typing import Literal
 
 import numpy as np
 from numpy.lib.stride_tricks import sliding_window_view
 
 from forecastkit.data.frames import Panel
+from forecastkit.data.window_plan import WindowPlan, check_window_sizes
 from forecastkit.exceptions import InvalidInputError, SeriesTooShortError
 
 __all__ = [
     "sliding_windows",
     "window_index",
     "gather_windows",
+    "last_windows",
     "train_val_split",
     "validation_window_index",
 ]
-
-
-def _check_sizes(lookback: int, horizon: int, stride: int) -> None:
-    for name, v in (("lookback", lookback), ("horizon", horizon), ("stride", stride)):
-        if isinstance(v, bool) or not isinstance(v, int | np.integer) or v < 1:
-            raise InvalidInputError(f"{name} must be a positive integer, got {v!r}")
 
 
 def sliding_windows(
@@ -74,7 +71,7 @@ def sliding_windows(
     SeriesTooShortError
         When ``n < lookback + horizon``.
     """
-    _check_sizes(lookback, horizon, stride)
+    check_window_sizes(lookback, horizon, stride)
     values = np.asarray(values)
     if values.ndim not in (1, 2):
         raise InvalidInputError(
@@ -95,33 +92,6 @@ def sliding_windows(
     # Anchor at the end: start at the offset that makes the last window end at values[-1].
     win = win[(n - width) % stride :: stride]
     return win[:, :lookback], win[:, lookback:]
-
-
-def _origins(
-    lengths: np.ndarray, low: np.ndarray, horizon: int, stride: int
-) -> tuple[np.ndarray, np.ndarray]:
-    """Per-series window counts, and the (series, origin) pairs with origins >= ``low``."""
-    last = lengths - horizon  # origin of the window that ends at the series' end
-    counts = np.where(last >= low, (last - low) // stride + 1, 0).astype(np.int64)
-    series = np.repeat(np.arange(len(lengths), dtype=np.int64), counts)
-    # k counts windows back from the end of each series, so the last window is always there.
-    first = np.cumsum(counts) - counts
-    k_from_start = np.arange(counts.sum(), dtype=np.int64) - np.repeat(first, counts)
-    k_from_end = np.repeat(counts, counts) - 1 - k_from_start
-    origin = last[series] - k_from_end * stride
-    return counts, np.stack([series, origin], axis=1)
-
-
-def _raise_short(counts, lengths, ids, need: int, what: str) -> None:
-    short = np.flatnonzero(counts == 0)
-    if len(short):
-        i = int(short[0])
-        sid = ids[i] if ids is not None else f"at position {i}"
-        more = f" (and {len(short) - 1} more)" if len(short) > 1 else ""
-        raise SeriesTooShortError(
-            f"series {sid!r} has {int(lengths[i])} observations but {what} needs at least "
-            f"{need}{more}"
-        )
 
 
 def window_index(
@@ -158,19 +128,10 @@ def window_index(
         Rows ``(series, origin)``, series after series, origins increasing; targets of a row are
         ``series[origin:origin + horizon]``, all inside the series.
     """
-    _check_sizes(lookback, horizon, stride)
-    min_history = lookback if min_history is None else min_history
-    if not 1 <= min_history <= lookback:
-        raise InvalidInputError(
-            f"min_history must be between 1 and lookback={lookback}, got {min_history}"
-        )
-    lengths = np.asarray(lengths, dtype=np.int64)
-    counts, index = _origins(lengths, np.full(len(lengths), min_history), horizon, stride)
-    if on_short == "raise":
-        _raise_short(counts, lengths, ids, min_history + horizon, "a window")
-    elif on_short != "skip":
-        raise InvalidInputError(f"on_short must be 'raise' or 'skip', got {on_short!r}")
-    return index
+    plan = WindowPlan.for_lengths(
+        lengths, lookback, horizon, stride, min_history, ids=ids, on_short=on_short
+    )
+    return plan.index()
 
 
 def gather_windows(
@@ -215,7 +176,7 @@ def gather_windows(
     Y : ndarray of shape (n_windows, horizon)
         Targets.
     """
-    _check_sizes(lookback, horizon, 1)
+    check_window_sizes(lookback, horizon, 1)
     if pad_side not in ("left", "right"):
         raise InvalidInputError(f"pad_side must be 'left' or 'right', got {pad_side!r}")
     values = panel.values if values is None else np.asarray(values)
@@ -242,6 +203,31 @@ def gather_windows(
     X = np.where(mask, values[np.clip(pos, 0, len(values) - 1)], 0)
     Y = values[start[:, None] + np.arange(horizon)[None, :]]
     return X, mask, Y
+
+
+def last_windows(panel: Panel, lookback: int) -> tuple[np.ndarray, np.ndarray]:
+    """The last ``lookback`` values of every series, left padded: what a forecast reads.
+
+    Parameters
+    ----------
+    panel : Panel
+    lookback : int
+
+    Returns
+    -------
+    history : ndarray of shape (n_series, lookback), float32
+        0 where padded (series shorter than ``lookback``).
+    mask : ndarray of shape (n_series, lookback), float32
+        1 where observed.
+    """
+    check_window_sizes(lookback, 1, 1)
+    ends = panel.indptr[1:]
+    hist = np.minimum(panel.lengths, lookback)
+    steps = np.arange(lookback)
+    observed = steps[None, :] >= (lookback - hist)[:, None]
+    pos = np.clip(ends[:, None] - lookback + steps[None, :], 0, max(len(panel.values) - 1, 0))
+    history = np.where(observed, panel.values[pos], 0.0).astype(np.float32)
+    return history, observed.astype(np.float32)
 
 
 def train_val_split(panel: Panel, n_val: int) -> tuple[Panel, Panel]:
@@ -294,16 +280,11 @@ def validation_window_index(
     ndarray of shape (n_windows, 2), int64
         ``(series, origin)`` rows with ``origin >= length - n_val``, anchored at the end.
     """
-    _check_sizes(lookback, horizon, stride)
     if n_val < horizon:
         raise InvalidInputError(f"n_val={n_val} is shorter than horizon={horizon}")
-    min_history = lookback if min_history is None else min_history
-    if not 1 <= min_history <= lookback:
-        raise InvalidInputError(
-            f"min_history must be between 1 and lookback={lookback}, got {min_history}"
-        )
+    plan = WindowPlan.for_lengths(lengths, lookback, horizon, stride, min_history, on_short="skip")
     lengths = np.asarray(lengths, dtype=np.int64)
-    low = np.maximum(lengths - n_val, min_history)
-    counts, index = _origins(lengths, low, horizon, stride)
-    _raise_short(counts, lengths, ids, min_history + horizon, "a validation window")
-    return index
+    need = int(plan.first[0]) + horizon if len(lengths) else horizon
+    plan = replace(plan, first=np.maximum(lengths - n_val, plan.first))
+    plan.raise_if_empty(lengths, ids, "a validation window", need=need)
+    return plan.index()

@@ -18,7 +18,7 @@ members, or the longer window the normaliser reads when it deseasonalises; ``H``
 
 ``serve`` (also ``serving_default``)
     ``history`` float32 ``[batch, L]``: the last ``L`` values of each series, oldest first;
-    ``position`` int32 ``[batch]`` only when calendar features are on: the seasonal position
+    ``position`` int32 ``[batch]`` only when seasonal positions are on: the seasonal position
     (``0 .. season_length - 1``) of the first forecast step.
     Output ``forecast`` float32 ``[batch, H]``.
 ``serve_masked``
@@ -152,7 +152,7 @@ def export_metadata(forecaster) -> dict:
         "integer_step": int(panel.step),
         "log_space": bool(f.log_),
         "deseasonalize": bool(getattr(f, "deseasonalize_", False)),
-        "calendar_features": bool(f.use_position_),
+        "season_position": bool(f.use_position_),
         "position": (
             "seasonal position of the first forecast step: the pandas Period ordinal of that "
             "step (integer time: t // step) modulo season_length; for monthly data, month - 1"
@@ -206,7 +206,7 @@ def _build_module(forecaster, metadata: dict):
     lookback = metadata["lookback"]
     season_length = metadata["season_length"]
     log_space = metadata["log_space"]
-    use_position = metadata["calendar_features"]
+    use_position = metadata["season_position"]
     horizon = metadata["horizon"]
 
     def forecast(history, mask, position):

@@ -152,7 +152,7 @@ def test_metadata_asset(fitted_cases):
         assert meta["member_lookbacks"] == list(f.lookbacks_)
         assert meta["horizon"] == f.horizon and meta["season_length"] == f.season_length
         assert meta["frequency"] == ("MS" if f.use_position_ else None)
-        assert meta["calendar_features"] == f.use_position_
+        assert meta["season_position"] == f.use_position_
         assert meta["log_space"] == f.log_
         assert meta["versions"] == {"forecastkit": fk.__version__, "tensorflow": tf.__version__,
                                     "keras": keras.__version__, "numpy": np.__version__}

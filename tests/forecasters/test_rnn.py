@@ -82,7 +82,7 @@ def ensemble_model(int_panel):
 @pytest.fixture(scope="module")
 def calendar_model(monthly_panel):
     return fk.RNNForecaster(
-        season_length=12, calendar_features=True, early_stopping=False, **SMALL
+        season_length=12, season_position=True, early_stopping=False, **SMALL
     ).fit(monthly_panel)
 
 
@@ -219,7 +219,7 @@ def test_fitted_attributes_end_with_underscore(direct_model):
         ("clipnorm", -1.0),
         ("loss", "mape"),
         ("scaler", "minmax"),
-        ("calendar_features", "sometimes"),
+        ("season_position", "sometimes"),
         ("early_stopping", "no"),
         ("patience", 0),
         ("n_models", 0),
@@ -283,17 +283,19 @@ def test_configurations_are_what_was_asked(direct_model, recursive_model, seq2se
 
 @pytest.fixture
 def fit_batch_sizes(monkeypatch):
-    """The ``batch_size`` every ``keras.Model.fit`` call receives (a spy around the real fit)."""
-    import keras
+    """The ``batch_size`` of every training stream ``fit`` builds (a spy around the real
+    :func:`forecastkit.data.window_dataset`; validation streams are not counted)."""
+    import forecastkit.forecasters._rnn_training as training
 
     seen = []
-    real_fit = keras.Model.fit
+    real = training.window_dataset
 
-    def spy(self, *args, **kwargs):
-        seen.append(kwargs.get("batch_size"))
-        return real_fit(self, *args, **kwargs)
+    def spy(*args, **kwargs):
+        if kwargs.get("shuffle", True):
+            seen.append(kwargs["batch_size"])
+        return real(*args, **kwargs)
 
-    monkeypatch.setattr(keras.Model, "fit", spy)
+    monkeypatch.setattr(training, "window_dataset", spy)
     return seen
 
 
@@ -311,10 +313,10 @@ def test_auto_schedule_on_small_data_is_20_epochs_of_64(int_panel, fit_batch_siz
 
 def test_auto_schedule_on_large_data_is_10_epochs_of_256(int_panel, fit_batch_sizes,
                                                           monkeypatch):
-    import forecastkit.forecasters.rnn as rnn_module
+    import forecastkit.forecasters._rnn_training as training
 
     # The same panel counts as large once the threshold is below its number of windows.
-    monkeypatch.setattr(rnn_module, "_SMALL_DATA_MAX_WINDOWS", 1)
+    monkeypatch.setattr(training, "SMALL_DATA_MAX_WINDOWS", 1)
     params = {k: v for k, v in SMALL.items() if k not in ("epochs", "batch_size")}
     f = fk.RNNForecaster(**params).fit(int_panel)
     assert (f.epochs_, f.batch_size_) == (10, 256)
@@ -363,25 +365,35 @@ def test_probe_epochs_probe_holds_out_the_last_steps(int_panel):
     # The probe trains on windows whose targets end before the last `validation_size` steps of
     # each series and is scored on the one window per series whose targets end it; the counts
     # are checked against a plain loop over the series' lengths.
-    from forecastkit.forecasters._network import WindowNormalizer
+    from forecastkit.forecasters._rnn_training import TrainingData
 
     f = fk.RNNForecaster(**{**SMALL, "epochs": 1}).fit(int_panel)
     panel = to_panel(int_panel)
-    norm = WindowNormalizer(**f.normalizer_config_, horizon=HORIZON)
-    train_all, none = f._training_arrays(panel, norm, holdout=False)
-    train, val = f._training_arrays(panel, norm, holdout=True)
     min_hist = 2  # min(lookback, max(2, season_length)) with season_length 1
+
+    def plan(holdout):
+        return TrainingData.plan(
+            panel, None, window=f.window_, horizon=HORIZON, min_history=min_hist,
+            holdout=holdout, max_windows=None, windows_per_epoch=None, season_length=None,
+            strategy="direct", seed=0,
+        )
+
+    all_windows, held = plan(None), plan(HORIZON)
     lengths = [int(n) for n in panel.lengths]
-    assert none is None
-    assert len(train_all[0]) == sum(max(0, n - HORIZON - min_hist + 1) for n in lengths)
-    assert len(train[0]) == sum(max(0, n - 2 * HORIZON - min_hist + 1) for n in lengths)
-    assert len(val[0]) == sum(n - HORIZON >= min_hist for n in lengths)
+    assert all_windows.val is None
+    assert all_windows.train.n_windows == sum(max(0, n - HORIZON - min_hist + 1) for n in lengths)
+    assert held.train.n_windows == sum(max(0, n - 2 * HORIZON - min_hist + 1) for n in lengths)
+    assert held.val.n_windows == sum(n - HORIZON >= min_hist for n in lengths)
+    # No validation target is a training target: every training window ends before it.
+    train_idx, val_idx = held.train.index(), held.val.index()
+    ends = dict(zip(val_idx[:, 0], val_idx[:, 1], strict=True))
+    assert all(o + HORIZON <= ends[s] for s, o in train_idx)
 
 
 def test_probe_epochs_fixed_count_with_many_windows(int_panel, monkeypatch):
-    import forecastkit.forecasters.rnn as rnn_module
+    import forecastkit.forecasters._rnn_training as training
 
-    monkeypatch.setattr(rnn_module, "_SMALL_DATA_MAX_WINDOWS", 1)
+    monkeypatch.setattr(training, "SMALL_DATA_MAX_WINDOWS", 1)
     f = fk.RNNForecaster(**{**SMALL, "epochs": "probe"}).fit(int_panel)
     assert f.epochs_ == 10 and f.probe_history_ is None
     assert len(f.history_[0]["loss"]) == 10
@@ -448,10 +460,13 @@ def test_ensemble_is_median_of_members(ensemble_model):
     np.testing.assert_allclose(combined, np.median(singles, axis=0), rtol=1e-5, atol=1e-6)
 
 
-def test_calendar_features(calendar_model, monthly_panel):
+def test_season_position(calendar_model, monthly_panel):
     f = calendar_model
     assert f.use_position_
-    assert f.members_[0].input_shape[0][-1] == 1 + 12  # value + month one-hot
+    member = f.members_[0]
+    assert {t.name for t in member.inputs} == {"z", "mask", "position"}
+    onehot = [layer for layer in member.layers if type(layer).__name__ == "SeasonalPosition"]
+    assert len(onehot) == 1 and onehot[0].season_length == 12  # value + month one-hot
     panel = to_panel(monthly_panel)
     inputs = f.serving_inputs(panel)
     first_step = pd.DatetimeIndex(panel.future_times(1)[:, 0])

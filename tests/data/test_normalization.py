@@ -12,7 +12,7 @@ import pytest
 from statsmodels.tsa.seasonal import seasonal_decompose
 from statsmodels.tsa.stattools import acf
 
-from forecastkit.forecasters._network import ForecastDenormalizer, WindowNormalizer
+from forecastkit.data.normalization import ForecastDenormalizer, WindowNormalizer
 
 
 def _seasonal_series(n, m, seed, amplitude=0.3):

@@ -1,0 +1,267 @@
+"""Per-window normalisation, the step between raw windows and the network, as Keras layers.
+
+One global network learns from many series of very different scales because it never sees a
+scale: each window is put in log space (positive, multiplicative data), optionally stripped of its
+seasonal component, and expressed relative to its own level. The same layer normalises the
+training windows (a step of :func:`forecastkit.data.window_dataset`'s pipeline) and the serving
+model's input, so training, ``predict`` and the SavedModel cannot disagree.
+
+The seasonal component is estimated from the window alone, as the M4 Naive2 benchmark does from
+a whole series: a seasonality test at the 90% level on the autocorrelation at lag
+``season_length`` (needs ``3 * season_length`` observations), then a classical decomposition
+(centred moving average, mean detrended value per season position), applied additively in log
+space (multiplicatively in the original units). Unlike M4's R code, the test here does not stop
+at R's default largest lag ``10 log10(n)``: that cap is an artefact of ``acf``'s default number of
+lags, and it would switch deseasonalisation off for every hourly window shorter than 252 steps
+(``tests/data/test_normalization.py`` holds the two tests equal where the cap does not bind).
+"""
+
+from __future__ import annotations
+
+import keras
+import numpy as np
+from keras import ops
+
+__all__ = ["WindowNormalizer", "ForecastDenormalizer", "window_seasonality"]
+
+_PACKAGE = "forecastkit"
+# exp() of a normalised log forecast is clipped to this many e-folds around the window's level
+# (a factor of 5e8): only a diverged network reaches it, and float32 would overflow to inf.
+MAX_LOG_RATIO = 20.0
+# A window's spread (mean absolute deviation) below this fraction of its level is round-off of a
+# flat window (float32 carries about 7 digits), not a scale to divide by.
+_RELATIVE_FLAT = 1e-6
+# Below float32's smallest normal number a level is zero for all purposes.
+_TINY = 1e-37
+
+
+@keras.saving.register_keras_serializable(package=_PACKAGE)
+class WindowNormalizer(keras.layers.Layer):
+    """Normalise each history window by its own level (and scale), optionally deseasonalised.
+
+    Call on ``[history, mask]``: history ``(batch, window)`` in original units, mask
+    ``(batch, window)`` with 1 where observed (padding is on the left). Returns
+    ``[z, level, scale, seasonal]``: ``z`` of shape ``(batch, window)`` (zero where padded),
+    ``level`` and ``scale`` of shape ``(batch, 1)``, and ``seasonal`` of shape
+    ``(batch, horizon)``, the seasonal component of the forecast steps (zero when the window is
+    not seasonal).
+
+    Parameters
+    ----------
+    log : bool
+        Work on ``log(history)`` (positive, multiplicative data; ``scale`` is then 1). Observed
+        values must be > 0: the forecasters check that before calling.
+    level_window : int
+        Number of most recent (deseasonalised) observed values whose mean is the level.
+    season_length : int
+        Seasonal period; 1 disables deseasonalisation.
+    deseasonalize : bool
+        Remove the window's seasonal component (when the window passes the test).
+    horizon : int
+        Number of forecast steps whose seasonal component is returned.
+    normalize : bool
+        Subtract the level and divide by the scale. False keeps the values as they are
+        (``level`` 0, ``scale`` 1).
+    """
+
+    def __init__(
+        self,
+        log: bool = True,
+        level_window: int = 1,
+        season_length: int = 1,
+        deseasonalize: bool = False,
+        horizon: int = 1,
+        normalize: bool = True,
+        **kwargs,
+    ):
+        super().__init__(**kwargs)
+        self.normalize = bool(normalize)
+        self.log = bool(log)
+        self.level_window = int(level_window)
+        self.season_length = int(season_length)
+        self.deseasonalize = bool(deseasonalize)
+        self.horizon = int(horizon)
+
+    def call(self, inputs):
+        history, mask = inputs
+        mask = ops.cast(mask, self.compute_dtype)
+        x = ops.cast(history, self.compute_dtype)
+        # Padded slots may hold anything (zeros, junk): replace them by 1 before the log.
+        x = ops.where(mask > 0, x, ops.ones_like(x))
+        if self.log:
+            x = ops.log(x)
+        window = x.shape[1]
+        m = self.season_length
+        if self.deseasonalize and m > 1 and window is not None and window > 2 * m:
+            s_in, s_out = window_seasonality(x, mask, m, self.horizon)
+            x = x - s_in
+        else:
+            s_out = ops.zeros_like(x[:, :1]) * ops.zeros((1, self.horizon), dtype=x.dtype)
+        k = min(self.level_window, window) if window is not None else self.level_window
+        tail_x, tail_m = x[:, -k:], mask[:, -k:]
+        count = ops.maximum(ops.sum(tail_m, axis=1, keepdims=True), 1.0)
+        level = ops.sum(tail_x * tail_m, axis=1, keepdims=True) / count
+        if self.log:
+            scale = ops.ones_like(level)
+        else:
+            scale = _spread(x, mask, level)
+        if not self.normalize:
+            level, scale = ops.zeros_like(level), ops.ones_like(level)
+        z = (x - level) / scale * mask
+        return [z, level, scale, s_out]
+
+    def normalize_targets(self, future, level, scale, seasonal):
+        """Targets ``(batch, horizon)`` in original units -> normalised space."""
+        y = ops.cast(future, self.compute_dtype)
+        if self.log:
+            y = ops.log(y)
+        return (y - seasonal[:, : y.shape[1]] - level) / scale
+
+    def normalize_batch(self, inputs: dict, targets):
+        """A tf.data step: raw windows -> what a network trains on.
+
+        Parameters
+        ----------
+        inputs : dict
+            ``history`` (batch, window) and ``mask`` (batch, window) as float32 (1 where
+            observed), and optionally ``position`` (batch,), passed through.
+        targets : tensor of shape (batch, horizon)
+            Values after each window, original units.
+
+        Returns
+        -------
+        tuple
+            ``({"z", "mask", ["position"]}, normalised targets)`` with ``z`` of shape
+            (batch, window).
+        """
+        z, level, scale, seasonal = self([inputs["history"], inputs["mask"]])
+        out = {"z": z, "mask": inputs["mask"]}
+        if "position" in inputs:
+            out["position"] = inputs["position"]
+        return out, self.normalize_targets(targets, level, scale, seasonal)
+
+    def compute_output_shape(self, input_shape):
+        history_shape = input_shape[0]
+        batch = history_shape[0]
+        return [history_shape, (batch, 1), (batch, 1), (batch, self.horizon)]
+
+    def get_config(self):
+        return {
+            **super().get_config(),
+            "log": self.log,
+            "level_window": self.level_window,
+            "season_length": self.season_length,
+            "deseasonalize": self.deseasonalize,
+            "horizon": self.horizon,
+            "normalize": self.normalize,
+        }
+
+
+def _spread(x, mask, level):
+    """Mean absolute deviation of each window from its level, shape (batch, 1).
+
+    A flat window (spread below a millionth of the level: round-off) is scaled by the size of
+    its level instead, so a series near 1e-9 is not divided by 1, and an all-zero window by 1.
+    """
+    n_obs = ops.maximum(ops.sum(mask, axis=1, keepdims=True), 1.0)
+    mad = ops.sum(ops.abs(x - level) * mask, axis=1, keepdims=True) / n_obs
+    size = ops.abs(level)
+    fallback = ops.where(size > _TINY, size, ops.ones_like(level))
+    return ops.where((mad > _RELATIVE_FLAT * size) & (mad > _TINY), mad, fallback)
+
+
+def window_seasonality(x, mask, m: int, horizon: int):
+    """Seasonal component of each window, for its own steps and the next ``horizon`` steps.
+
+    Parameters
+    ----------
+    x : tensor of shape (batch, window)
+        Values (log values for multiplicative data); anything at padded steps.
+    mask : tensor of shape (batch, window)
+        1 where observed.
+    m : int
+        Season length.
+    horizon : int
+
+    Returns
+    -------
+    s_in : tensor of shape (batch, window)
+        Zero where padded, and for windows that fail the seasonality test.
+    s_out : tensor of shape (batch, horizon)
+    """
+    window = x.shape[1]
+    dtype = x.dtype
+    # Centred moving average: 2 x m for even m (weights 1/2m at both ends), m for odd m.
+    weights = np.ones(m + 1 if m % 2 == 0 else m) / m
+    if m % 2 == 0:
+        weights[0] = weights[-1] = 0.5 / m
+    width, half = len(weights), len(weights) // 2
+    kernel = ops.convert_to_tensor(weights[:, None, None], dtype=dtype)
+    trend = ops.conv((x * mask)[..., None], kernel, padding="valid")[..., 0]
+    ones = ops.convert_to_tensor(np.ones((width, 1, 1)), dtype=dtype)
+    covered = ops.conv(mask[..., None], ones, padding="valid")[..., 0]
+    valid = ops.cast(covered > width - 0.5, dtype)
+    detrended = (x[:, half : window - half] - trend) * valid
+    # Season position of every step, counted back from the first forecast step (position 0).
+    phase = (np.arange(window) - window) % m
+    centre = ops.convert_to_tensor(np.eye(m)[phase[half : window - half]], dtype=dtype)
+    sums = ops.matmul(detrended, centre)
+    counts = ops.matmul(valid, centre)
+    profile = sums / ops.maximum(counts, 1.0)
+    profile = profile - ops.mean(profile, axis=1, keepdims=True)
+    profile = profile * _passes_seasonality_test(x, mask, m, counts)
+    s_in = ops.matmul(profile, ops.convert_to_tensor(np.eye(m)[phase].T, dtype=dtype))
+    future = np.eye(m)[np.arange(horizon) % m]
+    s_out = ops.matmul(profile, ops.convert_to_tensor(future.T, dtype=dtype))
+    return s_in * mask, s_out
+
+
+def _passes_seasonality_test(x, mask, m: int, counts):
+    """1.0 for windows with ``|r_m| > 1.645 sqrt((1 + 2 sum_{k<m} r_k^2) / n)`` and ``n >= 3m``
+    (M4's test; autocorrelations as R's ``acf``), else 0.0. Shape (batch, 1)."""
+    dtype = x.dtype
+    n = ops.maximum(ops.sum(mask, axis=1, keepdims=True), 1.0)
+    mean = ops.sum(x * mask, axis=1, keepdims=True) / n
+    dev = (x - mean) * mask
+    denom = ops.sum(dev * dev, axis=1, keepdims=True) + 1e-12
+    acf_sq = ops.zeros_like(denom)
+    for k in range(1, m):
+        r_k = ops.sum(dev[:, k:] * dev[:, :-k], axis=1, keepdims=True) / denom
+        acf_sq = acf_sq + r_k * r_k
+    r_m = ops.sum(dev[:, m:] * dev[:, :-m], axis=1, keepdims=True) / denom
+    limit = 1.645 * ops.sqrt((1.0 + 2.0 * acf_sq) / n)
+    return (
+        ops.cast(ops.abs(r_m) > limit, dtype)
+        * ops.cast(n >= 3 * m, dtype)
+        * ops.cast(ops.min(counts, axis=1, keepdims=True) >= 1.0, dtype)
+    )
+
+
+@keras.saving.register_keras_serializable(package=_PACKAGE)
+class ForecastDenormalizer(keras.layers.Layer):
+    """Undo :class:`WindowNormalizer`: ``[z_pred, level, scale, seasonal]`` -> original units.
+
+    ``z_pred`` of shape (batch, horizon) or (batch, horizon, k) (k quantiles or samples per
+    step); ``level``/``scale`` (batch, 1); ``seasonal`` (batch, >= horizon).
+    """
+
+    def __init__(self, log: bool = True, **kwargs):
+        super().__init__(**kwargs)
+        self.log = bool(log)
+
+    def call(self, inputs):
+        z, level, scale, seasonal = inputs
+        seasonal = seasonal[:, : z.shape[1]]
+        if len(z.shape) == 3:
+            level, scale, seasonal = level[..., None], scale[..., None], seasonal[..., None]
+        y = z * scale + seasonal
+        if self.log:
+            y = ops.clip(y, -MAX_LOG_RATIO, MAX_LOG_RATIO)
+        y = y + level
+        return ops.exp(y) if self.log else y
+
+    def compute_output_shape(self, input_shape):
+        return input_shape[0]
+
+    def get_config(self):
+        return {**super().get_config(), "log": self.log}

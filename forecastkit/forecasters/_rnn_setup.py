@@ -1,0 +1,190 @@
+"""What :class:`~forecastkit.forecasters.rnn.RNNForecaster`'s parameters mean for given data.
+
+Functions here take the forecaster (``f``) and set or return what ``fit`` derives from its
+parameters and the panel: the members' lookbacks, the normalisation, the epochs a probe chooses,
+freshly built members. They keep ``rnn.py`` to the estimator's contract.
+"""
+
+from __future__ import annotations
+
+from numbers import Integral
+
+import numpy as np
+
+from forecastkit.data.frames import Panel
+from forecastkit.exceptions import InvalidInputError, TrainingDivergedError
+from forecastkit.forecasters._rnn_training import (
+    MAX_EPOCHS,
+    SMALL_DATA_EPOCHS,
+    TrainingData,
+    train_member,
+)
+
+__all__ = [
+    "resolve_structure",
+    "normalizer",
+    "probe_epochs",
+    "new_member",
+    "train",
+    "seed_of",
+    "check_log_space",
+]
+
+
+def resolve_structure(f, panel: Panel) -> None:
+    """Set the fitted attributes that describe the networks and their normalisation."""
+    f.lookbacks_ = _lookbacks(f)
+    f.log_ = _use_log(f, panel)
+    m = int(f.season_length)
+    f.use_position_ = m > 1 and (
+        panel.index_kind != "integer" if f.season_position == "auto" else bool(f.season_position)
+    )
+    f.deseasonalize_ = m > 1 and (f.deseasonalize == "auto" or bool(f.deseasonalize))
+    seasonal_window = (f.seasonal_window or 6 * m) if f.deseasonalize_ else 0
+    f.window_ = max(max(f.lookbacks_), seasonal_window)
+    f.level_window_ = max(1, min(m, min(f.lookbacks_)))
+    if f.level_window is not None:
+        f.level_window_ = int(f.level_window)
+    f.normalizer_config_ = {
+        "log": f.log_,
+        "level_window": f.level_window_,
+        "season_length": m,
+        "deseasonalize": f.deseasonalize_,
+        "normalize": f.scaler != "none",  # "none" feeds raw values, as documented
+    }
+
+
+def normalizer(f):
+    """The forecaster's :class:`~forecastkit.data.normalization.WindowNormalizer`."""
+    from forecastkit.data.normalization import WindowNormalizer
+
+    return WindowNormalizer(**f.normalizer_config_, horizon=int(f.horizon))
+
+
+def _lookbacks(f) -> list[int]:
+    lb = f.lookback
+    if lb is None:
+        # An ensemble over lookbacks around twice the horizon (experiments/results/selection/):
+        # the first member gets the base lookback.
+        base = max(2 * int(f.horizon), 3 * int(f.season_length))
+        lb = (base, max(2, round(0.75 * base)), round(1.5 * base))
+    lbs = [int(v) for v in (lb if isinstance(lb, tuple | list) else (lb,))]
+    if not lbs or min(lbs) < 1:
+        raise InvalidInputError(f"lookback must hold positive integers, got {f.lookback!r}")
+    return [lbs[i % len(lbs)] for i in range(f.n_models)]
+
+
+def units(f) -> tuple[int, ...]:
+    u = (f.units,) if isinstance(f.units, Integral) else tuple(f.units)
+    if not u or any(isinstance(v, bool) or not isinstance(v, Integral) or v < 1 for v in u):
+        raise InvalidInputError(f"units must be positive integers, got {f.units!r}")
+    return tuple(int(v) for v in u)
+
+
+def _use_log(f, panel: Panel) -> bool:
+    if f.scaler == "log":
+        check_log_space(panel, "scaler='log' needs positive values; use scaler='level'")
+        return True
+    return f.scaler == "auto" and bool(np.all(panel.values > 0))
+
+
+def check_log_space(panel: Panel, advice: str) -> None:
+    """InvalidInputError naming the first series with a value <= 0."""
+    mins = np.minimum.reduceat(panel.values, panel.indptr[:-1])
+    bad = np.flatnonzero(mins <= 0)
+    if len(bad):
+        raise InvalidInputError(f"series {panel.ids[bad[0]]!r} has values <= 0; {advice}")
+
+
+def new_member(f, lookback: int, seed: int, name: str):
+    """A compiled, freshly initialised network (weights drawn from ``seed``)."""
+    import keras
+
+    from forecastkit.forecasters._network import build_member
+    from forecastkit.layers.optim import default_optimizer
+
+    keras.utils.set_random_seed(seed)
+    member = build_member(
+        cell=f.cell,
+        units=units(f),
+        bidirectional=f.bidirectional,
+        lookback=lookback,
+        horizon=int(f.horizon),
+        strategy=f.strategy,
+        dropout=f.dropout,
+        season_length=int(f.season_length) if f.use_position_ else 1,
+        name=name,
+    )
+    losses = {
+        "mae": keras.losses.MeanAbsoluteError,
+        "mse": keras.losses.MeanSquaredError,
+        "huber": keras.losses.Huber,
+    }
+    member.compile(
+        optimizer=default_optimizer(learning_rate=f.learning_rate, clipnorm=f.clipnorm),
+        loss=losses[f.loss](),
+    )
+    return member
+
+
+def train(f, member, data: TrainingData, lookback: int, seed: int, epochs: int,
+          restore_best: bool = True) -> dict:
+    """:func:`train_member` with the forecaster's settings; a divergence names them."""
+    try:
+        return train_member(member, data, lookback, epochs=epochs, batch_size=f.batch_size_,
+                            seed=seed, patience=f.patience, verbose=f.verbose,
+                            restore_best=restore_best)
+    except TrainingDivergedError as err:
+        raise TrainingDivergedError(
+            f"{err} (learning_rate={f.learning_rate}, clipnorm={f.clipnorm})"
+        ) from None
+
+
+def probe_epochs(f, panel: Panel, norm, schedule, seed0: int) -> tuple[int, dict | None]:
+    """``(epochs, probe history or None)``; see ``epochs`` in RNNForecaster's docstring."""
+    if f.epochs != "probe" or f.early_stopping or not schedule.small:
+        return schedule.epochs, None
+    data = TrainingData.plan(
+        panel, norm, window=f.window_, horizon=int(f.horizon),
+        min_history=f.min_history or min(min(f.lookbacks_), max(2, int(f.season_length))),
+        holdout=f.validation_size or int(f.horizon), max_windows=f.max_windows,
+        windows_per_epoch=f.windows_per_epoch,
+        season_length=int(f.season_length) if f.use_position_ else None,
+        strategy=f.strategy, seed=seed0,
+    )
+    if data.val is None:  # series too short to hold out a horizon: what "auto" would train
+        return SMALL_DATA_EPOCHS, None
+    lb = f.lookbacks_[0]
+    # The probe's seed follows the members' so it never repeats one of them.
+    probe = new_member(f, lb, seed0 + f.n_models, "probe")
+    history = train(f, probe, data, lb, seed0 + f.n_models, MAX_EPOCHS, restore_best=False)
+    return int(np.argmin(history["val_loss"])) + 1, history
+
+
+def progress(f, items):
+    """``items``, with a progress bar over ensemble members when ``verbose >= 1``."""
+    if f.verbose >= 1 and len(items) > 1:
+        from tqdm.auto import tqdm
+
+        return tqdm(items, desc="ensemble members", unit="model")
+    return items
+
+
+def enable_deterministic_ops() -> None:
+    """Make TensorFlow's kernels deterministic (a process-wide switch, needed on GPUs; on CPU
+    the kernels forecastkit uses already are)."""
+    import tensorflow as tf
+
+    try:
+        tf.config.experimental.enable_op_determinism()
+    except (AttributeError, RuntimeError):  # very old TF, or already initialised differently
+        pass
+
+
+def seed_of(random_state) -> int:
+    """An int seed from ``random_state`` (None draws one)."""
+    if random_state is None:
+        return int(np.random.default_rng().integers(0, 2**31 - 1))
+    if isinstance(random_state, np.random.RandomState):
+        return int(random_state.randint(0, 2**31 - 1))
+    return int(random_state)

@@ -1,0 +1,176 @@
+"""How :class:`~forecastkit.forecasters.rnn.RNNForecaster` trains its members.
+
+Every member trains from :func:`forecastkit.data.window_dataset`: a stream of raw windows
+gathered from the series, mapped through the forecaster's
+:class:`~forecastkit.data.normalization.WindowNormalizer` (the layer the serving model runs) and
+cut to the member's lookback. Nothing here builds an array of windows.
+"""
+
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass
+
+import numpy as np
+
+from forecastkit.data.encoding import start_ordinals
+from forecastkit.data.frames import Panel
+from forecastkit.data.pipeline import window_dataset
+from forecastkit.data.window_plan import WindowPlan
+from forecastkit.exceptions import SeriesTooShortError, TrainingDivergedError
+
+__all__ = ["Schedule", "TrainingData", "resolve_schedule", "train_member"]
+
+# epochs="auto" / batch_size="auto": below this many windows an epoch, small data get more and
+# smaller gradient steps; from it on, the large-data schedule (experiments/results/selection/).
+SMALL_DATA_MAX_WINDOWS = 50_000
+SMALL_DATA_EPOCHS, SMALL_DATA_BATCH = 20, 64
+LARGE_DATA_EPOCHS, LARGE_DATA_BATCH = 10, 256
+MAX_EPOCHS = 100
+
+
+@dataclass
+class TrainingData:
+    """The panel, the windows to train on (and to validate on) and how to stream them.
+
+    Attributes
+    ----------
+    panel : Panel
+    normalizer : WindowNormalizer
+        The forecaster's normalisation layer (also in its serving model).
+    train : WindowPlan
+    val : WindowPlan or None
+        The newest window of every series, held out for early stopping.
+    windows_per_epoch : int or None
+    positions : (ndarray, int) or None
+        ``(seasonal position of each series' first step, season length)`` when the members
+        read seasonal positions.
+    strategy : str
+    """
+
+    panel: Panel
+    normalizer: object
+    train: WindowPlan
+    val: WindowPlan | None
+    windows_per_epoch: int | None
+    positions: tuple[np.ndarray, int] | None
+    strategy: str
+
+    @classmethod
+    def plan(cls, panel: Panel, normalizer, *, window: int, horizon: int, min_history: int,
+             holdout: int | None, max_windows: int | None, windows_per_epoch: int | None,
+             season_length: int | None, strategy: str, seed: int) -> TrainingData:
+        """Plan the windows of ``panel`` (``holdout``: steps held out per series, or None)."""
+        plan = WindowPlan.for_lengths(panel.lengths, window, horizon, 1, min(min_history, window),
+                                      ids=panel.ids, on_short="skip")
+        if plan.n_windows == 0:
+            longest = int(np.argmax(panel.lengths))
+            raise SeriesTooShortError(
+                f"no series is long enough for one training window: the longest, "
+                f"{panel.ids[longest]!r}, has {panel.lengths[longest]} values but a window "
+                f"needs at least min_history + horizon = {int(plan.first[0]) + horizon}"
+            )
+        val = None
+        if holdout:
+            # Validation targets are the last steps of each series; training targets end
+            # before them, so nothing the validation scores is seen in training.
+            train, held = plan.holdout(holdout)
+            if train.n_windows and held.n_windows:
+                plan, val = train, held
+        if max_windows is not None:
+            plan = plan.subsample(int(max_windows), seed)
+        positions = None
+        if season_length:
+            positions = (start_ordinals(panel) % season_length, int(season_length))
+        return cls(panel, normalizer, plan, val, windows_per_epoch, positions, strategy)
+
+    @property
+    def windows_an_epoch(self) -> int:
+        n = self.train.n_windows
+        return n if self.windows_per_epoch is None else min(n, int(self.windows_per_epoch))
+
+    def dataset(self, lookback: int, batch_size: int, seed: int, validation: bool = False):
+        """One member's tf.data stream: raw windows -> normalised -> its last ``lookback``."""
+        from forecastkit.forecasters._network import member_view
+
+        plan = self.val if validation else self.train
+        ds = window_dataset(
+            self.panel,
+            plan,
+            batch_size=batch_size,
+            shuffle=not validation,
+            seed=seed,
+            windows_per_epoch=None if validation else self.windows_per_epoch,
+            season_positions=self.positions,
+        )
+        return ds.map(self.normalizer.normalize_batch).map(member_view(lookback, self.strategy))
+
+
+@dataclass(frozen=True)
+class Schedule:
+    """Epochs and batch size of the members."""
+
+    epochs: int
+    batch_size: int
+    small: bool
+
+
+def resolve_schedule(epochs, batch_size, early_stopping: bool, n_windows: int) -> Schedule:
+    """The members' schedule for ``n_windows`` windows an epoch (``"probe"`` still to resolve:
+    its epochs are then the small-data default until the probe has run)."""
+    small = n_windows < SMALL_DATA_MAX_WINDOWS
+    if batch_size == "auto":
+        batch = SMALL_DATA_BATCH if small else LARGE_DATA_BATCH
+    else:
+        batch = int(batch_size)
+    if epochs not in ("auto", "probe"):
+        n_epochs = int(epochs)
+    elif early_stopping:
+        n_epochs = MAX_EPOCHS
+    else:
+        n_epochs = SMALL_DATA_EPOCHS if small else LARGE_DATA_EPOCHS
+    return Schedule(n_epochs, batch, small)
+
+
+def train_member(member, data: TrainingData, lookback: int, *, epochs: int, batch_size: int,
+                 seed: int, patience: int, verbose: int, restore_best: bool = True) -> dict:
+    """Fit ``member`` on its stream (early stopping on ``data.val`` when there is one).
+
+    Returns
+    -------
+    dict
+        Keras' history as plain lists of floats.
+
+    Raises
+    ------
+    TrainingDivergedError
+        The loss or a weight is not finite at the end.
+    """
+    import keras
+
+    callbacks = [keras.callbacks.TerminateOnNaN()]
+    validation = None
+    if data.val is not None:
+        validation = data.dataset(lookback, batch_size, seed, validation=True)
+        callbacks.append(
+            keras.callbacks.EarlyStopping(
+                monitor="val_loss", patience=patience, restore_best_weights=restore_best
+            )
+        )
+    fit = member.fit(
+        data.dataset(lookback, batch_size, seed),
+        epochs=epochs,
+        validation_data=validation,
+        shuffle=False,  # the stream shuffles itself, a new order every epoch
+        callbacks=callbacks,
+        verbose=2 if verbose >= 2 else 0,
+    )
+    history = {k: [float(v) for v in vals] for k, vals in fit.history.items()}
+    losses = history.get("loss", [])
+    weights_ok = all(np.all(np.isfinite(w)) for w in member.get_weights())
+    if not losses or not math.isfinite(losses[-1]) or not weights_ok:
+        raise TrainingDivergedError(
+            f"training of {member.name} diverged (loss {losses[-1] if losses else 'n/a'}); "
+            f"lower learning_rate or clipnorm"
+        )
+    return history
