@@ -1,9 +1,10 @@
 """Forecast accuracy metrics, as the M4 competition defines them.
 
 Every metric takes one series: ``y`` and ``y_pred`` of shape (horizon,), and for the scaled
-metrics the training series ``y_train`` of shape (n,). :func:`evaluate` applies them to every
-series of long frames and :func:`summarize` averages over series; OWA is computed once from the
-set-level means, as M4 does.
+metrics the training series ``y_train`` of shape (n,). :func:`score_forecasts` applies them to
+every forecast of a long frame (:func:`evaluate`: a ``predict`` frame against the actuals) and
+:func:`summarize` averages over series; OWA is computed once from the set-level means, as M4
+does. This module sits below the forecasters: it needs only NumPy and pandas.
 
 Conventions (documented where M4 is silent):
 
@@ -19,6 +20,7 @@ Conventions (documented where M4 is silent):
 from __future__ import annotations
 
 from collections.abc import Callable, Sequence
+from typing import cast
 
 import numpy as np
 import pandas as pd
@@ -37,8 +39,10 @@ __all__ = [
     "coverage",
     "check_finite_forecasts",
     "METRICS",
+    "score_forecasts",
     "evaluate",
     "summarize",
+    "summarize_by",
 ]
 
 
@@ -186,6 +190,79 @@ def check_finite_forecasts(frame: pd.DataFrame, pred_col: str = "y_pred",
         )
 
 
+def score_forecasts(
+    frame: pd.DataFrame,
+    history: Callable[[tuple, int], np.ndarray] | None,
+    season_length: int = 1,
+    metrics: Sequence[str] = tuple(METRICS),
+    by: Sequence[str] = ("unique_id",),
+    id_col: str = "unique_id",
+    time_col: str = "ds",
+    pred_col: str = "y_pred",
+    target_col: str = "y",
+) -> pd.DataFrame:
+    """Metrics of every forecast in a long frame: one per block of rows that share ``by``.
+
+    :func:`evaluate` and :func:`forecastkit.evaluation.backtest_metrics` are this function
+    applied to a forecast frame and to a backtest's frame.
+
+    Parameters
+    ----------
+    frame : pd.DataFrame
+        Columns ``by``, ``id_col``, ``time_col``, ``target_col`` (actuals) and ``pred_col``
+        (forecasts); each block's rows in time order.
+    history : callable or None
+        ``history(key, row)``: the training series, shape (n,), that the block ``key`` (its
+        tuple of ``by`` values) continues, ``row`` being the position of its first row. Needed
+        by the scaled metrics (``mase``, ``rmsse``).
+    season_length : int
+    metrics : sequence of str
+        Names from :data:`METRICS`.
+    by : sequence of str
+        Columns that tell one forecast from another (``unique_id``; ``model, window,
+        unique_id`` for a backtest).
+
+    Returns
+    -------
+    pd.DataFrame
+        Columns ``by`` then one column per metric, one row per block, in the frame's order.
+
+    Raises
+    ------
+    InvalidInputError
+        An unknown metric, a non-finite forecast, a forecast without an actual, or a scaled
+        metric without ``history``.
+    """
+    unknown = [m for m in metrics if m not in METRICS]
+    if unknown:
+        raise InvalidInputError(f"unknown metric(s) {unknown}; choose from {list(METRICS)}")
+    check_finite_forecasts(frame, pred_col, id_col, time_col)
+    y_true = frame[target_col].to_numpy(dtype=np.float64)
+    missing = np.isnan(y_true)
+    if missing.any():
+        first = frame.iloc[int(np.flatnonzero(missing)[0])]
+        raise InvalidInputError(
+            f"series {first[id_col]!r} has a forecast at {first[time_col]} but no actual value "
+            f"there"
+        )
+    needs_train = any(METRICS[m][1] for m in metrics)
+    if needs_train and history is None:
+        raise InvalidInputError(f"metrics {list(metrics)} need the training series (train=...)")
+    y_pred = frame[pred_col].to_numpy(dtype=np.float64)
+    by = list(by)
+    rows = []
+    for key, idx in frame.groupby(by, sort=False).indices.items():
+        key = key if isinstance(key, tuple) else (key,)
+        y, p = y_true[idx], y_pred[idx]
+        row = dict(zip(by, key, strict=True))
+        train = history(key, int(idx[0])) if needs_train else None  # type: ignore[misc]
+        for name in metrics:
+            fn, scaled = METRICS[name]
+            row[name] = fn(y, p, train, season_length) if scaled else fn(y, p)
+        rows.append(row)
+    return pd.DataFrame(rows, columns=[*by, *metrics])
+
+
 def evaluate(
     forecasts: pd.DataFrame,
     actuals: pd.DataFrame,
@@ -222,43 +299,24 @@ def evaluate(
         Unknown metric, a forecast step without an actual, a non-finite forecast, or a series
         missing from ``train``.
     """
-    unknown = [m for m in metrics if m not in METRICS]
-    if unknown:
-        raise InvalidInputError(f"unknown metric(s) {unknown}; choose from {list(METRICS)}")
     merged = forecasts[[id_col, time_col, pred_col]].merge(
         actuals[[id_col, time_col, target_col]], on=[id_col, time_col], how="left"
     )
-    check_finite_forecasts(merged, pred_col, id_col, time_col)
-    missing = merged[target_col].isna()
-    if missing.any():
-        row = merged[missing].iloc[0]
-        raise InvalidInputError(
-            f"series {row[id_col]!r} has a forecast at {row[time_col]} but no actual value there"
-        )
     merged = merged.sort_values([id_col, time_col], kind="stable")
-    needs_train = any(METRICS[m][1] for m in metrics)
-    history: dict = {}
-    if needs_train:
-        if train is None:
-            raise InvalidInputError(f"metrics {list(metrics)} need the training frame (train=...)")
+    history = None
+    if train is not None:
         ordered = train.sort_values([id_col, time_col], kind="stable")
-        history = {k: g[target_col].to_numpy() for k, g in ordered.groupby(id_col, sort=False)}
-    rows = {}
-    for sid, g in merged.groupby(id_col, sort=False):
-        y, p = g[target_col].to_numpy(), g[pred_col].to_numpy()
-        row = {}
-        for name in metrics:
-            fn, scaled = METRICS[name]
-            if scaled:
-                if sid not in history:
-                    raise InvalidInputError(f"series {sid!r} is not in the training frame")
-                row[name] = fn(y, p, history[sid], season_length)
-            else:
-                row[name] = fn(y, p)
-        rows[sid] = row
-    out = pd.DataFrame.from_dict(rows, orient="index", columns=list(metrics))
-    out.index.name = id_col
-    return out
+        series = {k: g[target_col].to_numpy() for k, g in ordered.groupby(id_col, sort=False)}
+
+        def history(key: tuple, row: int) -> np.ndarray:
+            if key[0] not in series:
+                raise InvalidInputError(f"series {key[0]!r} is not in the training frame")
+            return series[key[0]]
+
+    scores = score_forecasts(merged, history, season_length, metrics, by=[id_col],
+                             id_col=id_col, time_col=time_col, pred_col=pred_col,
+                             target_col=target_col)
+    return scores.set_index(id_col)
 
 
 def summarize(per_series: pd.DataFrame, naive2: pd.DataFrame | None = None) -> pd.Series:
@@ -277,11 +335,51 @@ def summarize(per_series: pd.DataFrame, naive2: pd.DataFrame | None = None) -> p
         Mean of each metric (non-finite per-series values are kept, so an ``inf`` MASE shows),
         plus ``owa`` when ``naive2`` is given.
     """
-    means = per_series.mean(axis=0)
+    # One model and its Naive2 are summarised as two groups of one table.
+    groups = {"model": per_series}
     if naive2 is not None:
-        for col in ("smape", "mase"):
-            if col not in per_series or col not in naive2:
-                raise InvalidInputError(f"OWA needs a {col!r} column in both frames")
-        n2 = naive2.loc[per_series.index]
-        means["owa"] = owa(means["smape"], means["mase"], n2["smape"].mean(), n2["mase"].mean())
+        groups["naive2"] = naive2.loc[per_series.index]
+    both = pd.concat(groups, names=["_group", None]).reset_index(level=0)
+    row = summarize_by(both, "_group", naive2="naive2" if naive2 is not None else None)
+    means = cast(pd.Series, row.loc["model"]).rename(None)
+    return means if naive2 is not None else means.drop("owa")
+
+
+def summarize_by(
+    per_series: pd.DataFrame, by: str, naive2: str | None = "naive2"
+) -> pd.DataFrame:
+    """Means over series of each group (e.g. each model), and OWA against the Naive2 group
+    from those means, as M4 computes it.
+
+    Parameters
+    ----------
+    per_series : pd.DataFrame
+        Column ``by`` and metric columns (names of :data:`METRICS`), one row per series (and
+        window) of each group, e.g. the output of :func:`score_forecasts`.
+    by : str
+        The column that names the groups.
+    naive2 : str or None
+        The group that is Naive2; OWA is NaN when no group has that name.
+
+    Returns
+    -------
+    pd.DataFrame
+        One row per group (in order of appearance), the means of the metric columns and
+        ``owa``.
+
+    Raises
+    ------
+    InvalidInputError
+        A Naive2 group without ``smape`` and ``mase`` columns.
+    """
+    cols = [c for c in METRICS if c in per_series]
+    means = per_series.groupby(by, sort=False)[cols].mean()
+    if naive2 is None or naive2 not in means.index:
+        means["owa"] = np.nan
+        return means
+    if "smape" not in means or "mase" not in means:
+        raise InvalidInputError("OWA needs 'smape' and 'mase' columns")
+    ref = means.loc[[naive2], ["smape", "mase"]].to_numpy(dtype=np.float64)[0]
+    means["owa"] = [owa(s, m, float(ref[0]), float(ref[1]))
+                    for s, m in zip(means["smape"], means["mase"], strict=True)]
     return means

@@ -7,7 +7,7 @@ import pandas as pd
 import pytest
 
 import forecastkit as fk
-from forecastkit.evaluation import metrics as M
+from forecastkit import metrics as M
 from forecastkit.exceptions import InvalidInputError
 
 REF = fk.datasets.data_dir() / "reference"
@@ -98,13 +98,57 @@ def test_evaluate_and_summarize():
     assert s["owa"] == pytest.approx(0.5)
 
 
+def test_summarize_without_naive2_has_no_owa():
+    train, test, fc = _frames()
+    per = M.evaluate(fc, test, train, season_length=1)
+    s = M.summarize(per)
+    assert list(s.index) == ["smape", "mase"]
+    assert s["mase"] == pytest.approx((1.5 + 1.0 / (2 / 3)) / 2)
+
+
+def test_score_forecasts_per_block_with_its_own_history():
+    # Two models, two windows of one series; each window is scaled by the history before it.
+    frame = pd.DataFrame({
+        "model": ["m"] * 4 + ["k"] * 4, "window": [0, 0, 1, 1] * 2, "unique_id": "s",
+        "ds": [4, 5, 6, 7] * 2, "y": [5.0, 6, 7, 8] * 2,
+        "y_pred": [4.0, 4, 6, 6, 5, 6, 7, 9],
+    })
+    x = np.array([1.0, 2, 4, 7, 5, 6, 7, 8])
+    calls = []
+
+    def history(key, row):
+        calls.append((key, row))
+        return x[: int(frame["ds"].iloc[row])]  # the points before the block's first step
+
+    out = M.score_forecasts(frame, history, season_length=1, metrics=("mae", "mase"),
+                            by=["model", "window", "unique_id"])
+    assert out.columns.tolist() == ["model", "window", "unique_id", "mae", "mase"]
+    assert out[["model", "window"]].values.tolist() == [["m", 0], ["m", 1], ["k", 0], ["k", 1]]
+    # window 0 history 1, 2, 4, 7: mean |diff| = 2; window 1 adds 5, 6: (1+2+3+2+1)/5 = 1.8
+    np.testing.assert_allclose(out["mae"], [1.5, 1.5, 0.0, 0.5])
+    np.testing.assert_allclose(out["mase"], [1.5 / 2, 1.5 / 1.8, 0.0, 0.5 / 1.8])
+    assert [row for _, row in calls] == [0, 2, 4, 6]
+
+
+def test_summarize_by_group_with_owa_against_naive2():
+    per = pd.DataFrame({"model": ["a", "a", "naive2", "naive2", "b", "b"],
+                        "smape": [10.0, 20, 20, 40, 30, 30], "mase": [1.0, 1, 2, 2, 4, 2]})
+    table = M.summarize_by(per, "model")
+    assert table.index.tolist() == ["a", "naive2", "b"]
+    assert table.loc["a", "smape"] == 15.0 and table.loc["b", "mase"] == 3.0
+    np.testing.assert_allclose(table["owa"], [0.5 * (15 / 30 + 1 / 2), 1.0,
+                                              0.5 * (30 / 30 + 3 / 2)])
+    assert M.summarize_by(per, "model", naive2=None)["owa"].isna().all()
+    assert M.summarize_by(per[per.model != "naive2"], "model")["owa"].isna().all()
+
+
 def test_evaluate_errors_name_the_series():
     train, test, fc = _frames()
     with pytest.raises(InvalidInputError, match="'a'"):
         M.evaluate(fc, test[test.unique_id == "b"], train)
     with pytest.raises(InvalidInputError, match="unknown metric"):
         M.evaluate(fc, test, train, metrics=("nope",))
-    with pytest.raises(InvalidInputError, match="training frame"):
+    with pytest.raises(InvalidInputError, match="training series"):
         M.evaluate(fc, test, None, metrics=("mase",))
 
 
