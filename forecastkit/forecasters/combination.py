@@ -15,14 +15,36 @@ from typing import Any, ClassVar
 
 import numpy as np
 from sklearn.base import clone
-from sklearn.utils._param_validation import Interval, StrOptions
 from sklearn.utils.metaestimators import _BaseComposition
 
+from forecastkit._compat import Interval, StrOptions
 from forecastkit.data.frames import Panel, check_min_length, to_panel
 from forecastkit.exceptions import InvalidInputError
 from forecastkit.forecasters.base import BaseForecaster, fits_series_independently
 
-__all__ = ["Combination"]
+__all__ = ["Combination", "combine_forecasts"]
+
+
+def combine_forecasts(forecasts, method: str = "mean", weights=None) -> np.ndarray:
+    """Combine several forecasts of the same steps, step by step and series by series.
+
+    Parameters
+    ----------
+    forecasts : sequence of ndarray, or ndarray of shape (n_members, ...)
+        One forecast per member, all of the same shape (e.g. (n_series, horizon)).
+    method : {"mean", "median"}
+    weights : sequence of float, optional
+        Weights of a weighted mean (``method="mean"`` only), one per member.
+
+    Returns
+    -------
+    ndarray
+        The shape of one member's forecast.
+    """
+    stacked = np.asarray(forecasts, dtype=np.float64)
+    if method == "median":
+        return np.median(stacked, axis=0)
+    return np.average(stacked, axis=0, weights=weights)
 
 
 class NamedEstimatorsMixin(_BaseComposition):
@@ -172,10 +194,7 @@ class Combination(NamedEstimatorsMixin, BaseForecaster):
 
     def _predict(self, panel: Panel, horizon: int) -> np.ndarray:
         own = panel is self.panel_
-        forecasts = np.stack(
-            [est.predict_array(horizon, y=None if own else panel) for _, est in self.estimators_]
-        )
-        if self.combine == "median":
-            return np.median(forecasts, axis=0)
+        forecasts = [est.predict_array(horizon, y=None if own else panel)
+                     for _, est in self.estimators_]
         weights = None if self.weights is None else np.asarray(self.weights, dtype=np.float64)
-        return np.average(forecasts, axis=0, weights=weights)
+        return combine_forecasts(forecasts, self.combine, weights)

@@ -1,14 +1,11 @@
 """A forecast combination chosen on validation windows cut from the training data.
 
-Which classical partner helps a recurrent network depends on the data: on M3 the mean with
-Theta helped Yearly, Quarterly and Monthly, the mean with Comb helped Other, and on M4 Hourly the
-mean with Theta hurt. ``ValidatedCombination`` makes that choice on the user's own data, the way
-the M3 study made it (``experiments/select_rnn.py``): every candidate is scored on the last
-``horizon`` steps of each training series (and, with ``n_windows > 1``, the horizons before
-them), fitted only on what precedes them; the best candidate is then refitted on all the data.
-Nothing after the training data is ever used to choose. ``refit=False`` keeps the global
-members fitted for window 1 instead of training them again on all the data (with one window,
-one network training instead of two)::
+Which classical partner helps a recurrent network depends on the data (the M3 and M4 studies
+found different ones per set; experiments/results/selection/README.md), so
+``ValidatedCombination`` makes that choice on the user's own data: every candidate is scored on
+the last ``horizon`` steps of each training series (and, with ``n_windows > 1``, the horizons
+before them), fitted only on what precedes them; the best candidate is then refitted on all the
+data. Nothing after the training data is ever used to choose::
 
     fk.forecasters.ValidatedCombination([
         ("lstm", fk.RNNForecaster(horizon=8, season_length=1)),
@@ -25,19 +22,22 @@ from __future__ import annotations
 
 import warnings
 from numbers import Integral
-from typing import Any, ClassVar
+from typing import Any, ClassVar, cast
 
 import numpy as np
 import pandas as pd
 from sklearn.base import clone
-from sklearn.utils._param_validation import Interval, StrOptions
 
+from forecastkit._compat import Interval, StrOptions
 from forecastkit.data.frames import Panel, check_min_length, to_panel
-from forecastkit.metrics import mase, mase_scale, smape
-from forecastkit.evaluation.splitters import holdout_values
 from forecastkit.exceptions import ForecastkitError, InvalidInputError, SeriesTooShortError
 from forecastkit.forecasters.base import BaseForecaster
-from forecastkit.forecasters.combination import Combination, NamedEstimatorsMixin
+from forecastkit.forecasters.combination import (
+    Combination,
+    NamedEstimatorsMixin,
+    combine_forecasts,
+)
+from forecastkit.metrics import mase, mase_scale, smape
 
 __all__ = ["ValidatedCombination"]
 
@@ -203,6 +203,10 @@ class ValidatedCombination(NamedEstimatorsMixin, BaseForecaster):
         value = getattr(self.estimators[0][1], "season_length", None)
         return None if value is None else int(value)
 
+    def _mase_season(self) -> int:
+        # _check_params refuses metric="mase" without a season length.
+        return cast(int, self._season_length())
+
     def _used(self) -> list[tuple[str, Any]]:
         """The estimators some candidate uses, in the order given."""
         used = {name for group in self._resolved_candidates() for name in group}
@@ -221,7 +225,7 @@ class ValidatedCombination(NamedEstimatorsMixin, BaseForecaster):
             for _, est in self._used()
         )
         if self.metric == "mase":
-            need = max(need, (self._season_length() or 1) + 1)
+            need = max(need, self._mase_season() + 1)
         return need
 
     # ------------------------------------------------------------------ fitting
@@ -248,14 +252,14 @@ class ValidatedCombination(NamedEstimatorsMixin, BaseForecaster):
                 continue
             scored = panel.take(keep)
             train = scored.drop_last(cut)
-            actual = holdout_values(scored, train.lengths, horizon)  # (n_kept, horizon)
+            actual = _values_after(scored, train.lengths, horizon)  # (n_kept, horizon)
             forecasts = {}
             for name, est in members:
                 forecasts[name], fitted = self._window_forecast(name, est, train, horizon, window)
                 if window == 1 and not self.refit and getattr(fitted, "is_global", False):
                     kept[name] = fitted
             for group in candidates:
-                pred = np.mean([forecasts[name] for name in group], axis=0)
+                pred = combine_forecasts([forecasts[name] for name in group])
                 rows.append({
                     "candidate": "+".join(group),
                     "window": window,
@@ -332,13 +336,13 @@ class ValidatedCombination(NamedEstimatorsMixin, BaseForecaster):
     def _mase_scale(self, panel: Panel, i: int, cut: int) -> float:
         """MASE's in-sample seasonal naive error of series ``i`` without its last ``cut``."""
         x = panel.series(i)[: panel.lengths[i] - cut]
-        return mase_scale(x, self._season_length() or 1)
+        return mase_scale(x, self._mase_season())
 
     def _score(self, actual: np.ndarray, pred: np.ndarray, train: Panel) -> float:
         """Mean over series of the metric; ``actual`` and ``pred`` of shape (n_series, horizon)."""
         if self.metric == "smape":
             return float(np.mean([smape(a, p) for a, p in zip(actual, pred, strict=True)]))
-        m = self._season_length() or 1
+        m = self._mase_season()
         return float(np.mean([
             mase(a, p, train.series(i), season_length=m)
             for i, (a, p) in enumerate(zip(actual, pred, strict=True))
@@ -370,8 +374,16 @@ class ValidatedCombination(NamedEstimatorsMixin, BaseForecaster):
             est.predict_array(horizon, y=panel if (y is not None or est.is_global) else None)
             for _, est in self.members_
         ]
-        return panel, np.mean(forecasts, axis=0)
+        return panel, combine_forecasts(forecasts)
 
     def _predict(self, panel: Panel, horizon: int) -> np.ndarray:
         # Only the training panel comes here: _forecast hands new histories on directly.
         return self.best_estimator_.predict_array(horizon)
+
+
+def _values_after(panel: Panel, end: np.ndarray, horizon: int) -> np.ndarray:
+    """Values at positions ``end[i]:end[i] + horizon`` of each series, shape (n_series,
+    horizon)."""
+    # TODO(lead): a Panel method for this slice (issue 15) replaces this helper.
+    pos = panel.indptr[:-1, None] + np.asarray(end)[:, None] + np.arange(horizon)[None, :]
+    return panel.values[pos]

@@ -9,7 +9,7 @@ from sklearn.base import clone
 
 from forecastkit.exceptions import ForecastkitError
 from forecastkit.forecasters.baselines import Drift, Naive, SeasonalNaive
-from forecastkit.forecasters.combination import Combination
+from forecastkit.forecasters.combination import Combination, combine_forecasts
 from forecastkit.forecasters.validated import ValidatedCombination
 
 
@@ -29,6 +29,18 @@ def test_combination_equals_reduction_of_separate_forecasts(panel_df, combine, r
     combined = Combination(_members(), combine=combine).fit(panel_df).predict()
     np.testing.assert_allclose(combined["y_pred"].to_numpy(), reduce(separate, axis=0))
     assert list(combined.columns) == ["unique_id", "ds", "y_pred"]
+
+
+def test_combine_forecasts_by_hand():
+    a = np.array([[1.0, 2.0], [3.0, 4.0]])
+    b = np.array([[3.0, 2.0], [5.0, 10.0]])
+    c = np.array([[2.0, 9.0], [0.0, 4.0]])
+    np.testing.assert_array_equal(combine_forecasts([a, b]), [[2.0, 2.0], [4.0, 7.0]])
+    np.testing.assert_array_equal(combine_forecasts([a, b, c], "median"),
+                                  [[2.0, 2.0], [3.0, 4.0]])
+    np.testing.assert_allclose(combine_forecasts([a, b], weights=[3.0, 1.0]),
+                               [[1.5, 2.0], [3.5, 5.5]])
+    np.testing.assert_array_equal(combine_forecasts([a]), a)  # one member: itself
 
 
 def test_weighted_mean(panel_df):
