@@ -252,7 +252,7 @@ class ValidatedCombination(NamedEstimatorsMixin, BaseForecaster):
                 continue
             scored = panel.take(keep)
             train = scored.drop_last(cut)
-            actual = _values_after(scored, train.lengths, horizon)  # (n_kept, horizon)
+            actual = scored.values_after(train.lengths, horizon)  # (n_kept, horizon)
             forecasts = {}
             for name, est in members:
                 forecasts[name], fitted = self._window_forecast(name, est, train, horizon, window)
@@ -380,10 +380,3 @@ class ValidatedCombination(NamedEstimatorsMixin, BaseForecaster):
         # Only the training panel comes here: _forecast hands new histories on directly.
         return self.best_estimator_.predict_array(horizon)
 
-
-def _values_after(panel: Panel, end: np.ndarray, horizon: int) -> np.ndarray:
-    """Values at positions ``end[i]:end[i] + horizon`` of each series, shape (n_series,
-    horizon)."""
-    # TODO(lead): a Panel method for this slice (issue 15) replaces this helper.
-    pos = panel.indptr[:-1, None] + np.asarray(end)[:, None] + np.arange(horizon)[None, :]
-    return panel.values[pos]
