@@ -7,8 +7,11 @@ import importlib
 import shlex
 import shutil
 import sys
-from datetime import UTC, datetime
 from pathlib import Path
+
+import pandas as pd
+
+from forecastkit.evaluation.report import markdown_table
 
 RESULTS = Path(__file__).resolve().parent / "results"
 
@@ -56,16 +59,9 @@ def reset(out_dir: Path) -> None:
 
 
 def header(title: str, command: str) -> list[str]:
-    from forecastkit.evaluation.compare import machine_description
+    from forecastkit.evaluation.report import heading
 
-    return [
-        f"# {title}",
-        "",
-        f"- Date: {datetime.now(UTC):%Y-%m-%d %H:%M} UTC",
-        f"- Machine: {machine_description()}",
-        f"- Command: `{command}`",
-        "",
-    ]
+    return [*heading(title, command), ""]
 
 
 def _check_set_names(sets, combinations, tuned) -> None:
@@ -118,85 +114,19 @@ def run_sets(study: str, sets: dict[str, dict[str, float]], metric: str, args,
     -------
     dict of str to Comparison
     """
-    import pandas as pd
-
-    from forecastkit.datasets import load_dataset
-    from forecastkit.evaluation.compare import compare, markdown_table, sample_series
-    from forecastkit.evaluation.registry import MODELS, make_model, make_models, parse_names
-    from forecastkit.exceptions import PersistenceError
-
-    names = parse_names(args.models)
-    if not rnn_available():
-        dropped = [n for n in names if MODELS[n].kind == "rnn"]
-        if dropped:
-            print(f"RNNForecaster is not importable here: skipping {dropped}")
-        names = [n for n in names if n not in dropped]
+    names = _runnable(args.models)
     command = command_line()
     out_root = args.out or RESULTS / study
     label = {"smape": "sMAPE", "owa": "OWA"}[metric]
     _check_set_names(sets, combinations, tuned)
-    if getattr(args, "sets", None):
-        wanted = args.sets.split(",")
-        unknown = sorted(set(wanted) - set(sets))
-        if unknown:
-            raise SystemExit(f"unknown set(s) {unknown}; choose from {', '.join(sets)}")
-        sets = {k: v for k, v in sets.items() if k in wanted}
-    results, sizes = {}, {}
-    for name, published in sets.items():
-        train, test, info = load_dataset(name)
-        if args.sample:
-            train, test = sample_series(args.sample, args.seed, train, test)
-        sizes[name] = train["unique_id"].nunique()
-        out = out_root / name
-        if args.fresh:
-            reset(out)
-        models = make_models(names, info.horizon, info.season_length, args.seed,
-                             params=rnn_params)
-        aliases = {}
-        for tuned_name, (base, per_set) in (tuned or {}).items():
-            if base not in names:
-                continue
-            if per_set.get(name):
-                models[tuned_name] = make_model(base, info.horizon, info.season_length,
-                                                args.seed, **per_set[name])
-            else:
-                aliases[tuned_name] = base
-        set_combinations = {k: [base] for k, base in aliases.items()}
-        for k, members in (combinations or {}).items():
-            if isinstance(members, dict):
-                members = members.get(name, [])
-            members = [aliases.get(m, m) for m in members]
-            if members and set(members) <= set(models) and k not in models:
-                set_combinations[k] = members
-        pub = pd.DataFrame(
-            [(m, v) for m, v in published.items()],
-            columns=["method", f"{label} (published, all {info.n_series} series)"],
-        )
-        print(f"\n== {name}: {sizes[name]} series, horizon {info.horizon}")
-        try:
-            res = compare(models, train, test, info.season_length, info.horizon, out,
-                          published=pub, seed=args.seed, n_jobs=args.n_jobs,
-                          progress=not args.no_progress, command=command,
-                          title=f"{study.upper()}: {name} (official test split)",
-                          combinations=set_combinations)
-        except PersistenceError as err:
-            raise SystemExit(f"{err}\n(add --fresh to start this set over)") from None
-        print(res.table())
-        results[name] = res
-
-    rows = {}
-    for name, res in results.items():
-        for model, row in res.metrics.iterrows():
-            rows.setdefault(model, {})[name] = row[metric]
-            rows[model].setdefault("seconds", 0.0)
-            rows[model]["seconds"] += row.get("seconds", float("nan"))
-    table = pd.DataFrame.from_dict(rows, orient="index")[[*sets, "seconds"]]
-    if metric == "smape" and len(sets) > 1:
-        # The set-level average is over all series, as the M3 tables are.
-        weights = pd.Series(sizes)
-        table.insert(len(sets), "average", (table[list(sets)] * weights).sum(axis=1,
-                     min_count=len(sets)) / weights.sum())
-    table = table.sort_values(table.columns[len(sets) if "average" in table else 0])
+    sets = _chosen_sets(sets, getattr(args, "sets", None))
+    results = {
+        name: _run_set(study, name, published, label, names, args, rnn_params, combinations,
+                       tuned, out_root / name, command)
+        for name, published in sets.items()
+    }
+    sizes = {name: res.forecasts["unique_id"].nunique() for name, res in results.items()}
+    table = _study_table(results, sets, sizes, metric)
     pub = pd.DataFrame({name: pd.Series(p) for name, p in {**sets, **(published_extra or {})}
                         .items()})
     lines = header(f"{study.upper()}: our models beside the baselines and the published results",
@@ -221,3 +151,102 @@ def run_sets(study: str, sets: dict[str, dict[str, float]], metric: str, args,
     (out_root / "report.md").write_text("\n".join(lines))
     print(f"\nReport: {out_root / 'report.md'}")
     return results
+
+
+def _runnable(models: str) -> list[str]:
+    """The model names asked for, without the networks when TensorFlow is missing."""
+    from forecastkit.evaluation.registry import MODELS, parse_names
+
+    names = parse_names(models)
+    if not rnn_available():
+        dropped = [n for n in names if MODELS[n].kind == "rnn"]
+        if dropped:
+            print(f"RNNForecaster is not importable here: skipping {dropped}")
+        names = [n for n in names if n not in dropped]
+    return names
+
+
+def _chosen_sets(sets: dict, wanted: str | None) -> dict:
+    if not wanted:
+        return sets
+    chosen = wanted.split(",")
+    unknown = sorted(set(chosen) - set(sets))
+    if unknown:
+        raise SystemExit(f"unknown set(s) {unknown}; choose from {', '.join(sets)}")
+    return {k: v for k, v in sets.items() if k in chosen}
+
+
+def _set_models(name: str, names: list[str], info, args, rnn_params, combinations, tuned):
+    """The models of one set and its combinations (tuned rows with no parameters for this set
+    become one-member combinations repeating their base model)."""
+    from forecastkit.evaluation.registry import make_model, make_models
+
+    build = {"horizon": info.horizon, "season_length": info.season_length, "seed": args.seed}
+    models = make_models(names, params=rnn_params, **build)
+    aliases = {}
+    for tuned_name, (base, per_set) in (tuned or {}).items():
+        if base not in names:
+            continue
+        if per_set.get(name):
+            models[tuned_name] = make_model(base, **build, **per_set[name])
+        else:
+            aliases[tuned_name] = base
+    set_combinations = {k: [base] for k, base in aliases.items()}
+    for k, members in (combinations or {}).items():
+        if isinstance(members, dict):
+            members = members.get(name, [])
+        members = [aliases.get(m, m) for m in members]
+        if members and set(members) <= set(models) and k not in models:
+            set_combinations[k] = members
+    return models, set_combinations
+
+
+def _run_set(study, name, published, label, names, args, rnn_params, combinations, tuned, out,
+             command):
+    """Compare the models on one dataset and write its report; returns the Comparison."""
+    from forecastkit.datasets import load_dataset
+    from forecastkit.evaluation.compare import compare, sample_series
+    from forecastkit.evaluation.report import write_report
+    from forecastkit.exceptions import PersistenceError
+
+    train, test, info = load_dataset(name)
+    if args.sample:
+        train, test = sample_series(args.sample, args.seed, train, test)
+    if args.fresh:
+        reset(out)
+    models, set_combinations = _set_models(name, names, info, args, rnn_params, combinations,
+                                           tuned)
+    pub = pd.DataFrame(
+        [(m, v) for m, v in published.items()],
+        columns=["method", f"{label} (published, all {info.n_series} series)"],
+    )
+    print(f"\n== {name}: {train['unique_id'].nunique()} series, horizon {info.horizon}")
+    try:
+        res = compare(models, train, test, horizon=info.horizon,
+                      season_length=info.season_length, out_dir=out, seed=args.seed,
+                      combinations=set_combinations, n_jobs=args.n_jobs,
+                      progress=not args.no_progress)
+    except PersistenceError as err:
+        raise SystemExit(f"{err}\n(add --fresh to start this set over)") from None
+    write_report(res, out, title=f"{study.upper()}: {name} (official test split)",
+                 published=pub, command=command)
+    print(res.table())
+    return res
+
+
+def _study_table(results: dict, sets: dict, sizes: dict, metric: str) -> pd.DataFrame:
+    """``metric`` per model (rows) and set (columns), the series-weighted average of sMAPE
+    over sets, and the seconds summed over sets."""
+    rows: dict = {}
+    for name, res in results.items():
+        for model, row in res.metrics.iterrows():
+            rows.setdefault(model, {})[name] = row[metric]
+            rows[model].setdefault("seconds", 0.0)
+            rows[model]["seconds"] += row.get("seconds", float("nan"))
+    table = pd.DataFrame.from_dict(rows, orient="index")[[*sets, "seconds"]]
+    if metric == "smape" and len(sets) > 1:
+        # The set-level average is over all series, as the M3 tables are.
+        weights = pd.Series(sizes)
+        table.insert(len(sets), "average", (table[list(sets)] * weights).sum(axis=1,
+                     min_count=len(sets)) / weights.sum())
+    return table.sort_values(table.columns[len(sets) if "average" in table else 0])

@@ -45,6 +45,7 @@ def main() -> int:
     from forecastkit.datasets import load_dataset
     from forecastkit.evaluation.compare import compare, sample_series
     from forecastkit.evaluation.registry import make_models
+    from forecastkit.evaluation.report import write_report
 
     started = time.perf_counter()
     train, test, info = load_dataset(DATASET)
@@ -54,23 +55,27 @@ def main() -> int:
         names += RNN_MODELS
     else:
         print("RNNForecaster is not importable here: running the baselines only.")
-    models = make_models(names, info.horizon, info.season_length, SEED, params=RNN_PARAMS)
+    models = make_models(names, horizon=info.horizon, season_length=info.season_length,
+                         seed=SEED, params=RNN_PARAMS)
     reset(OUT)  # the quickstart always runs afresh, so its report is this machine's
     published = pd.DataFrame(PUBLISHED, columns=["method", "sMAPE (all 1,428 series)", "source"])
     result = compare(
-        models, train, test, info.season_length, info.horizon, OUT,
-        published=published, seed=SEED, command=command_line(),
+        models, train, test, horizon=info.horizon, season_length=info.season_length,
+        out_dir=OUT, seed=SEED,
+        combinations={k: v for k, v in COMBINATIONS.items()
+                      if set(v) <= set(names) and k not in names},
+    )
+    report = write_report(
+        result, OUT, published=published, command=command_line(),
         title=f"Quickstart: {SAMPLE} series of M3 Monthly (official test split)",
         notes=(f"{SAMPLE} of the {info.n_series} M3 Monthly series, drawn with seed {SEED}; "
                f"horizon {info.horizon}, season length {info.season_length}. The published "
                f"figures cover the whole set, so they are a guide, not a like-for-like row."),
-        combinations={k: v for k, v in COMBINATIONS.items()
-                      if set(v) <= set(names) and k not in names},
     )
     print()
     print(result.table())
     print(f"\nTotal time: {time.perf_counter() - started:.0f} s")
-    print(f"Report: {_relative(result.report_path)}")
+    print(f"Report: {_relative(report)}")
     return 0
 
 

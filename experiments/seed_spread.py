@@ -38,7 +38,7 @@ def _metrics(seed: int, name: str) -> pd.DataFrame | None:
 
 
 def main() -> int:
-    from forecastkit.evaluation.compare import markdown_table
+    from forecastkit.evaluation.report import markdown_table
 
     rows = []
     for seed in (0, 1, 2):

@@ -91,16 +91,6 @@ def resolve(params: dict, horizon: int, season: int) -> dict:
     return out
 
 
-def smape(y, f):
-    return float(np.mean(200 * np.abs(y - f) / (np.abs(y) + np.abs(f))))
-
-
-def mase(y, f, insample, m):
-    m = m if len(insample) > m else 1
-    d = np.mean(np.abs(insample[m:] - insample[:-m]))
-    return float(np.mean(np.abs(y - f)) / d) if d > 0 else np.nan
-
-
 def validation_split(train: pd.DataFrame, horizon: int, window: int = 1):
     """``(fit part, validation part)``: window 1 is the last ``horizon`` points of every series,
     window 2 the ``horizon`` before them (the fit part then ends before window 2), and so on."""
@@ -118,13 +108,22 @@ def validation_split(train: pd.DataFrame, horizon: int, window: int = 1):
     return fit_part, val_part
 
 
+def _mase(y, f, insample, m) -> float:
+    """MASE, or NaN (left out of the mean) where the training part has no scale: one point, or
+    constant."""
+    if len(insample) < 2 or fk.metrics.mase_scale(insample, m) == 0:
+        return np.nan
+    return fk.metrics.mase(y, f, insample, m)
+
+
 def score(pred: pd.DataFrame, actual: pd.DataFrame, insample: pd.DataFrame, m: int) -> dict:
     merged = actual.merge(pred, on=["unique_id", "ds"])
     ins = {k: g["y"].to_numpy() for k, g in insample.groupby("unique_id")}
     s, q = [], []
     for uid, g in merged.groupby("unique_id"):
-        s.append(smape(g["y"].to_numpy(), g["y_pred"].to_numpy()))
-        q.append(mase(g["y"].to_numpy(), g["y_pred"].to_numpy(), ins[uid], m))
+        y, f = g["y"].to_numpy(), g["y_pred"].to_numpy()
+        s.append(fk.metrics.smape(y, f))
+        q.append(_mase(y, f, ins[uid], m))
     return {"smape": float(np.mean(s)), "mase": float(np.nanmean(q)), "series": len(s)}
 
 

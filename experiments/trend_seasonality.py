@@ -62,8 +62,9 @@ def main(argv=None) -> int:
     import pandas as pd
 
     from forecastkit.datasets import make_trend_seasonal
-    from forecastkit.evaluation.compare import compare, markdown_table
+    from forecastkit.evaluation.compare import compare
     from forecastkit.evaluation.registry import MODELS, make_models, parse_names
+    from forecastkit.evaluation.report import markdown_table, write_report
 
     args = parser(__doc__.splitlines()[0], BASELINES + RNN_MODELS, N_SERIES).parse_args(argv)
     names = parse_names(args.models)
@@ -82,11 +83,14 @@ def main(argv=None) -> int:
         out = out_root / "cells" / f"cell{i:02d}"
         if args.fresh:
             reset(out)
-        models = make_models(names, HORIZON, SEASON_LENGTH, args.seed, params=RNN_PARAMS)
+        models = make_models(names, horizon=HORIZON, season_length=SEASON_LENGTH,
+                             seed=args.seed, params=RNN_PARAMS)
         print(f"\n== {name}")
-        res = compare(models, train, test, SEASON_LENGTH, HORIZON, out, seed=args.seed,
-                      n_jobs=args.n_jobs, progress=not args.no_progress, command=command,
-                      plots=False, title=f"Trend x seasonality: {name}")
+        res = compare(models, train, test, horizon=HORIZON, season_length=SEASON_LENGTH,
+                      out_dir=out, seed=args.seed, n_jobs=args.n_jobs,
+                      progress=not args.no_progress)
+        write_report(res, out, command=command, n_plot_series=0,
+                     title=f"Trend x seasonality: {name}")
         owa[name] = res.metrics["owa"]
         smape[name] = res.metrics["smape"]
         seconds[name] = res.metrics["seconds"]

@@ -119,32 +119,41 @@ def _run(args, argv) -> int:
     return _backtest(args, names, train, info, command)
 
 
+def _backend(args):
+    """``--backend dask --scheduler ADDR`` runs on that cluster."""
+    return args.scheduler if args.backend == "dask" and args.scheduler else args.backend
+
+
 def _compare(args, names, train, test, info, command) -> int:
     from forecastkit.evaluation.compare import compare
+    from forecastkit.evaluation.report import write_report
 
     result = compare(
-        names, train, test, info.season_length, info.horizon, args.out,
-        seed=args.seed, n_jobs=args.n_jobs, backend=args.backend, scheduler=args.scheduler,
-        progress=not args.no_progress, command=command,
-        title=f"Comparison on {info.name} (official test split)",
+        names, train, test, horizon=info.horizon, season_length=info.season_length,
+        out_dir=args.out, seed=args.seed, n_jobs=args.n_jobs, backend=_backend(args),
+        progress=not args.no_progress,
     )
+    path = write_report(result, args.out, command=command,
+                        title=f"Comparison on {info.name} (official test split)")
     print(result.table())
-    print(f"\nreport: {result.report_path}")
+    print(f"\nreport: {path}")
     return 0
 
 
 def _backtest(args, names, train, info, command) -> int:
     from forecastkit.evaluation.backtest import backtest, backtest_metrics
-    from forecastkit.evaluation.compare import NAIVE2, markdown_table, summarize_models
+    from forecastkit.evaluation.compare import NAIVE2, summarize_models
     from forecastkit.evaluation.registry import make_models
+    from forecastkit.evaluation.report import markdown_table
 
     if NAIVE2 not in names:
         names = [*names, NAIVE2]  # OWA is relative to Naive2
-    models = make_models(names, info.horizon, info.season_length, args.seed)
+    models = make_models(names, horizon=info.horizon, season_length=info.season_length,
+                         seed=args.seed)
     cv = backtest(
         models, train, info.horizon, n_windows=args.n_windows, step=args.step,
-        n_jobs=args.n_jobs, backend=args.backend, scheduler=args.scheduler,
-        out_dir=args.out, progress=not args.no_progress,
+        n_jobs=args.n_jobs, backend=_backend(args), out_dir=args.out,
+        progress=not args.no_progress,
     )
     per_series = backtest_metrics(cv, train, info.season_length)
     metrics = summarize_models(per_series, seconds=cv.attrs.get("seconds"))

@@ -1,14 +1,20 @@
-"""Evaluation: metrics, rolling-origin splits, backtests, comparisons, plots and result stores.
+"""Evaluation: rolling-origin splits, backtests, comparisons, reports, plots and result stores.
+
+The metrics themselves live one layer down, in :mod:`forecastkit.metrics` (also reachable here
+as ``forecastkit.evaluation.metrics``).
 
 >>> import forecastkit as fk
 >>> cv = fk.backtest(fk.baselines.Naive(), df, horizon=6, n_windows=3)   # doctest: +SKIP
 >>> per_series = fk.evaluation.backtest_metrics(cv, df, season_length=12)  # doctest: +SKIP
+>>> res = fk.compare(["theta"], train, test, horizon=18, season_length=12)  # doctest: +SKIP
+>>> fk.evaluation.write_report(res, "results/theta")  # doctest: +SKIP
 """
 
 from forecastkit.evaluation import metrics
 from forecastkit.evaluation.backtest import backtest, backtest_metrics
 from forecastkit.evaluation.compare import Comparison, compare, summarize_models
 from forecastkit.evaluation.registry import list_models, make_model, make_models
+from forecastkit.evaluation.report import write_report
 from forecastkit.evaluation.splitters import RollingOriginSplitter
 from forecastkit.evaluation.store import ResultStore
 
@@ -19,6 +25,7 @@ __all__ = [
     "Comparison",
     "compare",
     "summarize_models",
+    "write_report",
     "list_models",
     "make_model",
     "make_models",

@@ -3,47 +3,44 @@
 The unit of work is one model over one group of windows (one window when ``refit=True``): fit on
 the data up to the group's first cutoff, forecast that window, then forecast the group's later
 windows from their own histories without refitting. Units run on local cores through joblib or on
-a Dask cluster; the parent process writes each finished window to ``out_dir`` as it arrives, so a
-run started again skips what is done.
+a Dask cluster (:mod:`forecastkit.evaluation._execution`); the parent process writes each
+finished window to ``out_dir`` as it arrives, so a run started again skips what is done.
 """
 
 from __future__ import annotations
 
 import hashlib
 import json
-import time
 from collections.abc import Mapping
-from dataclasses import dataclass
 from typing import Any, Literal
 
 import numpy as np
 import pandas as pd
-from sklearn.base import clone
 
 from forecastkit.data.frames import Panel, to_panel
-from forecastkit.evaluation.splitters import (
-    RollingOriginSplitter,
-    Window,
-    holdout_times,
-    holdout_values,
-    slice_panel,
+from forecastkit.evaluation._execution import (
+    Unit,
+    check_backend,
+    execute,
+    progress_bar,
+    sub_window,
 )
+from forecastkit.evaluation.splitters import RollingOriginSplitter, Window
 from forecastkit.evaluation.store import ResultStore
 from forecastkit.exceptions import InvalidInputError, PersistenceError
 from forecastkit.forecasters.base import fits_series_independently
+from forecastkit.metrics import score_forecasts
 
 __all__ = ["backtest", "backtest_metrics"]
 
 COLUMNS = ["unique_id", "ds", "cutoff", "y", "y_pred", "model", "window"]
 
+# A model that fits each series independently (the local baselines) runs in blocks of this many
+# series, each its own unit, so that a slow one (ETS, ARIMA) spreads over all cores; its
+# forecasts are the same as unsplit.
+SERIES_PER_UNIT = 100
 
-@dataclass(frozen=True)
-class _Unit:
-    model: str
-    fit_window: int  # the window whose training data the model is fitted on
-    windows: tuple[int, ...]  # windows still to forecast (a subset of the group)
-    part: int | None = None  # block of series (local models), or None: all series
-    series: tuple[int, int] | None = None  # [first, stop) positions of that block
+Key = tuple[str, int, int | None]  # (model, window, block of series)
 
 
 def backtest(
@@ -52,15 +49,13 @@ def backtest(
     horizon: int,
     n_windows: int = 3,
     step: int | None = None,
-    window: Literal["expanding", "sliding"] = "expanding",
+    *,
     window_length: int | None = None,
     refit: bool | int = True,
     n_jobs: int | None = -1,
-    backend: Literal["joblib", "dask"] = "joblib",
-    scheduler=None,
+    backend="joblib",
     out_dir=None,
     progress: bool = True,
-    series_per_unit: int = 100,
 ) -> pd.DataFrame:
     """Rolling-origin evaluation of one or several forecasters.
 
@@ -73,34 +68,30 @@ def backtest(
         The full history of every series (see :func:`forecastkit.data.to_panel`).
     horizon : int
         Steps forecast from each cutoff.
-    n_windows, step, window, window_length
+    n_windows, step
         The rolling origin; see :class:`RollingOriginSplitter`. The windows hold out the last
         ``(n_windows - 1) * step + horizon`` points of each series.
+    window_length : int, optional
+        Train on only the last ``window_length`` points before each cutoff (a sliding window);
+        None trains on all of them (an expanding window).
     refit : bool or int, default=True
         ``True`` fits at every window; an int ``k`` fits at every k-th window and forecasts the
         windows in between with ``predict(y=history)`` (a global model reuses its weights; a
         local model is fitted on that history, as :meth:`BaseForecaster.predict` does);
         ``False`` fits once, at the first window.
     n_jobs : int, default=-1
-        Parallel joblib workers (-1: all cores). For ``backend="dask"`` without ``scheduler``,
-        the number of local Dask workers (-1 or None: Dask's default).
-    backend : {"joblib", "dask"}
-        Where units run: local processes, or a ``dask.distributed`` cluster.
-    scheduler : str or distributed.Client, optional
-        Dask scheduler address (``"tcp://host:8786"``) or a connected client; ``None`` starts a
-        ``LocalCluster`` for the run.
+        Parallel workers (-1: all cores); for a local Dask cluster, its number of workers
+        (-1 or None: Dask's default).
+    backend : "joblib", "dask", str or distributed.Client
+        Where units run: local processes (``"joblib"``), a ``LocalCluster`` started for the run
+        (``"dask"``), or the Dask cluster of a scheduler address (``"tcp://host:8786"``) or of
+        a connected client (left open).
     out_dir : str or Path, optional
         Folder that keeps each finished (model, window) as soon as it arrives (see
         :class:`~forecastkit.evaluation.store.ResultStore`); a run started again with the same
         data, split and models skips finished units.
     progress : bool, default=True
         Show a tqdm progress bar over the units of work.
-    series_per_unit : int, default=100
-        A model that fits each series independently (``fits_series_independently``: the
-        local baselines) is split into blocks of this many series, each its own unit, so that
-        a slow local model (ETS, ARIMA) spreads over all cores; its forecasts are the same as
-        unsplit. Every other model (global networks, combinations with one, a
-        ``ValidatedCombination``) always sees all series.
 
     Returns
     -------
@@ -117,16 +108,24 @@ def backtest(
     SeriesTooShortError
         Naming a series that has no training data before its first window.
 
+    Notes
+    -----
+    A model that fits each series independently (``fits_series_independently``: the local
+    baselines) runs in blocks of :data:`SERIES_PER_UNIT` series; every other model (global
+    networks, combinations with one, a ``ValidatedCombination``) always sees all series.
+
     See Also
     --------
     backtest_metrics : accuracy per series, window and model.
     """
     models = _as_models(forecaster)
+    check_backend(backend)
     panel = to_panel(y)
-    splitter = RollingOriginSplitter(horizon, n_windows, step, window, window_length)
-    windows = splitter.windows(panel)
+    window: Literal["expanding", "sliding"] = (
+        "expanding" if window_length is None else "sliding"
+    )
+    windows = RollingOriginSplitter(horizon, n_windows, step, window, window_length).windows(panel)
     every = _refit_every(refit, n_windows)
-
     store = None
     if out_dir is not None:
         store = ResultStore(out_dir)
@@ -138,47 +137,28 @@ def backtest(
             "window": window,
             "window_length": None if window_length is None else int(window_length),
             "refit": every,
-            "series_per_unit": int(series_per_unit),
+            "series_per_unit": SERIES_PER_UNIT,
         }
         store.open(config, {name: _describe(f) for name, f in models.items()})
-
-    parts = {name: _parts(f, panel.n_series, series_per_unit) for name, f in models.items()}
-    done: dict[tuple[str, int, int | None], np.ndarray] = {}
-    seconds: dict[tuple[str, int, int | None], float] = {}
-    units = []
-    for name in models:
-        for part, block in parts[name]:
-            sub = panel if block is None else panel.take(np.arange(*block))
-            for first in range(0, n_windows, every):
-                todo = []
-                for w in range(first, min(first + every, n_windows)):
-                    if store is not None and store.is_done(name, w, part):
-                        win = _sub_window(windows[w], block)
-                        done[name, w, part] = _reload(store, name, w, part, sub, win, horizon)
-                        seconds[name, w, part] = store.seconds(name, w, part)
-                    else:
-                        todo.append(w)
-                if todo:
-                    units.append(_Unit(name, first, tuple(todo), part, block))
-
+    parts = {name: _parts(f, panel.n_series) for name, f in models.items()}
+    done, seconds, units = _plan(models, parts, panel, windows, horizon, every, store)
     total = n_windows * sum(len(p) for p in parts.values())
-    with _progress(total, initial=len(done), enabled=progress) as bar:
-        for unit, w, y_pred, secs in _execute(units, models, panel, windows, horizon,
-                                              n_jobs, backend, scheduler):
+    with progress_bar(total, initial=len(done), enabled=progress) as bar:
+        for unit, w, y_pred, secs in execute(units, models, panel, windows, horizon, n_jobs,
+                                             backend):
             done[unit.model, w, unit.part] = y_pred
             seconds[unit.model, w, unit.part] = secs
             if store is not None:
                 sub = panel if unit.series is None else panel.take(np.arange(*unit.series))
-                frame = _frame(sub, _sub_window(windows[w], unit.series), horizon, y_pred,
+                frame = _frame(sub, sub_window(windows[w], unit.series), horizon, y_pred,
                                unit.model)
                 store.save(unit.model, w, unit.part, frame, secs)
             bar.update(1)
-
     frames = [
         _frame(panel, windows[w], horizon,
                np.concatenate([done[name, w, part] for part, _ in parts[name]]), name)
         for name in models
-        for w in range(n_windows)
+        for w in range(len(windows))
     ]
     out = pd.concat(frames, ignore_index=True)
     out.attrs["seconds"] = {name: float(sum(v for k, v in seconds.items() if k[0] == name))
@@ -186,98 +166,38 @@ def backtest(
     return out
 
 
-def _parts(forecaster, n_series: int, size: int) -> list[tuple[int | None, tuple | None]]:
+def _plan(models, parts, panel: Panel, windows: list[Window], horizon: int, every: int,
+          store: ResultStore | None):
+    """The finished units' forecasts and seconds (reloaded from ``store``), and the units
+    still to run."""
+    done: dict[Key, np.ndarray] = {}
+    seconds: dict[Key, float] = {}
+    units = []
+    for name in models:
+        for part, block in parts[name]:
+            sub = panel if block is None else panel.take(np.arange(*block))
+            for first in range(0, len(windows), every):
+                todo = []
+                for w in range(first, min(first + every, len(windows))):
+                    if store is not None and store.is_done(name, w, part):
+                        win = sub_window(windows[w], block)
+                        done[name, w, part] = _reload(store, name, w, part, sub, win, horizon)
+                        seconds[name, w, part] = store.seconds(name, w, part)
+                    else:
+                        todo.append(w)
+                if todo:
+                    units.append(Unit(name, first, tuple(todo), part, block))
+    return done, seconds, units
+
+
+def _parts(forecaster, n_series: int) -> list[tuple[int | None, tuple | None]]:
     """``(part, (first, stop))`` blocks of series for a model that fits each series
     independently; one ``(None, None)`` for any other."""
+    size = SERIES_PER_UNIT
     if not fits_series_independently(forecaster) or n_series <= size:
         return [(None, None)]
     starts = range(0, n_series, size)
     return [(k, (a, min(a + size, n_series))) for k, a in enumerate(starts)]
-
-
-def _sub_window(win: Window, block: tuple[int, int] | None) -> Window:
-    if block is None:
-        return win
-    sl = slice(*block)
-    return Window(win.index, win.start[sl], win.end[sl])
-
-
-# --------------------------------------------------------------------------- units of work
-
-
-def _run_unit(unit: _Unit, forecaster, panel: Panel, windows: list[Window], horizon: int):
-    """Fit at ``unit.fit_window`` and forecast ``unit.windows``; runs in a worker.
-
-    Returns a list of ``(unit, window, y_pred of shape (n_series, horizon), seconds)``.
-    """
-    t0 = time.perf_counter()
-    if unit.series is not None:
-        panel = panel.take(np.arange(*unit.series))
-        windows = [_sub_window(w, unit.series) for w in windows]
-    fit_win = windows[unit.fit_window]
-    # The forecaster only ever receives the sliced panel: nothing after the cutoff.
-    model = clone(forecaster).fit(slice_panel(panel, fit_win.start, fit_win.end))
-    fit_seconds = time.perf_counter() - t0
-    out = []
-    for w in unit.windows:
-        t1 = time.perf_counter()
-        win = windows[w]
-        if w == unit.fit_window:
-            y_pred = model.predict_array(horizon)
-        else:
-            y_pred = model.predict_array(horizon, y=slice_panel(panel, win.start, win.end))
-        secs = time.perf_counter() - t1 + (fit_seconds if w == unit.fit_window else 0.0)
-        out.append((unit, w, np.asarray(y_pred, dtype=np.float64), secs))
-    return out
-
-
-def _execute(units, models, panel, windows, horizon, n_jobs, backend, scheduler):
-    """Yield ``(unit, window, y_pred, seconds)`` as units finish, in any order."""
-    if not units:
-        return
-    if backend == "joblib":
-        from joblib import Parallel, delayed
-
-        parallel = Parallel(n_jobs=n_jobs, return_as="generator_unordered")
-        jobs = (delayed(_run_unit)(u, models[u.model], panel, windows, horizon) for u in units)
-        for results in parallel(jobs):
-            yield from results
-    elif backend == "dask":
-        yield from _execute_dask(units, models, panel, windows, horizon, n_jobs, scheduler)
-    else:
-        raise InvalidInputError(f"backend must be 'joblib' or 'dask', got {backend!r}")
-
-
-def _execute_dask(units, models, panel, windows, horizon, n_jobs, scheduler):
-    try:
-        from distributed import Client, LocalCluster, as_completed
-    except ImportError:  # pragma: no cover - depends on the environment
-        raise InvalidInputError(
-            "backend='dask' needs dask.distributed: pip install 'forecastkit[dask]'"
-        ) from None
-    owned = []
-    if scheduler is None:
-        workers = None if n_jobs in (None, -1) else int(n_jobs)
-        cluster = LocalCluster(n_workers=workers, threads_per_worker=1, dashboard_address=None)
-        client = Client(cluster)
-        owned = [client, cluster]
-    elif isinstance(scheduler, str):
-        client = Client(scheduler)
-        owned = [client]
-    else:
-        client = scheduler
-    try:
-        # Send the panel once to every worker instead of once per unit.
-        panel_f = client.scatter(panel, broadcast=True)
-        futures = [
-            client.submit(_run_unit, u, models[u.model], panel_f, windows, horizon, pure=False)
-            for u in units
-        ]
-        for fut in as_completed(futures):
-            yield from fut.result()
-    finally:
-        for obj in owned:
-            obj.close()
 
 
 # --------------------------------------------------------------------------- frames
@@ -289,22 +209,15 @@ def _frame(panel: Panel, win: Window, horizon: int, y_pred: np.ndarray, model: s
     return pd.DataFrame(
         {
             "unique_id": np.repeat(panel.ids, horizon),
-            "ds": _times_out(panel, holdout_times(panel, win.end, horizon).ravel()),
-            "cutoff": _times_out(panel, np.repeat(panel.times[cutoff_pos], horizon)),
-            "y": holdout_values(panel, win.end, horizon).ravel(),
+            "ds": panel.to_time_index(panel.times_after(win.end, horizon).ravel()),
+            "cutoff": panel.to_time_index(np.repeat(panel.times[cutoff_pos], horizon)),
+            "y": panel.values_after(win.end, horizon).ravel(),
             "y_pred": np.asarray(y_pred, dtype=np.float64).reshape(n * horizon),
             "model": model,
             "window": win.index,
         },
         columns=COLUMNS,
     )
-
-
-def _times_out(panel: Panel, times: np.ndarray):
-    if panel.index_kind == "integer":
-        return times.astype(np.int64)
-    dt = pd.DatetimeIndex(times)
-    return dt.to_period(panel.period_freq) if panel.index_kind == "period" else dt
 
 
 def _reload(store: ResultStore, name: str, w: int, part, panel: Panel, win: Window,
@@ -383,28 +296,6 @@ def _fingerprint(panel: Panel) -> str:
     return h.hexdigest()
 
 
-class _progress:
-    """A tqdm bar, or a stand-in with the same two methods when disabled."""
-
-    def __init__(self, total: int, initial: int, enabled: bool):
-        self._bar = None
-        if enabled:
-            from tqdm.auto import tqdm
-
-            self._bar = tqdm(total=total, initial=initial, desc="backtest", unit="unit")
-
-    def __enter__(self):
-        return self
-
-    def update(self, n: int) -> None:
-        if self._bar is not None:
-            self._bar.update(n)
-
-    def __exit__(self, *exc) -> None:
-        if self._bar is not None:
-            self._bar.close()
-
-
 def backtest_metrics(cv: pd.DataFrame, y, season_length: int) -> pd.DataFrame:
     """Accuracy of each series in each window for each model.
 
@@ -422,7 +313,7 @@ def backtest_metrics(cv: pd.DataFrame, y, season_length: int) -> pd.DataFrame:
     -------
     pd.DataFrame
         Columns ``model, window, unique_id, cutoff`` and one column per metric of
-        :data:`forecastkit.evaluation.metrics.METRICS` (``mae, rmse, mape, smape, mase, rmsse``).
+        :data:`forecastkit.metrics.METRICS` (``mae, rmse, mape, smape, mase, rmsse``).
 
     Raises
     ------
@@ -430,43 +321,23 @@ def backtest_metrics(cv: pd.DataFrame, y, season_length: int) -> pd.DataFrame:
         A forecast is NaN or infinite (named by model, series and step), or a series of the
         backtest is not in ``y``.
     """
-    from forecastkit.evaluation.metrics import METRICS, check_finite_forecasts
-
-    check_finite_forecasts(cv)
     panel = to_panel(y)
     position = {sid: i for i, sid in enumerate(panel.ids)}
-    cutoffs = _times_in(panel, cv["cutoff"])
-    rows = []
-    train_cache: dict[tuple[int, Any], np.ndarray] = {}
-    # Row positions per (model, window, series) block; sort=False keeps the backtest's order.
-    groups = cv.groupby(["model", "window", "unique_id"], sort=False).indices
-    for (model, w, sid), idx in groups.items():
+    cutoffs = panel.from_time_values(cv["cutoff"])
+    cache: dict[tuple[int, Any], np.ndarray] = {}  # one slice per series and cutoff, not model
+
+    def history(key: tuple, row: int) -> np.ndarray:
+        sid = key[2]
         if sid not in position:
             raise InvalidInputError(f"series {sid!r} of the backtest is not in y")
-        i = position[sid]
-        cut = cutoffs[idx[0]]
-        key = (i, cut)
-        if key not in train_cache:
-            times = panel.series_times(i)
-            train_cache[key] = panel.series(i)[: np.searchsorted(times, cut, side="right")]
-        y_true = cv["y"].to_numpy()[idx]
-        y_pred = cv["y_pred"].to_numpy()[idx]
-        row = {"model": model, "window": w, "unique_id": sid, "cutoff": cv["cutoff"].iloc[idx[0]]}
-        # The table mixes two call signatures, told apart by `scaled`.
-        metric: Any
-        for name, (metric, scaled) in METRICS.items():
-            if scaled:
-                row[name] = metric(y_true, y_pred, train_cache[key], season_length)
-            else:
-                row[name] = metric(y_true, y_pred)
-        rows.append(row)
-    return pd.DataFrame(rows)
+        i, cut = position[sid], cutoffs[row]
+        if (i, cut) not in cache:
+            end = np.searchsorted(panel.series_times(i), cut, side="right")
+            cache[i, cut] = panel.series(i)[:end]
+        return cache[i, cut]
 
+    out = score_forecasts(cv, history, season_length, by=["model", "window", "unique_id"])
+    first = cv.groupby(["model", "window", "unique_id"], sort=False).head(1)
+    out.insert(3, "cutoff", first["cutoff"].reset_index(drop=True))
+    return out
 
-def _times_in(panel: Panel, column: pd.Series) -> np.ndarray:
-    """A column of output times back in the panel's own representation."""
-    if panel.index_kind == "integer":
-        return column.to_numpy(dtype=np.int64)
-    if panel.index_kind == "period":
-        return pd.PeriodIndex(column).to_timestamp().values.astype("datetime64[ns]")
-    return pd.DatetimeIndex(column).values.astype("datetime64[ns]")

@@ -1,34 +1,33 @@
-"""Compare models on a train/test split: ranked metrics, per-series metrics, a report and plots.
+"""Compare models on a train/test split: ranked metrics and per-series metrics.
 
 ``compare`` is a backtest with one window whose cutoff is the end of the training data, so it
 runs in parallel, shows progress and resumes from ``out_dir`` exactly as :func:`backtest` does.
+Its result goes to :func:`forecastkit.evaluation.report.write_report` for a Markdown report,
+CSVs and plots.
 """
 
 from __future__ import annotations
 
-import os
-import platform
-import shlex
-import sys
 from dataclasses import dataclass
-from datetime import UTC, datetime
-from pathlib import Path
-from typing import Literal
 
 import numpy as np
 import pandas as pd
 
 from forecastkit.data.frames import to_panel
 from forecastkit.evaluation.backtest import backtest, backtest_metrics
+from forecastkit.evaluation.registry import make_model, make_models
+from forecastkit.evaluation.report import metrics_table
 from forecastkit.exceptions import InvalidInputError
+from forecastkit.forecasters.combination import combine_forecasts
+from forecastkit.metrics import summarize_by
 
 __all__ = [
     "Comparison",
     "compare",
+    "add_combinations",
     "summarize_models",
     "sample_series",
-    "markdown_table",
-    "machine_description",
+    "NAIVE2",
 ]
 
 NAIVE2 = "naive2"
@@ -48,47 +47,38 @@ class Comparison:
         One row per model and series, one column per metric.
     forecasts : pd.DataFrame
         ``unique_id, ds, cutoff, y, y_pred, model, window``.
-    out_dir : Path or None
-        Where ``metrics.csv``, ``per_series.csv.gz``, ``forecasts.csv.gz``, ``report.md`` and
-        the PNG plots were written.
+    train : pd.DataFrame
+        The training frame the models were fitted on (plots draw its tail).
+    horizon, season_length : int
     """
 
     metrics: pd.DataFrame
     per_series: pd.DataFrame
     forecasts: pd.DataFrame
-    out_dir: Path | None = None
-
-    @property
-    def report_path(self) -> Path | None:
-        return None if self.out_dir is None else self.out_dir / "report.md"
+    train: pd.DataFrame
+    horizon: int
+    season_length: int
 
     def table(self) -> str:
         """The ranked metrics as a Markdown table."""
-        return markdown_table(_display(self.metrics))
+        return metrics_table(self.metrics)
 
 
 def compare(
     models,
     train: pd.DataFrame,
     test: pd.DataFrame,
-    season_length: int,
-    horizon: int,
-    out_dir=None,
     *,
-    published: pd.DataFrame | None = None,
+    horizon: int,
+    season_length: int,
+    out_dir=None,
     seed: int | None = 0,
-    n_jobs: int | None = -1,
-    backend: Literal["joblib", "dask"] = "joblib",
-    scheduler=None,
-    progress: bool = True,
-    plots: bool = True,
-    n_plot_series: int = 6,
-    title: str = "Model comparison",
-    command: str | None = None,
-    notes: str | None = None,
     combinations: dict[str, list[str]] | None = None,
+    n_jobs: int | None = -1,
+    backend="joblib",
+    progress: bool = True,
 ) -> Comparison:
-    """Fit each model on ``train``, forecast ``test``'s horizon, rank and report.
+    """Fit each model on ``train``, forecast ``test``'s horizon, score and rank.
 
     Parameters
     ----------
@@ -99,26 +89,17 @@ def compare(
     train, test : pd.DataFrame
         Long frames ``unique_id, ds, y``; ``test`` holds exactly ``horizon`` points of every
         training series, right after its end (e.g. the M3/M4 official split).
-    season_length, horizon : int
+    horizon, season_length : int
     out_dir : str or Path, optional
-        Folder for the report, CSVs and plots; finished models are kept in ``out_dir/units``
-        (listed in ``out_dir/manifest.json``) so a rerun skips them.
-    published : pd.DataFrame, optional
-        Published figures to print beside ours (any columns, e.g. ``method, smape, owa,
-        source``).
-    seed, n_jobs, backend, scheduler, progress
-        As in :func:`backtest`.
-    plots : bool, default=True
-        Draw ``forecasts.png``, ``error_distribution.png`` and ``error_by_step.png`` (needs
-        ``out_dir``).
-    n_plot_series : int
-        Series drawn in ``forecasts.png``.
-    title, command, notes : str, optional
-        Report heading, the command that produced it (default: this process' command line),
-        and free text placed under the heading.
+        Folder where finished models are kept (``out_dir/units``, listed in
+        ``out_dir/manifest.json``) so a rerun skips them; the report may go there too.
+    seed : int or None
+        ``random_state`` of the models built from names.
     combinations : dict of str to list of str, optional
         Extra rows ``{"lstm+theta": ["lstm", "theta"]}``: the mean of the named models'
         forecasts, scored like any model (its run time is the sum of its members').
+    n_jobs, backend, progress
+        As in :func:`backtest`.
 
     Returns
     -------
@@ -126,19 +107,14 @@ def compare(
     """
     models = _resolve(models, horizon, season_length, seed)
     full = _join(train, test, horizon)
-    # The run's units, manifest.json and units/, sit beside the report in out_dir.
     cv = backtest(models, full, horizon, n_windows=1, n_jobs=n_jobs, backend=backend,
-                  scheduler=scheduler, out_dir=out_dir, progress=progress)
+                  out_dir=out_dir, progress=progress)
     if combinations:
         cv = add_combinations(cv, combinations)
     per_series = backtest_metrics(cv, full, season_length)
     metrics = summarize_models(per_series, seconds=cv.attrs.get("seconds"))
-    result = Comparison(metrics=metrics, per_series=per_series, forecasts=cv)
-    if out_dir is not None:
-        result.out_dir = Path(out_dir)
-        _write(result, full, published, n_plot_series if plots else 0, title, command, notes,
-               horizon=horizon, season_length=season_length)
-    return result
+    return Comparison(metrics=metrics, per_series=per_series, forecasts=cv, train=train,
+                      horizon=horizon, season_length=season_length)
 
 
 def add_combinations(cv: pd.DataFrame, combinations: dict[str, list[str]]) -> pd.DataFrame:
@@ -149,7 +125,8 @@ def add_combinations(cv: pd.DataFrame, combinations: dict[str, list[str]]) -> pd
     cv : pd.DataFrame
         Output of :func:`~forecastkit.evaluation.backtest.backtest` (all members present).
     combinations : dict of str to list of str
-        New model name -> names of the models whose forecasts are averaged.
+        New model name -> names of the models whose forecasts are averaged
+        (:func:`~forecastkit.forecasters.combination.combine_forecasts`).
 
     Returns
     -------
@@ -163,9 +140,12 @@ def add_combinations(cv: pd.DataFrame, combinations: dict[str, list[str]]) -> pd
         missing = [m for m in members if m not in set(cv["model"])]
         if missing:
             raise InvalidInputError(f"combination {name!r} needs model(s) {missing}, not run")
-        part = cv[cv["model"].isin(members)]
-        combined = part.groupby(keys, sort=False).agg(y=("y", "first"), y_pred=("y_pred", "mean"))
-        combined = combined.reset_index().assign(model=name)[cv.columns]
+        # Rows in the order of the model that comes first in cv, as each model's are.
+        first = cv[cv["model"] == next(m for m in cv["model"].unique() if m in members)]
+        index = pd.MultiIndex.from_frame(first[keys])
+        forecasts = [cv[cv["model"] == m].set_index(keys)["y_pred"].reindex(index).to_numpy()
+                     for m in members]
+        combined = first.assign(y_pred=combine_forecasts(forecasts), model=name)
         blocks.append(combined)
         seconds[name] = float(sum(seconds.get(m, np.nan) for m in members))
     out = pd.concat(blocks, ignore_index=True)
@@ -192,17 +172,9 @@ def summarize_models(
     pd.DataFrame
         Indexed by model, sorted by OWA (then sMAPE).
     """
-    from forecastkit.evaluation.metrics import METRICS, owa
-
-    cols = [c for c in METRICS if c in per_series]
-    means = per_series.groupby("model", sort=False)[cols].mean()
-    if naive2 in means.index:
-        ref = means.loc[naive2]
-        means["owa"] = [owa(r.smape, r.mase, ref.smape, ref.mase) for r in means.itertuples()]
-    else:
-        means["owa"] = np.nan
-    order = ["smape", "mase", "owa"] + [c for c in cols if c not in ("smape", "mase")]
-    means = means[order]
+    means = summarize_by(per_series, "model", naive2)
+    others = [c for c in means if c not in ("smape", "mase", "owa")]
+    means = means[["smape", "mase", "owa", *others]]
     for col in ("smape", "mase", "owa"):
         means[f"rank_{col}"] = means[col].rank(method="min").astype("Int64")
     if seconds is not None:
@@ -230,17 +202,16 @@ def sample_series(n: int, seed: int | None, *frames: pd.DataFrame) -> tuple[pd.D
 
 
 def _resolve(models, horizon: int, season_length: int, seed) -> dict:
-    from forecastkit.evaluation.registry import make_model, make_models
-
     if isinstance(models, str) or not isinstance(models, dict):
-        models = make_models(models, horizon, season_length, seed)
+        models = make_models(models, horizon=horizon, season_length=season_length, seed=seed)
     models = dict(models)
     if NAIVE2 not in models:
         if any(type(f).__name__ == "Naive2" for f in models.values()):
             raise InvalidInputError(
                 f"name the Naive2 model {NAIVE2!r}: OWA is computed against that name"
             )
-        models[NAIVE2] = make_model(NAIVE2, horizon, season_length, seed)
+        models[NAIVE2] = make_model(NAIVE2, horizon=horizon, season_length=season_length,
+                                    seed=seed)
     return models
 
 
@@ -267,113 +238,3 @@ def _join(train: pd.DataFrame, test: pd.DataFrame, horizon: int) -> pd.DataFrame
     full = pd.concat([train[cols], test[cols]], ignore_index=True)
     to_panel(full)
     return full
-
-
-# --------------------------------------------------------------------------- report
-
-
-def _write(result, full, published, n_plot_series, title, command, notes, *, horizon,
-           season_length) -> None:
-    from forecastkit.evaluation.plots import (
-        plot_error_by_step,
-        plot_error_distribution,
-        plot_forecasts,
-    )
-
-    out = result.out_dir
-    out.mkdir(parents=True, exist_ok=True)
-    result.metrics.to_csv(out / "metrics.csv", float_format="%.6g")
-    result.per_series.to_csv(out / "per_series.csv.gz", index=False, float_format="%.6g")
-    result.forecasts.to_csv(out / "forecasts.csv.gz", index=False)
-    if n_plot_series:
-        plot_forecasts(result.forecasts, full, n_series=n_plot_series,
-                       path=out / "forecasts.png")
-        plot_error_distribution(result.per_series, "smape", path=out / "error_distribution.png")
-        plot_error_by_step(result.forecasts, "smape", path=out / "error_by_step.png")
-
-    n_series = result.forecasts["unique_id"].nunique()
-    lines = [
-        f"# {title}",
-        "",
-        *([notes, ""] if notes else []),
-        f"- Date: {datetime.now(UTC):%Y-%m-%d %H:%M} UTC",
-        f"- Machine: {machine_description()}",
-        f"- Command: `{command or _command_line()}`",
-        f"- Data: {n_series} series, horizon {horizon}, season length {season_length}",
-        "",
-        "## Accuracy (ranked by OWA; means over series)",
-        "",
-        "OWA = (sMAPE / sMAPE_Naive2 + MASE / MASE_Naive2) / 2 from the set-level means, as M4 "
-        "computes it. `seconds`: fit + forecast wall time of each model, summed over its units "
-        "of work (parallel units add up), measured on the machine above.",
-        "",
-        result.table(),
-        "",
-    ]
-    if published is not None and len(published):
-        lines += ["## Published figures on this data", "", markdown_table(published), ""]
-    if n_plot_series:
-        lines += [
-            "## Plots",
-            "",
-            "![Forecasts against actuals](forecasts.png)",
-            "",
-            "![sMAPE distribution per model](error_distribution.png)",
-            "",
-            "![sMAPE by horizon step](error_by_step.png)",
-            "",
-        ]
-    lines += [
-        "Files: `metrics.csv` (this table), `per_series.csv.gz` (every metric of every series "
-        "and model), `forecasts.csv.gz` (every forecast with its actual).",
-        "",
-    ]
-    (out / "report.md").write_text("\n".join(lines))
-
-
-def _display(metrics: pd.DataFrame) -> pd.DataFrame:
-    shown = metrics.reset_index()
-    keep = ["model", "smape", "mase", "owa", "rank_smape", "rank_mase", "rank_owa",
-            "mae", "rmse", "seconds"]
-    shown = shown[[c for c in keep if c in shown]]
-    return shown.rename(columns={"smape": "sMAPE", "mase": "MASE", "owa": "OWA",
-                                 "rank_smape": "rank sMAPE", "rank_mase": "rank MASE",
-                                 "rank_owa": "rank OWA", "mae": "MAE", "rmse": "RMSE"})
-
-
-def markdown_table(df: pd.DataFrame, digits: int = 3) -> str:
-    """A DataFrame as a GitHub Markdown table (written here to avoid needing ``tabulate``)."""
-
-    def fmt(v) -> str:
-        if isinstance(v, float | np.floating):
-            if np.isnan(v):
-                return ""
-            return f"{v:.{digits}f}" if abs(float(v)) < 1e6 else f"{v:.4g}"
-        return "" if v is pd.NA else str(v)
-
-    header = "| " + " | ".join(str(c) for c in df.columns) + " |"
-    rule = "| " + " | ".join("---" for _ in df.columns) + " |"
-    body = ["| " + " | ".join(fmt(v) for v in row) + " |" for row in df.itertuples(index=False)]
-    return "\n".join([header, rule, *body])
-
-
-def machine_description() -> str:
-    """CPU model, core count, OS, Python version and load (no host name)."""
-    cpu = platform.processor() or ""
-    try:
-        with open("/proc/cpuinfo") as f:
-            cpu = next((ln.split(":", 1)[1].strip() for ln in f if ln.startswith("model name")),
-                       cpu)
-    except OSError:
-        pass
-    cores = len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else os.cpu_count()
-    load = ""
-    if hasattr(os, "getloadavg"):
-        # Timings mean little without it: a shared machine runs other work too.
-        load = f", load average {os.getloadavg()[0]:.1f} when the report was written"
-    return (f"{cpu or 'unknown CPU'}, {cores} cores available, {platform.system()} "
-            f"{platform.release()}, Python {platform.python_version()}{load}")
-
-
-def _command_line() -> str:
-    return " ".join(shlex.quote(a) for a in [Path(sys.executable).name, *sys.argv])

@@ -140,7 +140,7 @@ def parse_names(names: str | Iterable[str]) -> list[str]:
 
 
 def make_model(
-    name: str, horizon: int, season_length: int, seed: int | None = 0, **params: Any
+    name: str, *, horizon: int, season_length: int, seed: int | None = 0, **params: Any
 ):
     """Build the forecaster a name stands for.
 
@@ -164,7 +164,8 @@ def make_model(
     spec = MODELS[name]
     if "members" in spec.params:
         # Combination or ValidatedCombination over other named models, built the same way.
-        members = [(m, make_model(m, horizon, season_length, seed)) for m in spec.params["members"]]
+        members = [(m, make_model(m, horizon=horizon, season_length=season_length, seed=seed))
+                   for m in spec.params["members"]]
         extra = {k: v for k, v in spec.params.items() if k != "members"}
         return spec.forecaster_class()(members, horizon=horizon, **{**extra, **params})
     try:
@@ -185,6 +186,7 @@ def make_model(
 
 def make_models(
     names: str | Iterable[str],
+    *,
     horizon: int,
     season_length: int,
     seed: int | None = 0,
@@ -199,7 +201,8 @@ def make_models(
     """
     params = params or {}
     return {
-        n: make_model(n, horizon, season_length, seed, **params.get(n, {}))
+        n: make_model(n, horizon=horizon, season_length=season_length, seed=seed,
+                      **params.get(n, {}))
         for n in parse_names(names)
     }
 

@@ -1,3 +1,5 @@
+import importlib
+
 import numpy as np
 import pandas as pd
 import pytest
@@ -6,6 +8,9 @@ from _dummies import GlobalMean, LastValue
 import forecastkit as fk
 from forecastkit.evaluation.backtest import backtest, backtest_metrics
 from forecastkit.exceptions import InvalidInputError, SeriesTooShortError
+
+# The module, not the function the package exports under the same name.
+backtest_module = importlib.import_module("forecastkit.evaluation.backtest")
 
 
 def _manual_naive(df, horizon, n_windows, step):
@@ -125,22 +130,25 @@ def test_bad_arguments(panel_df):
         backtest(LastValue(), panel_df, horizon=3, backend="spark", progress=False)
 
 
-def test_local_models_split_by_series_give_the_same_forecasts(panel_df, tmp_path):
+def test_local_models_split_by_series_give_the_same_forecasts(panel_df, tmp_path,
+                                                                  monkeypatch):
     kw = dict(horizon=4, n_windows=2, n_jobs=1, progress=False)
     models = {"last": LastValue(), "g": GlobalMean()}
     whole = backtest(models, panel_df, **kw)
-    split = backtest(models, panel_df, series_per_unit=2, out_dir=tmp_path, **kw)
+    monkeypatch.setattr(backtest_module, "SERIES_PER_UNIT", 2)
+    split = backtest(models, panel_df, out_dir=tmp_path, **kw)
     pd.testing.assert_frame_equal(whole, split)
     files = sorted(p.name for p in (tmp_path / "units").iterdir())
     # 5 series in blocks of 2 -> 3 blocks x 2 windows for the local model; the global one whole
     assert files == ["g__w000.csv.gz", "g__w001.csv.gz"] + [
         f"last__w{w:03d}_s{b:04d}.csv.gz" for w in range(2) for b in range(3)
     ]
-    again = backtest(models, panel_df, series_per_unit=2, out_dir=tmp_path, **kw)
+    again = backtest(models, panel_df, out_dir=tmp_path, **kw)
     pd.testing.assert_frame_equal(whole, again)
 
 
-def test_combinations_with_a_global_member_or_a_pooled_choice_are_not_split(panel_df, tmp_path):
+def test_combinations_with_a_global_member_or_a_pooled_choice_are_not_split(panel_df, tmp_path,
+                                                                           monkeypatch):
     from forecastkit.forecasters.combination import Combination
     from forecastkit.forecasters.validated import ValidatedCombination
 
@@ -155,10 +163,25 @@ def test_combinations_with_a_global_member_or_a_pooled_choice_are_not_split(pane
                                               ("b", LastValue(horizon=4))]),
     }
     whole = backtest(models, panel_df, **kw)
-    split = backtest(models, panel_df, series_per_unit=2, out_dir=tmp_path, **kw)
+    monkeypatch.setattr(backtest_module, "SERIES_PER_UNIT", 2)
+    split = backtest(models, panel_df, out_dir=tmp_path, **kw)
     # GlobalMean's forecast depends on every series it was fitted with: a block would differ.
     pd.testing.assert_frame_equal(whole, split)
     files = sorted(p.name for p in (tmp_path / "units").iterdir())
     assert files == ["chosen__w000.csv.gz", "local-choice__w000.csv.gz"] + [
         f"local__w000_s{b:04d}.csv.gz" for b in range(3)
     ] + ["mixed__w000.csv.gz"]
+
+
+def test_window_length_trains_on_the_last_points_only(panel_df):
+    GlobalMean.FITS.clear()
+    cv = backtest(GlobalMean(), panel_df, horizon=3, n_windows=2, window_length=10, n_jobs=1,
+                  progress=False)
+    assert GlobalMean.FITS == [10, 10]  # each window's first series, cut to 10 points
+    expanding = backtest(LastValue(), panel_df, horizon=3, n_windows=2, n_jobs=1,
+                         progress=False)
+    sliding = backtest(LastValue(), panel_df, horizon=3, n_windows=2, window_length=10,
+                       n_jobs=1, progress=False)
+    # The last value before each cutoff is the same however long the training part is.
+    pd.testing.assert_frame_equal(expanding, sliding)
+    assert set(cv["window"]) == {0, 1}

@@ -21,11 +21,11 @@ def test_dask_equals_joblib_with_address_and_client(panel_df, cluster, tmp_path)
     models = {"g": GlobalMean(), "last": LastValue()}
     kw = dict(horizon=4, n_windows=3, progress=False)
     local = backtest(models, panel_df, n_jobs=1, **kw)
-    by_address = backtest(models, panel_df, backend="dask", scheduler=cluster.scheduler_address,
-                          out_dir=tmp_path, **kw)
+    by_address = backtest(models, panel_df, backend=cluster.scheduler_address, out_dir=tmp_path,
+                          **kw)
     pd.testing.assert_frame_equal(local, by_address)
     assert len(list((tmp_path / "units").glob("*.csv.gz"))) == 6  # written as units finished
     with distributed.Client(cluster) as client:
-        by_client = backtest(models, panel_df, backend="dask", scheduler=client, **kw)
+        by_client = backtest(models, panel_df, backend=client, **kw)
         assert client.status == "running"  # a client the caller passed stays open
     pd.testing.assert_frame_equal(local, by_client)

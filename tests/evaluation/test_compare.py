@@ -5,7 +5,8 @@ from _dummies import LastValue
 
 import forecastkit as fk
 from forecastkit.datasets import make_trend_seasonal
-from forecastkit.evaluation.compare import compare, markdown_table, sample_series
+from forecastkit.evaluation.compare import compare, sample_series
+from forecastkit.evaluation.report import markdown_table, write_report
 from forecastkit.exceptions import InvalidInputError
 
 H, M = 6, 12
@@ -40,12 +41,17 @@ def result(split, out_dir):
     train, test = split
     models = {"last": LastValue(), "up20": ScaledLast(factor=1.2), "snaive":
               fk.baselines.SeasonalNaive(season_length=M)}
-    return compare(models, train, test, season_length=M, horizon=H, out_dir=out_dir,
-                   n_jobs=1, progress=False, command="pytest compare",
-                   published=pd.DataFrame({"method": ["Theta"], "smape": [13.85]}))
+    return compare(models, train, test, horizon=H, season_length=M, out_dir=out_dir,
+                   n_jobs=1, progress=False)
 
 
-def test_outputs_are_written(result, out_dir):
+@pytest.fixture(scope="module")
+def report_path(result, out_dir):
+    return write_report(result, out_dir, command="pytest compare", notes="A note.",
+                        published=pd.DataFrame({"method": ["Theta"], "smape": [13.85]}))
+
+
+def test_outputs_are_written(result, out_dir, report_path):
     for name in ["metrics.csv", "per_series.csv.gz", "forecasts.csv.gz", "report.md",
                  "forecasts.png", "error_distribution.png", "error_by_step.png"]:
         assert (out_dir / name).stat().st_size > 0, name
@@ -53,12 +59,31 @@ def test_outputs_are_written(result, out_dir):
         assert png.read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
     report = (out_dir / "report.md").read_text()
     for text in ["Date:", "Machine:", "`pytest compare`", "| model | sMAPE", "Theta", "13.850",
-                 "error_by_step.png"]:
+                 "error_by_step.png", "A note.", f"5 series, horizon {H}, season length {M}"]:
         assert text in report
-    assert result.report_path == out_dir / "report.md"
+    assert result.table() in report
+    assert report_path == out_dir / "report.md"
+    saved = pd.read_csv(out_dir / "forecasts.csv.gz")
+    assert len(saved) == len(result.forecasts)
+    np.testing.assert_array_equal(saved["y_pred"], result.forecasts["y_pred"])
 
 
-def test_metrics_and_ranks_agree_with_a_direct_computation(result, split):
+def test_compare_alone_keeps_only_its_units(split, tmp_path):
+    train, test = split
+    compare({"last": LastValue()}, train, test, horizon=H, season_length=M, out_dir=tmp_path,
+            n_jobs=1, progress=False)
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["manifest.json", "units"]
+
+
+def test_report_without_plots(result, tmp_path):
+    write_report(result, tmp_path, n_plot_series=0, title="No plots")
+    assert not list(tmp_path.glob("*.png"))
+    report = (tmp_path / "report.md").read_text()
+    assert report.startswith("# No plots\n") and "## Plots" not in report
+    assert (tmp_path / "metrics.csv").exists()
+
+
+def test_metrics_and_ranks_agree_with_a_direct_computation(result, split, report_path):
     train, _ = split
     fc = result.forecasts
     assert set(fc.model) == {"last", "up20", "snaive", "naive2"}  # Naive2 added for OWA
@@ -85,31 +110,32 @@ def test_metrics_and_ranks_agree_with_a_direct_computation(result, split):
         assert table[f"rank_{col}"].astype(int).to_dict() == expected.astype(int).to_dict()
     assert table.index[0] == min(table.index, key=lambda k: table.loc[k, "owa"])
     assert table.loc["last", "smape"] < table.loc["up20", "smape"]
-    saved = pd.read_csv(result.out_dir / "metrics.csv", index_col="model")
+    saved = pd.read_csv(report_path.parent / "metrics.csv", index_col="model")
     assert list(saved.index) == list(table.index)
 
 
 def test_rerun_reuses_finished_models(split, tmp_path):
     train, test = split
-    kw = dict(out_dir=tmp_path, n_jobs=1, progress=False, plots=False)
-    compare({"last": LastValue()}, train, test, M, H, **kw)
+    kw = dict(horizon=H, season_length=M, out_dir=tmp_path, n_jobs=1, progress=False)
+    compare({"last": LastValue()}, train, test, **kw)
     units = {p.name: p.stat().st_mtime_ns for p in (tmp_path / "units").iterdir()}
-    compare({"last": LastValue()}, train, test, M, H, **kw)
-    assert not list(tmp_path.glob("*.png"))
+    compare({"last": LastValue()}, train, test, **kw)
     assert {p.name: p.stat().st_mtime_ns for p in (tmp_path / "units").iterdir()} == units
 
 
 def test_registry_names_and_bad_test_split(split):
     train, test = split
-    res = compare(["naive", "snaive"], train, test, M, H, n_jobs=1, progress=False)
+    kw = dict(horizon=H, season_length=M, progress=False)
+    res = compare(["naive", "snaive"], train, test, n_jobs=1, **kw)
     assert list(res.metrics.sort_index().index) == ["naive", "naive2", "snaive"]
-    assert res.out_dir is None
     short = test.groupby("unique_id", sort=False).head(H - 1)
     sid = test.unique_id.iloc[0]
     with pytest.raises(InvalidInputError, match=f"{sid}.*{H - 1} test points"):
-        compare(["naive"], train, short, M, H, progress=False)
+        compare(["naive"], train, short, **kw)
     with pytest.raises(InvalidInputError, match="unknown model"):
-        compare(["naive", "prophet"], train, test, M, H, progress=False)
+        compare(["naive", "prophet"], train, test, **kw)
+    with pytest.raises(TypeError):
+        compare(["naive"], train, test, H, M)  # horizon and season_length are keyword-only
 
 
 def test_sample_series_keeps_the_same_series(split):

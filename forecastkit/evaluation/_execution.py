@@ -1,0 +1,151 @@
+"""Running a backtest's units of work: in local processes (joblib) or on a Dask cluster.
+
+A unit is one model over one group of windows and one block of series; it runs in a worker and
+returns its forecasts to the parent process, which alone writes results (see
+:mod:`forecastkit.evaluation.backtest`).
+"""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Iterator
+from dataclasses import dataclass
+from typing import Any
+
+import numpy as np
+from sklearn.base import clone
+
+from forecastkit.data.frames import Panel
+from forecastkit.evaluation.splitters import Window
+from forecastkit.exceptions import InvalidInputError
+
+__all__ = ["Unit", "sub_window", "check_backend", "execute", "progress_bar"]
+
+
+@dataclass(frozen=True)
+class Unit:
+    model: str
+    fit_window: int  # the window whose training data the model is fitted on
+    windows: tuple[int, ...]  # windows still to forecast (a subset of the group)
+    part: int | None = None  # block of series (local models), or None: all series
+    series: tuple[int, int] | None = None  # [first, stop) positions of that block
+
+
+def sub_window(win: Window, block: tuple[int, int] | None) -> Window:
+    """The window restricted to the series ``[first, stop)`` of ``block`` (None: all)."""
+    if block is None:
+        return win
+    sl = slice(*block)
+    return Window(win.index, win.start[sl], win.end[sl])
+
+
+def run_unit(unit: Unit, forecaster, panel: Panel, windows: list[Window], horizon: int):
+    """Fit at ``unit.fit_window`` and forecast ``unit.windows``; runs in a worker.
+
+    Returns a list of ``(unit, window, y_pred of shape (n_series, horizon), seconds)``.
+    """
+    t0 = time.perf_counter()
+    if unit.series is not None:
+        panel = panel.take(np.arange(*unit.series))
+        windows = [sub_window(w, unit.series) for w in windows]
+    fit_win = windows[unit.fit_window]
+    # The forecaster only ever receives the sliced panel: nothing after the cutoff.
+    model = clone(forecaster).fit(panel.slice(fit_win.start, fit_win.end))
+    fit_seconds = time.perf_counter() - t0
+    out = []
+    for w in unit.windows:
+        t1 = time.perf_counter()
+        win = windows[w]
+        if w == unit.fit_window:
+            y_pred = model.predict_array(horizon)
+        else:
+            y_pred = model.predict_array(horizon, y=panel.slice(win.start, win.end))
+        secs = time.perf_counter() - t1 + (fit_seconds if w == unit.fit_window else 0.0)
+        out.append((unit, w, np.asarray(y_pred, dtype=np.float64), secs))
+    return out
+
+
+def check_backend(backend) -> tuple[str, Any]:
+    """``("joblib", None)``, ``("dask", None)`` (a local cluster) or ``("dask", scheduler)``
+    for a scheduler address or a ``distributed.Client``."""
+    if isinstance(backend, str):
+        if backend in ("joblib", "dask"):
+            return backend, None
+        if "://" in backend:
+            return "dask", backend
+    elif hasattr(backend, "submit") and hasattr(backend, "scatter"):
+        return "dask", backend
+    raise InvalidInputError(
+        f"backend must be 'joblib', 'dask', a Dask scheduler address or a distributed.Client, "
+        f"got {backend!r}"
+    )
+
+
+def execute(units, models, panel, windows, horizon, n_jobs, backend) -> Iterator[tuple]:
+    """Yield ``(unit, window, y_pred, seconds)`` as units finish, in any order."""
+    if not units:
+        return
+    kind, scheduler = check_backend(backend)
+    if kind == "dask":
+        yield from _execute_dask(units, models, panel, windows, horizon, n_jobs, scheduler)
+        return
+    from joblib import Parallel, delayed
+
+    parallel = Parallel(n_jobs=n_jobs, return_as="generator_unordered")
+    jobs = (delayed(run_unit)(u, models[u.model], panel, windows, horizon) for u in units)
+    for results in parallel(jobs):
+        yield from results
+
+
+def _execute_dask(units, models, panel, windows, horizon, n_jobs, scheduler):
+    try:
+        from distributed import Client, LocalCluster, as_completed
+    except ImportError:  # pragma: no cover - depends on the environment
+        raise InvalidInputError(
+            "a Dask backend needs dask.distributed: pip install 'forecastkit[dask]'"
+        ) from None
+    owned = []
+    if scheduler is None:
+        workers = None if n_jobs in (None, -1) else int(n_jobs)
+        cluster = LocalCluster(n_workers=workers, threads_per_worker=1, dashboard_address=None)
+        client = Client(cluster)
+        owned = [client, cluster]
+    elif isinstance(scheduler, str):
+        client = Client(scheduler)
+        owned = [client]
+    else:
+        client = scheduler
+    try:
+        # Send the panel once to every worker instead of once per unit.
+        panel_f = client.scatter(panel, broadcast=True)
+        futures = [
+            client.submit(run_unit, u, models[u.model], panel_f, windows, horizon, pure=False)
+            for u in units
+        ]
+        for fut in as_completed(futures):
+            yield from fut.result()
+    finally:
+        for obj in owned:
+            obj.close()
+
+
+class progress_bar:
+    """A tqdm bar, or a stand-in with the same two methods when disabled."""
+
+    def __init__(self, total: int, initial: int, enabled: bool):
+        self._bar = None
+        if enabled:
+            from tqdm.auto import tqdm
+
+            self._bar = tqdm(total=total, initial=initial, desc="backtest", unit="unit")
+
+    def __enter__(self):
+        return self
+
+    def update(self, n: int) -> None:
+        if self._bar is not None:
+            self._bar.update(n)
+
+    def __exit__(self, *exc) -> None:
+        if self._bar is not None:
+            self._bar.close()
