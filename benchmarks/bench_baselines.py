@@ -21,9 +21,9 @@ import warnings
 import numpy as np
 
 import forecastkit as fk
-from forecastkit.evaluation.metrics import evaluate, summarize
 from forecastkit.exceptions import ForecastkitWarning
 from forecastkit.forecasters.baselines import BASELINES
+from forecastkit.metrics import evaluate, summarize
 
 PUBLISHED_SMAPE = {"naive2": 16.91, "theta": 13.85}  # M3 Monthly, N-BEATS paper Table 14
 SLOW = ("ets", "arima")

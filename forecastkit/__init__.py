@@ -20,7 +20,7 @@ _LAZY: dict[str, tuple[str, str | None]] = {
     "layers": ("forecastkit.layers", None),
     "forecasters": ("forecastkit.forecasters", None),
     "evaluation": ("forecastkit.evaluation", None),
-    "metrics": ("forecastkit.evaluation.metrics", None),
+    "metrics": ("forecastkit.metrics", None),
     "baselines": ("forecastkit.forecasters.baselines", None),
     "RNNForecaster": ("forecastkit.forecasters.rnn", "RNNForecaster"),
     "backtest": ("forecastkit.evaluation.backtest", "backtest"),

@@ -17,7 +17,7 @@ import numpy as np
 from forecastkit.data.panel import Panel
 from forecastkit.exceptions import InvalidInputError, SeriesTooShortError
 
-__all__ = ["RollingOriginSplitter", "Window", "slice_panel", "holdout_values", "holdout_times"]
+__all__ = ["RollingOriginSplitter", "Window"]
 
 
 @dataclass(frozen=True)
@@ -173,18 +173,3 @@ class RollingOriginSplitter:
 
 # The three functions below predate Panel's own slicing methods and forward to them; they stay
 # only while forecasters/validated.py and evaluation/backtest.py still call them.
-
-
-def slice_panel(panel: Panel, start: np.ndarray, end: np.ndarray) -> Panel:
-    """Same as :meth:`Panel.slice`."""
-    return panel.slice(start, end)
-
-
-def holdout_values(panel: Panel, end: np.ndarray, horizon: int) -> np.ndarray:
-    """Same as :meth:`Panel.values_after`, shape (n_series, horizon)."""
-    return panel.values_after(end, horizon)
-
-
-def holdout_times(panel: Panel, end: np.ndarray, horizon: int) -> np.ndarray:
-    """Same as :meth:`Panel.times_after`, shape (n_series, horizon)."""
-    return panel.times_after(end, horizon)

@@ -175,7 +175,7 @@ def export_metadata(forecaster) -> dict:
 
 def _describe_params(params: dict) -> dict:
     """Parameters as JSON; one with no JSON form (a RandomState) is recorded by its repr."""
-    from forecastkit.export.persistence import jsonable_params
+    from forecastkit.forecasters._saving import jsonable_params
 
     out = {}
     for key, value in params.items():

@@ -68,17 +68,19 @@ def acf_r(x: np.ndarray, max_lag: int) -> np.ndarray:
     return out / denom
 
 
-def seasonality_test(x: np.ndarray, m: int) -> bool:
+def seasonality_test(x: np.ndarray, m: int, *, lag_cap: bool = True) -> bool:
     """M4's 90% test: is lag ``m`` autocorrelation significant?
 
     Seasonal when ``m > 1``, ``n >= 3m`` and ``|r_m| > 1.645 sqrt((1 + 2 sum_{k<m} r_k^2) / n)``.
     R's ``acf`` stops at lag ``floor(10 log10 n)`` by default, so (as in the M4 code) a lag ``m``
-    beyond that is NA and the series counts as not seasonal.
+    beyond that is NA and the series counts as not seasonal; ``lag_cap=False`` drops that
+    artefact of R's defaults (the RNN's in-graph test,
+    :func:`forecastkit.data.normalization.window_seasonality`, is this test without the cap).
     """
     n = len(x)
     if m <= 1 or n < 3 * m:
         return False
-    if m > min(int(math.floor(10 * math.log10(n))), n - 1):
+    if lag_cap and m > min(int(math.floor(10 * math.log10(n))), n - 1):
         return False
     r = acf_r(x, m)
     if not np.all(np.isfinite(r)):

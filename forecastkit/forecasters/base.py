@@ -20,14 +20,11 @@ from typing import Any, ClassVar
 
 import numpy as np
 from sklearn.base import BaseEstimator, clone
-from sklearn.utils._param_validation import (  # the table-driven checks sklearn itself uses
-    InvalidParameterError as _SklearnInvalidParameterError,
-)
-from sklearn.utils._param_validation import validate_parameter_constraints
 from sklearn.utils.validation import check_is_fitted
 
+from forecastkit._compat import SklearnInvalidParameterError, validate_parameter_constraints
 from forecastkit.data.frames import Panel, check_min_length, from_panel_values, to_panel
-from forecastkit.exceptions import ForecastkitError, InvalidInputError
+from forecastkit.exceptions import ForecastkitError, InvalidInputError, PersistenceError
 
 __all__ = ["BaseForecaster", "InvalidParameterError", "fits_series_independently"]
 
@@ -125,17 +122,75 @@ class BaseForecaster(BaseEstimator):
         return self.fit(y).predict(horizon)
 
     def save(self, path):
-        """Save the fitted forecaster to the folder ``path`` (no pickle); ``fk.load(path)``
-        restores it. See :func:`forecastkit.export.persistence.save`."""
-        from forecastkit.export.persistence import save
+        """Save the fitted forecaster to the folder ``path``; ``fk.load(path)`` restores it.
 
-        return save(self, path)
+        Nothing is pickled and every file is checksummed (see
+        :mod:`forecastkit.forecasters._saving`). The folder is written beside ``path`` and put
+        in place only when complete, so a failing save leaves an earlier save there intact.
+
+        Returns
+        -------
+        pathlib.Path
+            The folder.
+
+        Raises
+        ------
+        PersistenceError
+            The forecaster is not fitted, cannot be saved, or the folder cannot be written.
+        """
+        from forecastkit.forecasters._saving import save_forecaster
+
+        return save_forecaster(self, path)
 
     def predict_array(self, horizon: int | None = None, y=None) -> np.ndarray:
         """Forecasts as an array of shape (n_series, horizon), in the panel's series order."""
         check_is_fitted(self)
         horizon = self._check_horizon(horizon)
         return np.asarray(self._forecast(horizon, y)[1], dtype=np.float64)
+
+    # ------------------------------------------------------------------ saving (hooks)
+
+    def _check_saveable(self) -> None:
+        """Raise PersistenceError, before anything is written, if this cannot be saved."""
+        if not (hasattr(self, "get_fitted_state") and hasattr(self, "set_fitted_state")):
+            raise PersistenceError(
+                f"{type(self).__name__} cannot be saved: it has no _save_state/_load_state "
+                f"(or get_fitted_state/set_fitted_state)"
+            )
+
+    def _saved_params(self, folder) -> dict:
+        """The constructor's parameters as JSON (a class with non-JSON parameters overrides
+        this and :meth:`_from_saved_params`)."""
+        from forecastkit.forecasters._saving import jsonable_params
+
+        return jsonable_params(self.get_params(deep=False))
+
+    @classmethod
+    def _from_saved_params(cls, params: dict, folder):
+        """An unfitted instance with the saved parameters."""
+        from forecastkit.forecasters._saving import restore_params
+
+        return cls(**restore_params(params))
+
+    def _save_state(self, folder) -> dict:
+        """Write the fitted state into ``folder`` (a :class:`forecastkit._io.CheckedFolder`);
+        return what the manifest must hold to read it back (JSON values). The default stores
+        ``get_fitted_state()``: arrays in ``state.npz``, everything else in the manifest."""
+        state = self.get_fitted_state()
+        arrays = {k: v for k, v in state.items() if isinstance(v, np.ndarray)}
+        folder.write_arrays("state.npz", arrays)
+        values = {k: v for k, v in state.items() if k not in arrays}
+        return {"arrays": sorted(arrays), "values": values}
+
+    def _load_state(self, folder, state: dict, panel: Panel) -> None:
+        """Restore what :meth:`_save_state` wrote (``panel``: the training panel)."""
+        arrays = folder.read_arrays("state.npz", state["arrays"])
+        try:
+            self.set_fitted_state({**arrays, **state["values"]}, panel)
+        except ForecastkitError as err:
+            raise PersistenceError(
+                f"{folder.path}: the stored state does not fit ({err})"
+            ) from None
 
     # ------------------------------------------------------------------ for subclasses
 
@@ -168,7 +223,7 @@ class BaseForecaster(BaseEstimator):
                 self.get_params(deep=False),
                 caller_name=type(self).__name__,
             )
-        except _SklearnInvalidParameterError as err:
+        except SklearnInvalidParameterError as err:
             raise InvalidParameterError(str(err)) from None
 
     def _check_horizon(self, horizon: int | None) -> int:

@@ -30,9 +30,9 @@ from typing import Any, ClassVar
 
 import numpy as np
 from joblib import Parallel, delayed, effective_n_jobs
-from sklearn.utils._param_validation import Interval
 from threadpoolctl import threadpool_limits
 
+from forecastkit._compat import Interval
 from forecastkit.data.frames import Panel
 from forecastkit.exceptions import ForecastkitWarning, InvalidInputError
 from forecastkit.forecasters import _autoselect as _auto

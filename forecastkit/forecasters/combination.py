@@ -15,9 +15,8 @@ from typing import Any, ClassVar
 
 import numpy as np
 from sklearn.base import clone
-from sklearn.utils.metaestimators import _BaseComposition
 
-from forecastkit._compat import Interval, StrOptions
+from forecastkit._compat import BaseComposition, Interval, StrOptions
 from forecastkit.data.frames import Panel, check_min_length, to_panel
 from forecastkit.exceptions import InvalidInputError
 from forecastkit.forecasters.base import BaseForecaster, fits_series_independently
@@ -47,7 +46,7 @@ def combine_forecasts(forecasts, method: str = "mean", weights=None) -> np.ndarr
     return np.average(stacked, axis=0, weights=weights)
 
 
-class NamedEstimatorsMixin(_BaseComposition):
+class NamedEstimatorsMixin(BaseComposition):
     """What the combining forecasters share: ``estimators``, a list of (name, forecaster)
     pairs, and ``horizon``, by default the smallest of the members'.
 

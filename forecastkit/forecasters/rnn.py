@@ -17,7 +17,7 @@ from forecastkit._compat import Interval, StrOptions
 from forecastkit.data.encoding import start_ordinals
 from forecastkit.data.frames import Panel
 from forecastkit.data.windowing import last_windows
-from forecastkit.exceptions import InvalidInputError, TrainingDivergedError
+from forecastkit.exceptions import InvalidInputError, PersistenceError, TrainingDivergedError
 from forecastkit.forecasters.base import BaseForecaster
 
 __all__ = ["RNNForecaster"]
@@ -274,6 +274,57 @@ class RNNForecaster(BaseForecaster):
             strategy=self.strategy,
             use_position=self.use_position_,
         )
+
+    # ------------------------------------------------------------------ saving
+
+    # Fitted attributes besides the networks, saved as JSON; a load sets no others.
+    _state_attributes = ("lookbacks_", "log_", "use_position_", "deseasonalize_", "window_",
+                         "level_window_", "normalizer_config_", "history_", "epochs_",
+                         "batch_size_", "probe_history_")
+
+    def _check_saveable(self) -> None:
+        pass
+
+    def _save_state(self, folder) -> dict:
+        """Members as ``.keras`` files (Keras' own format), the rest as JSON. The serving
+        model is not stored: loading rebuilds it from the members with the builder ``fit``
+        used, so a loaded forecaster predicts bit-identically."""
+        members = []
+        for i, member in enumerate(self.members_):
+            name = f"member_{i}.keras"
+            member.save(folder.file(name))
+            folder.record(name)
+            members.append(name)
+        return {"members": members,
+                "fitted": {k: getattr(self, k) for k in self._state_attributes}}
+
+    def _load_state(self, folder, state: dict, panel: Panel) -> None:
+        import keras
+
+        import forecastkit.forecasters._network  # noqa: F401  (registers the member layers)
+
+        fitted = state.get("fitted", {})
+        if set(fitted) != set(self._state_attributes):
+            raise PersistenceError(f"{folder.path}: the saved fitted attributes are not "
+                                   f"{list(self._state_attributes)}")
+        members = []
+        for name in state.get("members", []):
+            file = folder.verified(name)
+            try:
+                members.append(keras.saving.load_model(file, compile=False, safe_mode=True))
+            except Exception as err:
+                raise PersistenceError(f"{file} cannot be loaded as a Keras model "
+                                       f"({type(err).__name__}: {err})") from None
+        for key, value in fitted.items():
+            setattr(self, key, value)
+        self.members_ = members
+        if len(self.lookbacks_) != len(members) or not members:
+            raise PersistenceError(f"{folder.path}: the saved members do not match the lookbacks")
+        try:
+            self.model_ = self._serving_model(int(self.horizon))
+        except Exception as err:
+            raise PersistenceError(f"{folder.path}: cannot rebuild the serving model from the "
+                                   f"saved members ({err})") from err
 
     # ------------------------------------------------------------------ predicting
 

@@ -88,3 +88,56 @@ def test_denormalizer_inverts_target_normalisation(log):
     target = norm.normalize_targets(future, level, scale, seasonal)
     back = ForecastDenormalizer(log=log)([target, level, scale, seasonal])
     np.testing.assert_allclose(np.asarray(back), future, rtol=1e-5)
+
+
+# ------------------------------------------------ one definition of the seasonality test
+
+
+def _windows_of(values, window, n):
+    """``n`` windows of length ``window`` cut at evenly spaced ends of one series."""
+    ends = np.linspace(window, len(values), n).astype(int)
+    return [values[e - window : e] for e in ends]
+
+
+@pytest.mark.parametrize("dataset,m,window", [("m3-monthly", 12, 72), ("m3-quarterly", 4, 24),
+                                              ("m4-hourly", 24, 144)])
+def test_in_graph_seasonality_test_equals_the_m4_kernel_on_bundled_data(dataset, m, window):
+    """The in-graph test (the RNN's windows) and the classical kernel (Naive2, Theta) agree
+    window by window on real series; they differ only by R's lag cap, which the in-graph test
+    leaves out on purpose (with m = 24 it would switch off every window under 252 steps)."""
+    from forecastkit.data.normalization import window_seasonality
+    from forecastkit.datasets import load_dataset
+    from forecastkit.forecasters._classical import seasonality_test
+
+    train, _, _ = load_dataset(dataset)
+    windows = []
+    for _, g in train.groupby("unique_id", sort=False):
+        y = g["y"].to_numpy()
+        if len(y) >= window and len(windows) < 300:
+            windows += _windows_of(np.log(y), window, 3)
+    x = np.stack(windows).astype(np.float32)
+    mask = np.ones_like(x)
+    s_in, _ = window_seasonality(x, mask, m, horizon=1)
+    in_graph = np.any(np.asarray(s_in) != 0, axis=1)
+    kernel = np.array([seasonality_test(w.astype(np.float64), m, lag_cap=False) for w in x])
+    assert 0.1 < kernel.mean() < 0.99  # both kinds of window are present
+    # float32 in the graph vs float64 in the kernel: a window exactly at the threshold may tip.
+    assert np.mean(in_graph == kernel) >= 0.99
+    capped = np.array([seasonality_test(w.astype(np.float64), m) for w in x])
+    if window < 252 and m == 24:
+        assert not capped.any()  # the cap alone would turn hourly deseasonalisation off
+    else:
+        np.testing.assert_array_equal(capped, kernel)
+
+
+def test_seasonal_position_layer_equals_the_numpy_onehot():
+    """The in-graph one-hot the members read equals data.encoding's for the same steps."""
+    from forecastkit.data.encoding import seasonal_position_onehot
+    from forecastkit.forecasters._network import SeasonalPosition
+
+    rng = np.random.default_rng(0)
+    first = rng.integers(0, 12, 20)  # seasonal position of each window's first forecast step
+    got = np.asarray(SeasonalPosition(lookback=30, season_length=12)(first.astype("int32")))
+    steps = first[:, None] + np.arange(-30, 0)[None, :]
+    expected = np.stack([seasonal_position_onehot(s, 12) for s in steps])
+    np.testing.assert_array_equal(got, expected)

@@ -22,7 +22,8 @@ def test_rnn_round_trip_predicts_identically(fitted_cases, tmp_path):
         f = case.forecaster
         folder = f.save(tmp_path / name)
         assert sorted(p.name for p in folder.iterdir()) == sorted(
-            ["forecastkit.json", "panel.npz"] + [f"member_{i}.keras" for i in range(f.n_models)]
+            ["forecastkit.json", "panel.npz", "panel.json"]
+            + [f"member_{i}.keras" for i in range(f.n_models)]
         )
         g = fk.load(folder)
         assert type(g) is type(f) and g.get_params() == f.get_params()
@@ -106,12 +107,15 @@ def saved(monthly_df, tmp_path):
     return fk.baselines.Naive(horizon=4).fit(monthly_df).save(tmp_path / "est")
 
 
-def _rewrite_checksums(folder):
-    from forecastkit.export.persistence import _sha256
+def _rewrite_checksums(folder, **changes):
+    """Forge a consistent save: recompute every file checksum and re-seal the manifest (what
+    an attacker who edits files could do; the checks after the checksums must still hold)."""
+    from forecastkit._io import seal, sha256_of
 
     manifest = json.loads((folder / "forecastkit.json").read_text())
-    manifest["sha256"] = {f: _sha256(folder / f) for f in manifest["files"]}
-    (folder / "forecastkit.json").write_text(json.dumps(manifest))
+    manifest["files"] = {f: sha256_of(folder / f) for f in manifest["files"]}
+    manifest.update(changes)
+    (folder / "forecastkit.json").write_text(seal(manifest))
 
 
 def test_missing_folder(tmp_path):
@@ -159,16 +163,15 @@ def test_pickled_array_is_refused(saved):
 
 
 def test_foreign_class_is_refused(saved):
-    manifest = json.loads((saved / "forecastkit.json").read_text())
-    for cls in ("os.system", "forecastkit.data.frames.Panel", "forecastkit.nope.Thing"):
-        manifest["class"] = cls
-        (saved / "forecastkit.json").write_text(json.dumps(manifest))
-        with pytest.raises(PersistenceError, match="forecastkit"):
+    for cls in ("os.system", "forecastkit.data.frames.Panel", "forecastkit.nope.Thing",
+                "forecastkit.forecasters.nope.Thing", "forecastkit.forecasters.base.clone"):
+        _rewrite_checksums(saved, **{"class": cls})
+        with pytest.raises(PersistenceError, match="refusing|does not exist|not a forecastkit"):
             fk.load(saved)
 
 
 def test_interrupted_save_does_not_load(saved, monthly_df):
-    # Saving removes the manifest first and writes it last.
+    # A folder without its manifest (written last) does not load.
     (saved / "forecastkit.json").unlink()
     with pytest.raises(PersistenceError, match="interrupted"):
         fk.load(saved)

@@ -12,11 +12,11 @@ from sklearn.base import clone
 from sklearn.exceptions import NotFittedError
 
 import forecastkit as fk
-from forecastkit.evaluation.metrics import evaluate, summarize
 from forecastkit.exceptions import ForecastkitWarning
 from forecastkit.forecasters import _autoselect, _classical
 from forecastkit.forecasters import baselines as B
 from forecastkit.forecasters.base import InvalidParameterError
+from forecastkit.metrics import evaluate, summarize
 
 REF = fk.datasets.data_dir() / "reference"
 SETS = [("M3", "Yearly"), ("M3", "Quarterly"), ("M3", "Monthly"), ("M3", "Other"),

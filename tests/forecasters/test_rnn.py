@@ -278,6 +278,63 @@ def test_configurations_are_what_was_asked(direct_model, recursive_model, seq2se
     assert all("val_loss" not in h for h in ensemble_model.history_)
 
 
+# --------------------------------------------------------------- one data path
+
+
+def test_fit_trains_through_the_data_pipeline(monthly_panel, monkeypatch):
+    """fit streams every member's windows from forecastkit.data.window_dataset through the
+    forecaster's WindowNormalizer (the layer in its serving model); nothing cuts windows into
+    arrays (gather_windows, the NumPy path, is never called)."""
+    import forecastkit.data.windowing as windowing
+    import forecastkit.forecasters._rnn_training as training
+    from forecastkit.data.normalization import WindowNormalizer
+
+    calls = {"streams": [], "normalize": []}
+    real_stream, real_normalize = training.window_dataset, WindowNormalizer.normalize_batch
+
+    def stream(panel, plan, **kwargs):
+        calls["streams"].append((plan.n_windows, kwargs["shuffle"]))
+        return real_stream(panel, plan, **kwargs)
+
+    def normalize(self, inputs, targets):
+        calls["normalize"].append(self.get_config())
+        return real_normalize(self, inputs, targets)
+
+    def forbidden(*args, **kwargs):
+        raise AssertionError("fit cut windows into arrays")
+
+    monkeypatch.setattr(training, "window_dataset", stream)
+    monkeypatch.setattr(WindowNormalizer, "normalize_batch", normalize)
+    monkeypatch.setattr(windowing, "gather_windows", forbidden)
+    f = fk.RNNForecaster(**{**SMALL, "n_models": 2}, season_length=12,
+                         early_stopping=True).fit(monthly_panel)
+    # A training and a validation stream per member, each normalised by the same layer config
+    # the serving model holds.
+    assert [shuffled for _, shuffled in calls["streams"]] == [False, True] * 2
+    assert len(calls["normalize"]) == 4
+    serving = f.model_.get_layer("normalizer").get_config()
+    for config in calls["normalize"]:
+        assert {k: config[k] for k in f.normalizer_config_} == f.normalizer_config_
+        assert {k: serving[k] for k in f.normalizer_config_} == f.normalizer_config_
+    n_series = to_panel(monthly_panel).n_series
+    assert sorted(n for n, _ in calls["streams"])[:2] == [n_series, n_series]  # one val window
+
+
+def test_windows_per_epoch_draws_a_fresh_subset_each_epoch(int_panel):
+    from forecastkit.data.pipeline import window_dataset
+    from forecastkit.data.window_plan import WindowPlan
+
+    panel = to_panel(int_panel)
+    plan = WindowPlan.for_lengths(panel.lengths, 6, 2, min_history=2, on_short="skip")
+    ds = window_dataset(panel, plan, batch_size=16, seed=1, windows_per_epoch=40)
+    epochs = [np.concatenate([y.numpy() for _, y in ds]) for _ in range(3)]
+    assert all(len(e) == 40 for e in epochs)
+    assert not np.array_equal(epochs[0], epochs[1])  # another draw each epoch
+    # The same seed gives the same sequence of draws in a new stream.
+    fresh = window_dataset(panel, plan, batch_size=16, seed=1, windows_per_epoch=40)
+    np.testing.assert_array_equal(np.concatenate([y.numpy() for _, y in fresh]), epochs[0])
+
+
 # --------------------------------------------------------------- epochs / batch_size "auto"
 
 

@@ -1,0 +1,225 @@
+"""The folder a fitted forecaster saves itself to, and how it is read back (no pickle).
+
+A saved folder holds::
+
+    forecastkit.json    format marker, class, parameters, fitted state, file checksums, and a
+                        checksum of its own content
+    panel.npz           the training panel's offsets, values and time stamps
+    panel.json          its series ids and how its time stamps were given
+    ...                 whatever the forecaster's ``_save_state`` hook writes (arrays, Keras
+                        members, or one sub-folder per member of a combination)
+
+Each forecaster class decides what its state is through two hooks of
+:class:`~forecastkit.forecasters.base.BaseForecaster`: ``_save_state(folder) -> dict`` and
+``_load_state(folder, state, panel)``; this module writes the common parts, checks every file on
+the way back (:class:`forecastkit._io.CheckedFolder`) and only ever instantiates forecastkit's own
+forecaster classes. Parameters with no JSON form are saved by a class' ``_saved_params`` hook (a
+combination saves its members as nested folders).
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import importlib
+from pathlib import Path
+
+import numpy as np
+
+from forecastkit._io import CheckedFolder, atomic_folder, plain, seal, sha256_of, unseal
+from forecastkit.data.panel import Panel
+from forecastkit.exceptions import PersistenceError
+
+__all__ = ["MANIFEST", "save_forecaster", "load_forecaster", "save_nested", "load_nested",
+           "jsonable_params"]
+
+MANIFEST = "forecastkit.json"
+_FORMAT = "forecastkit estimator"
+_FORMAT_VERSION = 2
+_PANEL_ARRAYS = ("indptr", "values", "times")
+
+
+def save_forecaster(forecaster, path) -> Path:
+    """Write ``forecaster`` to the folder ``path``, replacing it only once complete."""
+    from sklearn.exceptions import NotFittedError
+    from sklearn.utils.validation import check_is_fitted
+
+    name = type(forecaster).__name__
+    try:
+        check_is_fitted(forecaster)
+    except NotFittedError:
+        raise PersistenceError(f"cannot save an unfitted {name}; call fit first") from None
+    forecaster._check_saveable()
+    target = Path(path)
+    with atomic_folder(target) as tmp:
+        folder = CheckedFolder(tmp)
+        manifest = _write(forecaster, folder)
+        (tmp / MANIFEST).write_text(seal(manifest))
+    return target
+
+
+def _write(forecaster, folder: CheckedFolder) -> dict:
+    panel_meta = _write_panel(forecaster.panel_, folder)
+    state = forecaster._save_state(folder)
+    return {
+        "format": _FORMAT,
+        "format_version": _FORMAT_VERSION,
+        "forecastkit_version": _version(),
+        "class": f"{type(forecaster).__module__}.{type(forecaster).__qualname__}",
+        "params": forecaster._saved_params(folder),
+        "panel": panel_meta,
+        "state": plain(state),
+        "files": dict(folder.checksums),
+    }
+
+
+def save_nested(forecaster, folder: CheckedFolder, name: str) -> dict:
+    """Save a member forecaster in the sub-folder ``name``; returns the entry that lists it
+    (its name and the checksum of its manifest, which checksums its own files)."""
+    sub = folder.subfolder(name)
+    (sub.path / MANIFEST).write_text(seal(_write(forecaster, sub)))
+    return {"folder": name, "sha256": sha256_of(sub.path / MANIFEST)}
+
+
+def load_forecaster(path):
+    """Read a folder written by :func:`save_forecaster`; see :func:`forecastkit.load`."""
+    folder = Path(path)
+    if not folder.is_dir():
+        raise PersistenceError(f"{folder} is not a folder; nothing to load")
+    if not (folder / MANIFEST).is_file():
+        raise PersistenceError(
+            f"{folder} is not a saved forecastkit estimator (no {MANIFEST}; the save may have "
+            f"been interrupted)"
+        )
+    return _read(folder, unseal(folder / MANIFEST, _FORMAT))
+
+
+def load_nested(folder: CheckedFolder, entry: dict):
+    """Read a member saved by :func:`save_nested`, checking its manifest's checksum."""
+    sub = folder.nested(entry.get("folder"))
+    file = sub / MANIFEST
+    if not file.is_file() or sha256_of(file) != entry.get("sha256"):
+        raise PersistenceError(f"{file} is missing or does not match the save")
+    return _read(sub, unseal(file, _FORMAT))
+
+
+def _read(path: Path, manifest: dict):
+    file = path / MANIFEST
+    if manifest.get("format_version") != _FORMAT_VERSION:
+        raise PersistenceError(
+            f"{file} has format version {manifest.get('format_version')!r}; this forecastkit "
+            f"({_version()}) reads version {_FORMAT_VERSION}: fit and save the model again"
+        )
+    missing = [k for k in ("class", "params", "panel", "state", "files") if k not in manifest]
+    if missing:
+        raise PersistenceError(f"{file} is corrupted: missing {missing}")
+    cls = forecaster_class(manifest["class"])
+    folder = CheckedFolder(path, manifest["files"])
+    try:
+        forecaster = cls._from_saved_params(manifest["params"], folder)
+    except PersistenceError:
+        raise
+    except Exception as err:
+        raise PersistenceError(f"{path}: cannot rebuild the forecaster ({err})") from err
+    panel = _read_panel(folder, manifest["panel"])
+    forecaster._load_state(folder, manifest["state"], panel)
+    forecaster.panel_ = panel
+    forecaster.n_series_ = panel.n_series
+    return forecaster
+
+
+def forecaster_class(qualname: str):
+    """The forecaster class named in a manifest; only forecastkit's own forecasters."""
+    from sklearn.base import BaseEstimator
+
+    module_name, _, attr = str(qualname).rpartition(".")
+    if not module_name.startswith("forecastkit.forecasters"):
+        raise PersistenceError(f"refusing to load class {qualname!r}: not a forecastkit class")
+    try:
+        cls = getattr(importlib.import_module(module_name), attr)
+    except (ImportError, AttributeError):
+        raise PersistenceError(f"class {qualname!r} does not exist in this forecastkit") from None
+    # BaseForecaster's hooks, looked up rather than imported (base.py imports this module).
+    hooks = ("_from_saved_params", "_load_state", "_save_state")
+    if not (isinstance(cls, type) and issubclass(cls, BaseEstimator)
+            and all(hasattr(cls, h) for h in hooks)):
+        raise PersistenceError(f"{qualname!r} is not a forecastkit forecaster")
+    return cls
+
+
+# --------------------------------------------------------------------------- the panel
+
+
+def _write_panel(panel: Panel, folder: CheckedFolder) -> dict:
+    folder.write_arrays("panel.npz", {
+        "indptr": np.asarray(panel.indptr, dtype=np.int64),
+        "values": np.asarray(panel.values, dtype=np.float64),
+        "times": np.asarray(panel.times),
+    })
+    meta = {}
+    for field in dataclasses.fields(panel):
+        if field.name in _PANEL_ARRAYS or field.name == "ids":
+            continue
+        value = getattr(panel, field.name)
+        meta[field.name] = value.freqstr if field.name == "freq" and value is not None else value
+    try:
+        folder.write_json("panel.json", {"ids": [plain(v) for v in panel.ids],
+                                         "meta": plain(meta)})
+    except TypeError:
+        raise PersistenceError(
+            "series ids and the series name must be strings or integers to be saved"
+        ) from None
+    return {"n_series": panel.n_series}
+
+
+def _read_panel(folder: CheckedFolder, summary: dict) -> Panel:
+    import pandas as pd
+
+    arrays = folder.read_arrays("panel.npz", _PANEL_ARRAYS)
+    stored = folder.read_json("panel.json")
+    ids = np.empty(len(stored["ids"]), dtype=object)
+    ids[:] = [tuple(v) if isinstance(v, list) else v for v in stored["ids"]]
+    indptr = arrays["indptr"]
+    if (len(ids) + 1 != len(indptr) or indptr[-1] != len(arrays["values"])
+            or len(ids) != summary.get("n_series")):
+        raise PersistenceError(f"{folder.path}: the stored panel is inconsistent")
+    meta = dict(stored["meta"])
+    known = {f.name for f in dataclasses.fields(Panel)} - set(_PANEL_ARRAYS) - {"ids"}
+    if not set(meta) <= known:
+        raise PersistenceError(f"{folder.path}: unknown panel fields {sorted(set(meta) - known)}")
+    if meta.get("freq"):
+        meta["freq"] = pd.tseries.frequencies.to_offset(meta["freq"])
+    return Panel(ids=ids, **{k: arrays[k] for k in _PANEL_ARRAYS}, **meta)
+
+
+# --------------------------------------------------------------------------- parameters
+
+
+def jsonable_params(params: dict) -> dict:
+    """``get_params()`` as JSON values (tuples become lists; numpy scalars become Python).
+
+    Raises
+    ------
+    PersistenceError
+        A parameter has no JSON form (e.g. a ``np.random.RandomState``; pass an int seed).
+    """
+    out = {}
+    for key, value in params.items():
+        try:
+            out[key] = plain(value)
+        except TypeError:
+            raise PersistenceError(
+                f"parameter {key}={value!r} has no JSON form; use plain numbers, strings, "
+                f"booleans or tuples of them (an int random_state rather than a RandomState)"
+            ) from None
+    return out
+
+
+def restore_params(params: dict) -> dict:
+    """JSON parameters back to what the constructors take (lists become tuples)."""
+    return {k: tuple(v) if isinstance(v, list) else v for k, v in params.items()}
+
+
+def _version() -> str:
+    import forecastkit
+
+    return forecastkit.__version__
