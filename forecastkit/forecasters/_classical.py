@@ -5,6 +5,11 @@ forecaster classes in :mod:`forecastkit.forecasters.baselines` stay thin and the
 in joblib workers. The seasonality test and the decomposition follow the M4 competition's R code
 (``Benchmarks and Evaluation.R`` in Mcompetitions/M4-methods): autocorrelations as R's ``acf``,
 a 90% one-sided test on lag ``m``, and R's ``decompose(type="multiplicative")``.
+
+A multiplicative decomposition means nothing for a series that is not strictly positive (a
+ratio to a trend that crosses zero can be anything), so such a series is decomposed additively
+instead, with the same moving-average trend (R's ``decompose(type="additive")``); the forecaster
+classes warn about the series this happens to.
 """
 
 from __future__ import annotations
@@ -20,6 +25,7 @@ __all__ = [
     "acf_r",
     "seasonality_test",
     "seasonal_indices",
+    "seasonal_differences",
     "Deseasonalised",
     "deseasonalise",
     "naive2_forecast",
@@ -89,6 +95,20 @@ def seasonality_test(x: np.ndarray, m: int, *, lag_cap: bool = True) -> bool:
     return bool(abs(r[m - 1]) > limit)
 
 
+def _centred_trend(x: np.ndarray, m: int) -> np.ndarray:
+    """Centred moving average of R's ``decompose`` (2 x m for even ``m``, m for odd), shape (n,);
+    NaN where the window does not fit."""
+    n = len(x)
+    if m % 2 == 0:
+        w = np.r_[0.5, np.ones(m - 1), 0.5] / m
+    else:
+        w = np.ones(m) / m
+    half = len(w) // 2
+    trend = np.full(n, np.nan)
+    trend[half : n - half] = np.convolve(x, w, mode="valid")
+    return trend
+
+
 def seasonal_indices(x: np.ndarray, m: int) -> np.ndarray:
     """Seasonal figure of R's ``decompose(x, type="multiplicative")``.
 
@@ -106,50 +126,85 @@ def seasonal_indices(x: np.ndarray, m: int) -> np.ndarray:
     ndarray of shape (m,)
         Index of cycle position ``t % m`` (the series' first observation is position 0).
     """
-    n = len(x)
-    if m % 2 == 0:
-        w = np.r_[0.5, np.ones(m - 1), 0.5] / m
-    else:
-        w = np.ones(m) / m
-    half = len(w) // 2
-    trend = np.full(n, np.nan)
-    trend[half : n - half] = np.convolve(x, w, mode="valid")
+    trend = _centred_trend(x, m)
     with np.errstate(divide="ignore", invalid="ignore"):
         ratio = x / trend
     figure = np.array([np.nanmean(ratio[i::m]) for i in range(m)])
     return figure / figure.mean()
 
 
+def seasonal_differences(x: np.ndarray, m: int) -> np.ndarray:
+    """Seasonal figure of R's ``decompose(x, type="additive")``.
+
+    The same trend as :func:`seasonal_indices`; the figure is the mean difference
+    ``x - trend`` per position in the cycle, normalised to mean 0.
+
+    Parameters
+    ----------
+    x : ndarray of shape (n,)
+        Needs ``n >= 2m``.
+    m : int
+
+    Returns
+    -------
+    ndarray of shape (m,)
+        Component of cycle position ``t % m`` (the series' first observation is position 0).
+    """
+    detrended = x - _centred_trend(x, m)
+    figure = np.array([np.nanmean(detrended[i::m]) for i in range(m)])
+    return figure - figure.mean()
+
+
 @dataclass
 class Deseasonalised:
-    """A series with its multiplicative seasonality taken out, and how to put it back."""
+    """A series with its seasonality taken out, and how to put it back.
+
+    ``kind`` says how: ``"multiplicative"`` (divided by seasonal indices), ``"additive"``
+    (seasonal components subtracted; series that are not strictly positive) or ``"none"``
+    (not seasonal: ``figure`` is all ones and nothing changes).
+    """
 
     values: np.ndarray  # (n,) deseasonalised series
-    figure: np.ndarray  # (m,) seasonal indices (all ones when not seasonal)
-    n: int  # training length: step h ahead has index figure[(n + h - 1) % m]
+    figure: np.ndarray  # (m,) seasonal indices or components
+    n: int  # training length: step h ahead has figure[(n + h - 1) % m]
+    kind: str = "multiplicative"
 
     @property
     def seasonal(self) -> bool:
-        return not np.all(self.figure == 1.0)
+        return self.kind != "none"
 
     def future(self, horizon: int) -> np.ndarray:
-        """Seasonal indices of the ``horizon`` steps after the series, shape (horizon,)."""
+        """Seasonal figure of the ``horizon`` steps after the series, shape (horizon,)."""
         pos = (self.n + np.arange(horizon)) % len(self.figure)
         return self.figure[pos]
 
+    def reseasonalise(self, forecast: np.ndarray) -> np.ndarray:
+        """Put the season back into a forecast of the deseasonalised series, shape (horizon,)."""
+        forecast = np.asarray(forecast)
+        if self.kind == "additive":
+            return forecast + self.future(len(forecast))
+        return forecast * self.future(len(forecast))
+
 
 def deseasonalise(x: np.ndarray, m: int) -> Deseasonalised:
-    """Divide ``x`` by its decomposition indices when M4's seasonality test says it is seasonal."""
+    """Take out the decomposition's season when M4's seasonality test says there is one.
+
+    Multiplicative (M4's choice) for a strictly positive series, additive otherwise.
+    """
     if m > 1 and seasonality_test(x, m):
-        figure = seasonal_indices(x, m)
-        return Deseasonalised(x / figure[np.arange(len(x)) % m], figure, len(x))
-    return Deseasonalised(np.asarray(x, dtype=np.float64), np.ones(max(m, 1)), len(x))
+        pos = np.arange(len(x)) % m
+        if np.min(x) > 0:
+            figure = seasonal_indices(x, m)
+            return Deseasonalised(x / figure[pos], figure, len(x), "multiplicative")
+        figure = seasonal_differences(x, m)
+        return Deseasonalised(x - figure[pos], figure, len(x), "additive")
+    return Deseasonalised(np.asarray(x, dtype=np.float64), np.ones(max(m, 1)), len(x), "none")
 
 
 def naive2_forecast(x: np.ndarray, m: int, horizon: int) -> np.ndarray:
     """M4's Naive2: naive on the deseasonalised series, re-seasonalised. Shape (horizon,)."""
     des = deseasonalise(x, m)
-    return des.values[-1] * des.future(horizon)
+    return des.reseasonalise(np.full(horizon, des.values[-1]))
 
 
 # --------------------------------------------------------------------------- smoothing

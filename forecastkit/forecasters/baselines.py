@@ -7,6 +7,9 @@ cores). The maths lives in the kernel modules :mod:`._classical` and :mod:`._aut
 Definitions follow the M4 competition: Naive2, SES, Holt, Damped, Comb and Theta work on the
 series deseasonalised as Naive2 does (M4's seasonality test, classical multiplicative
 decomposition) and re-seasonalise the forecast; ETS and ARIMA model seasonality themselves.
+A seasonal series that is not strictly positive is decomposed additively instead (a ratio to a
+trend near zero is meaningless); ``fit`` emits one
+:class:`~forecastkit.exceptions.ForecastkitWarning` naming those series.
 
 Fallback
     A series a method cannot fit (too short for it, statsmodels raising, non-finite forecasts) is
@@ -80,9 +83,13 @@ def _k_mean(x, m, h):
     return np.full(h, x.mean()), {}
 
 
+def _season_params(des: _cl.Deseasonalised) -> dict:
+    return {"seasonal_indices": des.figure.tolist(), "decomposition": des.kind}
+
+
 def _k_naive2(x, m, h):
     des = _cl.deseasonalise(x, m)
-    return des.values[-1] * des.future(h), {"seasonal_indices": des.figure.tolist()}
+    return des.reseasonalise(np.full(h, des.values[-1])), _season_params(des)
 
 
 def _deseasonalised(inner):
@@ -91,7 +98,7 @@ def _deseasonalised(inner):
     def kernel(x, m, h):
         des = _cl.deseasonalise(x, m)
         fc, params = inner(des.values, h)
-        return np.asarray(fc) * des.future(h), {**params, "seasonal_indices": des.figure.tolist()}
+        return des.reseasonalise(fc), {**params, **_season_params(des)}
 
     return kernel
 
@@ -202,6 +209,18 @@ class _LocalBaseline(BaseForecaster):
             warnings.warn(
                 f"{type(self).__name__} could not be fitted to {len(failed)} series, which fall "
                 f"back to Naive2: {shown}{more}",
+                ForecastkitWarning,
+                stacklevel=3,
+            )
+        additive = [panel.ids[i] for i, p in enumerate(self.params_)
+                    if p.get("decomposition") == "additive"]
+        if additive:
+            shown = ", ".join(repr(sid) for sid in additive[:10])
+            more = f" and {len(additive) - 10} more" if len(additive) > 10 else ""
+            warnings.warn(
+                f"{type(self).__name__}: {len(additive)} seasonal series not strictly positive "
+                f"({shown}{more}) were deseasonalised additively instead of by M4's "
+                f"multiplicative decomposition (params_[i]['decomposition'] says which)",
                 ForecastkitWarning,
                 stacklevel=3,
             )
@@ -322,7 +341,8 @@ class Naive2(_LocalBaseline):
     _kernel = staticmethod(_k_naive2)
     __doc__ = _doc(
         "Naive2 (M4): naive on the series deseasonalised by classical multiplicative "
-        "decomposition when M4's 90% seasonality test finds a season; re-seasonalised."
+        "decomposition (additive for a series not strictly positive) when M4's 90% seasonality "
+        "test finds a season; re-seasonalised."
     )
 
 

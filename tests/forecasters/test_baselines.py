@@ -74,6 +74,103 @@ def test_decomposition_matches_statsmodels():
         np.testing.assert_allclose(_classical.seasonal_indices(x, m), ref, rtol=1e-10)
 
 
+def test_additive_decomposition_matches_statsmodels():
+    from statsmodels.tsa.seasonal import seasonal_decompose
+
+    rng = np.random.default_rng(0)
+    for m in (4, 7, 12):
+        t = np.arange(10 * m)
+        x = -3 + 0.05 * t + 5 * np.sin(2 * np.pi * t / m) + rng.normal(0, 0.3, len(t))
+        ref = seasonal_decompose(x, model="additive", period=m).seasonal[:m]
+        np.testing.assert_allclose(_classical.seasonal_differences(x, m), ref, atol=1e-12)
+
+
+def _zero_crossing(seed=1, shift=0.0):
+    # The issue's example: a season of amplitude 10 around zero.
+    t = np.arange(48)
+    values = 10 * np.sin(2 * np.pi * t / 12) + np.random.default_rng(seed).normal(0, 0.5, 48)
+    return pd.Series(values + shift, index=pd.date_range("2000-01", periods=48, freq="MS"))
+
+
+def _additive_reference(x, m):
+    """Deseasonalised values and the season of the 12 steps after, from statsmodels."""
+    from statsmodels.tsa.seasonal import seasonal_decompose
+
+    season = seasonal_decompose(x, model="additive", period=m).seasonal
+    return x - season, season[:m]  # len(x) is a multiple of m: the next cycle starts at 0
+
+
+def test_zero_crossing_series_is_deseasonalised_additively():
+    from statsmodels.tsa.holtwinters import SimpleExpSmoothing
+
+    s = _zero_crossing()
+    des, future = _additive_reference(s.to_numpy(), 12)
+    with pytest.warns(ForecastkitWarning, match="not strictly positive.*'series'"):
+        naive2 = B.Naive2(season_length=12, horizon=12).fit(s)
+    np.testing.assert_allclose(naive2.predict().to_numpy(), des[-1] + future, rtol=1e-10)
+    assert naive2.params_[0]["decomposition"] == "additive"
+    # Close to what seasonal naive says (8.7 at step 3), where the multiplicative figure gave -31.6.
+    snaive = B.SeasonalNaive(season_length=12, horizon=12).fit(s).predict().to_numpy()
+    assert np.max(np.abs(naive2.predict().to_numpy() - snaive)) < 3
+
+    t = np.arange(1, 49)
+    b, a = np.polyfit(t, des, 1)
+    ses = SimpleExpSmoothing(2 * des - (a + b * t), initialization_method="estimated").fit()
+    theta_ref = 0.5 * ses.forecast(12) + 0.5 * (a + b * np.arange(49, 61)) + future
+    with pytest.warns(ForecastkitWarning, match="not strictly positive"):
+        theta = B.Theta(season_length=12, horizon=12, n_jobs=1).fit(s).predict()
+    np.testing.assert_allclose(theta.to_numpy(), theta_ref, rtol=1e-6)
+
+
+@pytest.mark.parametrize("cls", [B.SES, B.Holt, B.Damped, B.Comb])
+def test_smoothing_on_zero_crossing_series_reseasonalises_additively(cls):
+    from statsmodels.tsa.holtwinters import Holt, SimpleExpSmoothing
+
+    s = _zero_crossing()
+    des, future = _additive_reference(s.to_numpy(), 12)
+    fits = {
+        "SES": lambda: SimpleExpSmoothing(des, initialization_method="estimated"),
+        "Holt": lambda: Holt(des, initialization_method="estimated"),
+        "Damped": lambda: Holt(des, damped_trend=True, initialization_method="estimated"),
+    }
+    parts = ["SES", "Holt", "Damped"] if cls is B.Comb else [cls.__name__]
+    expected = np.mean([fits[p]().fit().forecast(12) for p in parts], axis=0) + future
+    with pytest.warns(ForecastkitWarning, match="not strictly positive"):
+        got = cls(season_length=12, horizon=12, n_jobs=1).fit(s).predict()
+    np.testing.assert_allclose(got.to_numpy(), expected, rtol=1e-6)
+
+
+def test_one_decomposition_warning_names_every_nonpositive_series():
+    frames = [
+        pd.DataFrame({"unique_id": sid, "ds": np.arange(48), "y": _zero_crossing(seed, shift)})
+        for sid, seed, shift in (("neg", 1, 0.0), ("pos", 2, 50.0), ("zero", 3, 0.0))
+    ]
+    df = pd.concat(frames, ignore_index=True)
+    df.loc[df.unique_id == "zero", "y"] += 10 - df.loc[df.unique_id == "zero", "y"].max()
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always")
+        f = B.Naive2(season_length=12, horizon=6).fit(df)
+    ours = [str(w.message) for w in caught if issubclass(w.category, ForecastkitWarning)]
+    assert len(ours) == 1 and "'neg'" in ours[0] and "'zero'" in ours[0]
+    assert "'pos'" not in ours[0] and "2 seasonal series" in ours[0]
+    assert [p["decomposition"] for p in f.params_] == ["additive", "multiplicative", "additive"]
+    # The positive series keeps M4's multiplicative Naive2 (statsmodels' indices).
+    from statsmodels.tsa.seasonal import seasonal_decompose
+
+    x = f.panel_.series(1)
+    idx = seasonal_decompose(x, model="multiplicative", period=12).seasonal[:12]
+    np.testing.assert_allclose(f.predict_array()[1], x[-1] / idx[-1] * idx[:6], rtol=1e-10)
+
+
+def test_positive_series_keep_multiplicative_decomposition_without_warning():
+    train, _, info = fk.datasets.load_dataset("m3-monthly")
+    with warnings.catch_warnings():
+        warnings.simplefilter("error", ForecastkitWarning)
+        f = B.Naive2(season_length=12, horizon=info.horizon).fit(train)
+    kinds = {p["decomposition"] for p in f.params_}
+    assert kinds == {"multiplicative", "none"}
+
+
 def test_acf_matches_statsmodels():
     from statsmodels.tsa.stattools import acf
 
