@@ -12,6 +12,11 @@ Examples
 ``compare`` fits on the official training split and scores the official test split;
 ``backtest`` never touches the test split: it runs rolling-origin windows at the end of the
 training series (what one uses to choose models honestly).
+
+Both resume from ``--out`` (``--fresh`` starts over). Bad arguments, an output folder that
+cannot be written, a damaged stored run and a Dask scheduler that does not answer within
+:data:`forecastkit.evaluation._execution.CONNECT_TIMEOUT` seconds all end in one line
+``forecastkit: error: ...`` and exit status 2.
 """
 
 from __future__ import annotations
@@ -19,6 +24,7 @@ from __future__ import annotations
 import argparse
 import shlex
 import sys
+import tempfile
 from collections.abc import Sequence
 from pathlib import Path
 
@@ -47,7 +53,10 @@ def build_parser() -> argparse.ArgumentParser:
         p.add_argument("--n-jobs", type=int, default=-1, help="parallel workers (-1: all cores)")
         p.add_argument("--backend", choices=["joblib", "dask"], default="joblib")
         p.add_argument("--scheduler", default=None, metavar="ADDR",
-                       help="Dask scheduler address; default: a local cluster")
+                       help="Dask scheduler address (with --backend dask; default: a local "
+                            "cluster); one that does not answer within 5 s is an error")
+        p.add_argument("--fresh", action="store_true",
+                       help="discard the finished units kept in --out and start over")
         p.add_argument("--no-progress", action="store_true", help="hide the progress bar")
 
     bt = sub.add_parser("backtest", help="rolling-origin backtest on the training split")
@@ -61,17 +70,56 @@ def build_parser() -> argparse.ArgumentParser:
 
 
 def main(argv: Sequence[str] | None = None) -> int:
-    """Run the command line; returns the exit status (0 ok, 2 bad input)."""
+    """Run the command line; returns the exit status (0 ok, 2 bad input, or a file that cannot
+    be read or written)."""
     args = build_parser().parse_args(argv)
     try:
         if args.command == "datasets":
             return _datasets()
         if args.command == "models":
             return _models()
+        _check_args(args)
         return _run(args, argv)
-    except ForecastkitError as err:
+    except (ForecastkitError, OSError) as err:
         print(f"forecastkit: error: {err}", file=sys.stderr)
         return 2
+
+
+# flag -> (smallest value, what it is); --n-jobs also takes -1
+_AT_LEAST = {
+    "n_jobs": (1, "a positive number of workers, or -1 for all cores"),
+    "seed": (0, "a non-negative integer"),
+    "sample": (1, "a positive number of series"),
+    "n_windows": (1, "a positive number of windows"),
+    "step": (1, "a positive number of points"),
+}
+
+
+def _check_args(args) -> None:
+    """Refuse bad numbers and flags before any data is loaded."""
+    for dest, (low, what) in _AT_LEAST.items():
+        value = getattr(args, dest, None)
+        if value is not None and value < low and not (dest == "n_jobs" and value == -1):
+            flag = "--" + dest.replace("_", "-")
+            raise InvalidInputError(f"{flag} must be {what}, got {value}")
+    if args.scheduler and args.backend != "dask":
+        raise InvalidInputError("--scheduler needs --backend dask")
+
+
+def _prepare_out(out: Path, fresh: bool) -> None:
+    """Create ``--out`` and make sure files can be written there (before any long work)."""
+    try:
+        out.mkdir(parents=True, exist_ok=True)
+        with tempfile.TemporaryFile(dir=out):
+            pass
+    except OSError as err:
+        raise InvalidInputError(
+            f"--out {str(out)!r} cannot be used as the output folder: {err.strerror or err}"
+        ) from None
+    if fresh:
+        from forecastkit.evaluation.store import ResultStore
+
+        ResultStore(out).clear()
 
 
 def _datasets() -> int:
@@ -108,6 +156,7 @@ def _run(args, argv) -> int:
             f"unknown dataset {args.dataset!r}; valid names: {', '.join(list_datasets())}"
         )
     names = parse_names(args.models)
+    _prepare_out(args.out, args.fresh)
     train, test, info = load_dataset(args.dataset)
     if args.sample is not None:
         train, test = sample_series(args.sample, args.seed, train, test)

@@ -1,5 +1,8 @@
+import socket
 import subprocess
 import sys
+import time
+from pathlib import Path
 
 import pandas as pd
 import pytest
@@ -75,3 +78,82 @@ def test_console_module_runs():
     done = subprocess.run([sys.executable, "-m", "forecastkit.cli", "backtest"],
                           capture_output=True, text=True, timeout=120)
     assert done.returncode == 2 and "--dataset" in done.stderr  # argparse usage error
+
+
+def _free_port() -> int:
+    """A localhost port nothing listens on (bound, then released)."""
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+BASE = ["backtest", "--dataset", "m3-other", "--models", "naive", "--sample", "2",
+        "--n-windows", "1", "--n-jobs", "1", "--no-progress"]
+
+
+@pytest.mark.parametrize(
+    "extra, message",
+    [
+        (["--n-jobs", "0"], "--n-jobs must be a positive number of workers, or -1"),
+        (["--n-jobs", "-3"], "--n-jobs must be"),
+        (["--seed", "-1"], "--seed must be a non-negative integer, got -1"),
+        (["--sample", "0"], "--sample must be"),
+        (["--n-windows", "0"], "--n-windows must be"),
+        (["--scheduler", "tcp://127.0.0.1:1"], "--scheduler needs --backend dask"),
+    ],
+)
+def test_bad_numbers_and_flags_give_a_clear_error(extra, message, tmp_path, capsys):
+    code = main([*BASE, "--out", str(tmp_path / "out"), *extra])
+    err = capsys.readouterr().err
+    assert code == 2
+    assert err.startswith("forecastkit: error: ") and message in err
+    assert "Traceback" not in err
+
+
+@pytest.mark.parametrize("where", ["under-a-file", "a-file", "unwritable"])
+def test_an_output_folder_that_cannot_be_written_gives_a_clear_error(where, tmp_path, capsys):
+    (tmp_path / "file").write_text("x")
+    out = {"under-a-file": tmp_path / "file" / "out", "a-file": tmp_path / "file",
+           # /proc takes no new folders, even from root (a chmod would not stop root)
+           "unwritable": Path("/proc/forecastkit-test-out")}[where]
+    code = main([*BASE, "--out", str(out)])
+    err = capsys.readouterr().err
+    assert code == 2
+    assert err.startswith(f"forecastkit: error: --out {str(out)!r} cannot be used"), err
+    assert (tmp_path / "file").read_text() == "x"
+
+
+def test_an_unreachable_scheduler_fails_fast_with_a_clear_error(tmp_path):
+    pytest.importorskip("distributed")
+    from forecastkit.evaluation._execution import CONNECT_TIMEOUT
+
+    address = f"tcp://127.0.0.1:{_free_port()}"
+    start = time.monotonic()
+    done = subprocess.run(
+        [sys.executable, "-m", "forecastkit.cli", *BASE, "--out", str(tmp_path / "out"),
+         "--backend", "dask", "--scheduler", address],
+        capture_output=True, text=True, timeout=120,
+    )
+    elapsed = time.monotonic() - start
+    assert done.returncode == 2, done.stderr
+    assert done.stderr.startswith("forecastkit: error: cannot reach the Dask scheduler at "
+                                  f"{address!r}"), done.stderr
+    assert "Traceback" not in done.stderr
+    # Dask's own default waits 30 s; the command gives up after its connection timeout.
+    assert CONNECT_TIMEOUT <= elapsed < CONNECT_TIMEOUT + 20
+
+
+def test_fresh_starts_a_damaged_run_over(tmp_path, capsys):
+    out = tmp_path / "bt"
+    argv = [*BASE, "--out", str(out)]
+    assert main(argv) == 0
+    first = pd.read_csv(out / "forecasts.csv.gz")
+    unit = next((out / "units").glob("naive__*.csv.gz"))
+    unit.write_bytes(unit.read_bytes()[:10])  # truncated
+    capsys.readouterr()
+    assert main(argv) == 2
+    err = capsys.readouterr().err
+    assert err.startswith("forecastkit: error: stored backtest unit") and unit.name in err
+    assert "--fresh" in err
+    assert main([*argv, "--fresh"]) == 0
+    pd.testing.assert_frame_equal(pd.read_csv(out / "forecasts.csv.gz"), first)

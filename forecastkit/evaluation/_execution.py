@@ -19,7 +19,12 @@ from forecastkit.data.frames import Panel
 from forecastkit.evaluation.splitters import Window
 from forecastkit.exceptions import InvalidInputError
 
-__all__ = ["Unit", "sub_window", "check_backend", "execute", "progress_bar"]
+__all__ = ["Unit", "sub_window", "check_backend", "check_n_jobs", "execute", "progress_bar",
+           "CONNECT_TIMEOUT"]
+
+# Seconds to wait for a Dask scheduler given by address before giving up; Dask's own default
+# (30 s, and a retry loop on refused connections) makes a mistyped address look like a hang.
+CONNECT_TIMEOUT = 5.0
 
 
 @dataclass(frozen=True)
@@ -81,6 +86,20 @@ def check_backend(backend) -> tuple[str, Any]:
     )
 
 
+def check_n_jobs(n_jobs, backend) -> None:
+    """``n_jobs`` must be None or a non-zero integer (joblib: -1 all cores, -2 all but one...);
+    a local Dask cluster takes a positive number of workers, or -1/None for Dask's default."""
+    kind, scheduler = check_backend(backend)
+    ok = n_jobs is None or (isinstance(n_jobs, int | np.integer) and not isinstance(n_jobs, bool)
+                            and n_jobs != 0)
+    if ok and kind == "dask" and scheduler is None:
+        ok = n_jobs is None or n_jobs == -1 or n_jobs > 0
+    if not ok:
+        raise InvalidInputError(
+            f"n_jobs must be a positive number of workers, or -1 for all cores, got {n_jobs!r}"
+        )
+
+
 def execute(units, models, panel, windows, horizon, n_jobs, backend) -> Iterator[tuple]:
     """Yield ``(unit, window, y_pred, seconds)`` as units finish, in any order."""
     if not units:
@@ -111,7 +130,13 @@ def _execute_dask(units, models, panel, windows, horizon, n_jobs, scheduler):
         client = Client(cluster)
         owned = [client, cluster]
     elif isinstance(scheduler, str):
-        client = Client(scheduler)
+        try:
+            client = Client(scheduler, timeout=CONNECT_TIMEOUT)
+        except (OSError, TimeoutError, ValueError) as err:
+            raise InvalidInputError(
+                f"cannot reach the Dask scheduler at {scheduler!r} within {CONNECT_TIMEOUT:g} s "
+                f"({err}); is it running, and is the address right?"
+            ) from None
         owned = [client]
     else:
         client = scheduler

@@ -20,7 +20,7 @@ import pandas as pd
 from forecastkit.data.frames import Panel, to_panel
 from forecastkit.evaluation._execution import (
     Unit,
-    check_backend,
+    check_n_jobs,
     execute,
     progress_bar,
     sub_window,
@@ -55,6 +55,7 @@ def backtest(
     n_jobs: int | None = -1,
     backend="joblib",
     out_dir=None,
+    fresh: bool = False,
     progress: bool = True,
 ) -> pd.DataFrame:
     """Rolling-origin evaluation of one or several forecasters.
@@ -85,11 +86,17 @@ def backtest(
     backend : "joblib", "dask", str or distributed.Client
         Where units run: local processes (``"joblib"``), a ``LocalCluster`` started for the run
         (``"dask"``), or the Dask cluster of a scheduler address (``"tcp://host:8786"``) or of
-        a connected client (left open).
+        a connected client (left open). A scheduler that does not answer within
+        :data:`~forecastkit.evaluation._execution.CONNECT_TIMEOUT` seconds (5) is an
+        InvalidInputError.
     out_dir : str or Path, optional
         Folder that keeps each finished (model, window) as soon as it arrives (see
         :class:`~forecastkit.evaluation.store.ResultStore`); a run started again with the same
-        data, split and models skips finished units.
+        data, split and models skips finished units. Every stored unit is checked against
+        its checksum when reused: a damaged or altered one is a PersistenceError.
+    fresh : bool, default=False
+        Discard the finished units of ``out_dir`` (its manifest, units and records; other
+        files are kept) and start over.
     progress : bool, default=True
         Show a tqdm progress bar over the units of work.
 
@@ -107,6 +114,9 @@ def backtest(
     ------
     SeriesTooShortError
         Naming a series that has no training data before its first window.
+    PersistenceError
+        ``out_dir`` cannot be written, holds another run, or a stored unit is damaged (the
+        message names the file; ``fresh=True`` starts over).
 
     Notes
     -----
@@ -119,7 +129,7 @@ def backtest(
     backtest_metrics : accuracy per series, window and model.
     """
     models = _as_models(forecaster)
-    check_backend(backend)
+    check_n_jobs(n_jobs, backend)
     panel = to_panel(y)
     window: Literal["expanding", "sliding"] = (
         "expanding" if window_length is None else "sliding"
@@ -129,6 +139,8 @@ def backtest(
     store = None
     if out_dir is not None:
         store = ResultStore(out_dir)
+        if fresh:
+            store.clear()
         config = {
             "data": _fingerprint(panel),
             "horizon": int(horizon),
@@ -229,8 +241,8 @@ def _reload(store: ResultStore, name: str, w: int, part, panel: Panel, win: Wind
         saved["unique_id"].astype(str).to_numpy(), expected
     ):
         raise PersistenceError(
-            f"{store.unit_file(name, w, part)} does not match the data's series; delete it to "
-            f"redo it"
+            f"{store.unit_file(name, w, part)} does not match the data's series; rerun with "
+            f"fresh=True (--fresh on the command line) to start over"
         )
     return saved["y_pred"].to_numpy(dtype=np.float64).reshape(panel.n_series, horizon)
 

@@ -3,15 +3,32 @@
 Layout of a run folder::
 
     out_dir/
-      manifest.json          the run's configuration and the finished units (with run times)
-      units/<model>__w000.csv.gz         forecasts of one (model, window) unit
-      units/<model>__w000_s0001.csv.gz   ... or of one block of series of a local model
+      manifest.json                   the run's configuration and models (sealed)
+      units/<key>.csv.gz              forecasts of one (model, window[, block of series]) unit
+      records/<key>.json              that unit's record (sealed): what it is, its checksum
 
-Every file is written to a temporary name in the same folder and moved into place with
-``os.replace``, which is atomic on POSIX and Windows: a run killed at any instant leaves either
-the old file or the new one, never half of one. A unit counts as finished once the manifest lists
-it, and the manifest is written after the unit's file, so a unit is never listed without its
-forecasts.
+``<key>`` is ``<model>__w000`` or ``<model>__w000_s0001`` (window 0, block 1 of a local model).
+A model name made only of lowercase letters, digits and ``_ . -`` (at most 64 characters) is
+used as it is; any other name becomes a lowercase slug, ``+`` and 16 hex digits of the name's
+SHA-256 (``"a+b"`` -> ``a_b+...``). Plain names never hold ``+`` and hashed ones always do, so
+two names never share a file, even on a case-insensitive file system.
+
+What protects a stored unit from being reused wrongly:
+
+* Every file is written to a temporary name in its folder and moved into place with
+  ``os.replace`` (atomic on POSIX and Windows): a run killed at any instant leaves the old file
+  or the new one, never half of one.
+* A unit counts as finished once both its file and its record exist (deleting either redoes
+  it). The record is written after the unit's forecasts and holds their SHA-256, the model's
+  name, window and block, the model's parameters and a checksum of the run's configuration,
+  all under a checksum of its own (:func:`forecastkit._io.seal`). Loading checks all of it,
+  so a unit file that was truncated, edited, emptied or swapped with another, a record moved
+  to another unit's name, or a unit copied from another run is a :class:`PersistenceError`
+  naming the file, never a wrong forecast.
+* The manifest is sealed too: an edited configuration or model list is refused.
+
+One record per unit, rather than a list in the manifest, keeps each write small and lets two
+processes finish units of one store without overwriting each other's list.
 
 CSV (gzip) rather than parquet because it needs no extra dependency and a person can read it;
 pandas writes floats with the shortest repr that round-trips, so values reload exactly.
@@ -19,20 +36,36 @@ pandas writes floats with the shortest repr that round-trips, so values reload e
 
 from __future__ import annotations
 
+import hashlib
 import json
 import os
 import re
 import tempfile
+import zlib
 from pathlib import Path
 from typing import Any
 
 import pandas as pd
 
+from forecastkit._io import plain, seal, sha256_of, unseal
 from forecastkit.exceptions import PersistenceError
 
 __all__ = ["ResultStore"]
 
-_FORMAT = "forecastkit-backtest/1"
+_FORMAT = "forecastkit-backtest/2"
+_UNIT_FORMAT = "forecastkit-backtest-unit/1"
+_PLAIN_NAME = re.compile(r"[a-z0-9][a-z0-9_.-]{0,63}")
+# Files of a store, for clear(): units, records and the temporary files of interrupted writes.
+_STORE_FILE = re.compile(r"(.+__w\d+(_s\d+)?\.(csv\.gz|json))|(\..+\.tmp)")
+_START_OVER = "rerun with fresh=True (--fresh on the command line) to start this run over"
+
+
+def encode_model_name(model: str) -> str:
+    """The file-name form of a model name; distinct names always give distinct forms."""
+    if _PLAIN_NAME.fullmatch(model):
+        return model
+    slug = re.sub(r"[^a-z0-9_-]+", "_", model.lower())[:40]  # no dot: never a hidden file
+    return f"{slug}+{hashlib.sha256(model.encode()).hexdigest()[:16]}"
 
 
 class ResultStore:
@@ -41,19 +74,20 @@ class ResultStore:
     Parameters
     ----------
     path : str or Path
-        The run folder; created if missing.
+        The run folder; created by :meth:`open` if missing.
 
     Notes
     -----
-    Only one process should write to a store at a time (the backtest's parent process does all
-    writing; workers only compute).
+    The backtest's parent process does all writing (workers only compute). Two processes may
+    finish units of the same store (each unit has its own record), but only runs of the same
+    configuration should share a folder, and :meth:`open` refuses any other.
     """
 
     def __init__(self, path: str | os.PathLike):
         self.path = Path(path)
-        self._manifest: dict[str, Any] = {
-            "format": _FORMAT, "config": {}, "models": {}, "units": {}
-        }
+        self._manifest: dict[str, Any] = {"format": _FORMAT, "config": {}, "models": {}}
+        self._run = ""  # checksum of the configuration, copied into every record
+        self._records: dict[tuple, dict] = {}  # verified records of loaded units
 
     # ------------------------------------------------------------------ run configuration
 
@@ -71,63 +105,93 @@ class ResultStore:
         Raises
         ------
         PersistenceError
-            The folder holds results of a different run.
+            The folder cannot be created or written, holds results of a different run, or its
+            manifest is not a forecastkit backtest manifest or was changed.
         """
-        (self.path / "units").mkdir(parents=True, exist_ok=True)
+        try:
+            for sub in ("units", "records"):
+                (self.path / sub).mkdir(parents=True, exist_ok=True)
+        except OSError as err:
+            raise PersistenceError(
+                f"cannot create the backtest folder {str(self.path)!r}: {err.strerror or err}"
+            ) from None
+        config, models = plain(config), dict(models)
         manifest_path = self.path / "manifest.json"
         if manifest_path.exists():
             try:
-                stored = json.loads(manifest_path.read_text())
-            except (OSError, json.JSONDecodeError) as err:
-                raise PersistenceError(f"{manifest_path} is unreadable: {err}") from None
-            if stored.get("format") != _FORMAT:
-                raise PersistenceError(f"{manifest_path} is not a forecastkit backtest manifest")
+                stored = unseal(manifest_path, _FORMAT)
+            except PersistenceError as err:
+                raise PersistenceError(f"{err}; {_START_OVER}") from None
             self._check_same(stored, config, models)
             self._manifest = stored
         else:
             self._manifest["config"] = config
-        self._manifest["models"].update(models)
-        self._write_manifest()
+        self._run = _checksum(self._manifest["config"])
+        if any(self._manifest["models"].get(k) != v for k, v in models.items()):
+            self._manifest["models"].update(models)
+            self._write(manifest_path, seal(self._manifest).encode())
 
     def _check_same(self, stored: dict, config: dict, models: dict[str, str]) -> None:
         where = f"the folder {str(self.path)!r}"
-        # A JSON round trip makes tuples lists, so compare what JSON would store.
-        config = json.loads(json.dumps(config))
         diff = sorted(k for k in set(config) | set(stored["config"])
                       if config.get(k) != stored["config"].get(k))
         if diff:
             raise PersistenceError(
                 f"{where} holds results of a different backtest (differs in {diff}); pass another "
-                f"out_dir or delete that folder to start over"
+                f"out_dir, or {_START_OVER}"
             )
         for name, desc in models.items():
             old = stored["models"].get(name)
             if old is not None and old != desc:
                 raise PersistenceError(
                     f"{where} holds results of model {name!r} with other parameters "
-                    f"({old} != {desc}); rename the model or use another out_dir"
+                    f"({old} != {desc}); rename the model, use another out_dir, or {_START_OVER}"
                 )
+
+    def clear(self) -> None:
+        """Forget every finished unit: remove the manifest and the store's files (other files
+        in the folder, such as reports, are kept)."""
+        (self.path / "manifest.json").unlink(missing_ok=True)
+        for file in self.path.glob(".manifest.json.*.tmp"):
+            file.unlink()
+        for sub in ("units", "records"):
+            folder = self.path / sub
+            if not folder.is_dir():
+                continue
+            for file in folder.iterdir():
+                if file.is_file() and _STORE_FILE.fullmatch(file.name):
+                    file.unlink()
+            if not any(folder.iterdir()):
+                folder.rmdir()
+        self._records.clear()
 
     # ------------------------------------------------------------------ units
 
     @staticmethod
-    def _key(model: str, window: int, part: int | None) -> str:
-        return f"{model}|{window}|{part}"
+    def key(model: str, window: int, part: int | None = None) -> str:
+        """The file name stem of a unit (see the module's docstring)."""
+        suffix = "" if part is None else f"_s{int(part):04d}"
+        return f"{encode_model_name(model)}__w{int(window):03d}{suffix}"
 
     def unit_file(self, model: str, window: int, part: int | None = None) -> Path:
         """Where the forecasts of one unit are kept (``part``: a block of series, if any)."""
-        slug = re.sub(r"[^A-Za-z0-9_.-]+", "_", model)
-        suffix = "" if part is None else f"_s{part:04d}"
-        return self.path / "units" / f"{slug}__w{window:03d}{suffix}.csv.gz"
+        return self.path / "units" / f"{self.key(model, window, part)}.csv.gz"
+
+    def record_file(self, model: str, window: int, part: int | None = None) -> Path:
+        """Where the record of one unit is kept."""
+        return self.path / "records" / f"{self.key(model, window, part)}.json"
 
     def is_done(self, model: str, window: int, part: int | None = None) -> bool:
-        entry = self._manifest["units"].get(self._key(model, window, part))
-        return entry is not None and (self.path / entry["file"]).exists()
+        """Whether the unit was finished (its file and its record exist); :meth:`load` then
+        checks them. A unit whose record is missing (a run killed between the two writes)
+        or whose file was deleted is not finished: it is redone and both are rewritten."""
+        return (self.record_file(model, window, part).is_file()
+                and self.unit_file(model, window, part).is_file())
 
     def save(
         self, model: str, window: int, part: int | None, frame: pd.DataFrame, seconds: float
     ) -> None:
-        """Write one finished unit (atomically), then list it in the manifest.
+        """Write one finished unit (atomically), then its record.
 
         Parameters
         ----------
@@ -140,31 +204,118 @@ class ResultStore:
             Wall time the unit took (fit and predict), kept for reports.
         """
         target = self.unit_file(model, window, part)
-        _atomic_write(target, lambda f: frame.to_csv(f, index=False, compression="gzip"))
-        self._manifest["units"][self._key(model, window, part)] = {
+        self._write(target, lambda f: frame.to_csv(f, index=False, compression="gzip"))
+        record = {
+            "format": _UNIT_FORMAT,
             "model": model,
             "window": int(window),
-            "part": part,
-            "file": str(target.relative_to(self.path)),
+            "part": None if part is None else int(part),
+            "file": target.name,
+            "sha256": sha256_of(target),
+            "rows": len(frame),
             "seconds": float(seconds),
+            "run": self._run,
+            "params": self._manifest["models"][model],
         }
-        self._write_manifest()
+        self._write(self.record_file(model, window, part), seal(record).encode())
+        self._records.pop((model, int(window), part), None)
 
     def load(self, model: str, window: int, part: int | None = None) -> pd.DataFrame:
-        """The forecasts of a finished unit, as saved."""
-        entry = self._manifest["units"][self._key(model, window, part)]
-        return pd.read_csv(self.path / entry["file"], compression="gzip")
+        """The forecasts of a finished unit, after checking them against their record.
+
+        Raises
+        ------
+        PersistenceError
+            The record or the unit file is missing, truncated, edited, belongs to another
+            unit or run, or cannot be read; the message names the file.
+        """
+        record = self._record(model, window, part)
+        file = self.path / "units" / record["file"]
+        if not file.is_file():
+            raise _damaged(file, "is missing")
+        if sha256_of(file) != record["sha256"]:
+            raise _damaged(file, "was changed after it was written (its checksum differs "
+                                 "from its record's)")
+        try:
+            frame = pd.read_csv(file, compression="gzip")
+        # A checksum that matches leaves only a file that never was valid; name it all the same.
+        except (OSError, EOFError, zlib.error, UnicodeDecodeError, ValueError) as err:
+            raise _damaged(file, f"cannot be read ({type(err).__name__}: {err})") from None
+        if (len(frame) != record["rows"] or "model" not in frame or "window" not in frame
+                or (frame["model"].astype(str) != model).any()
+                or (frame["window"] != int(window)).any()):
+            raise _damaged(file, f"does not hold the forecasts of model {model!r}, window "
+                                 f"{window}")
+        return frame
 
     def seconds(self, model: str, window: int, part: int | None = None) -> float:
-        return float(self._manifest["units"][self._key(model, window, part)]["seconds"])
+        """Wall time of a finished unit, from its record."""
+        return float(self._record(model, window, part)["seconds"])
 
     @property
     def n_done(self) -> int:
-        return len(self._manifest["units"])
+        """Number of finished units (records with their unit file) in the folder."""
+        folder = self.path / "records"
+        if not folder.is_dir():
+            return 0
+        stems = (f.name.removesuffix(".json") for f in folder.glob("*.json"))
+        return sum((self.path / "units" / f"{stem}.csv.gz").is_file() for stem in stems)
 
-    def _write_manifest(self) -> None:
-        text = json.dumps(self._manifest, indent=1, sort_keys=True)
-        _atomic_write(self.path / "manifest.json", lambda f: f.write(text.encode()))
+    def _record(self, model: str, window: int, part: int | None) -> dict:
+        """A unit's record, checked against its seal, its name and this run."""
+        key = (model, int(window), part)
+        if key in self._records:
+            return self._records[key]
+        file = self.record_file(model, window, part)
+        try:
+            record = unseal(file, _UNIT_FORMAT)
+        except PersistenceError as err:
+            raise PersistenceError(f"{err}; {_redo(file)}") from None
+        claims = (record.get("model"), record.get("window"), record.get("part"))
+        if claims != (model, int(window), part):
+            raise _damaged(file, f"is the record of model {claims[0]!r}, window {claims[1]}, "
+                                 f"block {claims[2]}, not of model {model!r}, window {window}, "
+                                 f"block {part}")
+        if record.get("run") != self._run:
+            raise _damaged(file, "belongs to a backtest of another configuration")
+        if record.get("params") != self._manifest["models"].get(model):
+            raise PersistenceError(
+                f"{file} holds results of model {model!r} with other parameters "
+                f"({record.get('params')}); rename the model, use another out_dir, or "
+                f"{_START_OVER}"
+            )
+        if record.get("file") != self.unit_file(model, window, part).name:
+            raise _damaged(file, f"names the unit file {record.get('file')!r}, not its own")
+        self._records[key] = record
+        return record
+
+    def _write(self, target: Path, content) -> None:
+        """Write ``content`` (bytes, or a function of a binary file) atomically to ``target``."""
+        def write(f):
+            if isinstance(content, bytes):
+                f.write(content)
+            else:
+                content(f)
+
+        try:
+            _atomic_write(target, write)
+        except OSError as err:
+            raise PersistenceError(
+                f"cannot write {target}: {err.strerror or err}"
+            ) from None
+
+
+def _checksum(value) -> str:
+    return hashlib.sha256(json.dumps(value, sort_keys=True).encode()).hexdigest()
+
+
+def _redo(file: Path) -> str:
+    stem = file.name.removesuffix(".csv.gz").removesuffix(".json")
+    return f"delete units/{stem}.csv.gz to redo that unit, or {_START_OVER}"
+
+
+def _damaged(file: Path, what: str) -> PersistenceError:
+    return PersistenceError(f"stored backtest unit {file} {what}; {_redo(file)}")
 
 
 def _atomic_write(target: Path, write) -> None:
