@@ -5,7 +5,6 @@ from __future__ import annotations
 import argparse
 import importlib
 import shlex
-import shutil
 import sys
 from pathlib import Path
 
@@ -54,8 +53,9 @@ def command_line() -> str:
 
 def reset(out_dir: Path) -> None:
     """Forget an earlier run's finished units (its report is overwritten anyway)."""
-    shutil.rmtree(out_dir / "units", ignore_errors=True)
-    (out_dir / "manifest.json").unlink(missing_ok=True)
+    from forecastkit.evaluation.store import ResultStore
+
+    ResultStore(out_dir).clear()
 
 
 def header(title: str, command: str) -> list[str]:

@@ -7,6 +7,8 @@ user with ten thousand series can find the one that is wrong.
 
 from __future__ import annotations
 
+from typing import Any
+
 __all__ = [
     "ForecastkitError",
     "InvalidInputError",
@@ -20,6 +22,8 @@ __all__ = [
     "TrainingDivergedError",
     "ExportError",
     "PersistenceError",
+    "NotFittedError",  # noqa: F822  (made on first use, see __getattr__)
+    "NotProbabilisticError",
     "ForecastkitWarning",
 ]
 
@@ -72,5 +76,34 @@ class PersistenceError(ForecastkitError):
     """A saved estimator folder is missing, corrupted or not forecastkit's."""
 
 
+class NotProbabilisticError(ForecastkitError):
+    """Quantiles, intervals or sample paths were asked of a model that cannot give them."""
+
+
 class ForecastkitWarning(UserWarning):
     """Something the user should know about, but that did not stop the work (e.g. a fallback)."""
+
+
+def _not_fitted_error() -> type:
+    from sklearn.exceptions import NotFittedError as SklearnNotFittedError
+
+    class NotFittedError(ForecastkitError, SklearnNotFittedError):
+        """The forecaster is used before ``fit`` (or after a ``fit`` that failed).
+
+        Both ``except forecastkit.ForecastkitError`` and scikit-learn's
+        ``except sklearn.exceptions.NotFittedError`` catch it.
+        """
+
+    NotFittedError.__module__ = __name__
+    NotFittedError.__qualname__ = "NotFittedError"
+    return NotFittedError
+
+
+def __getattr__(name: str) -> Any:
+    # NotFittedError derives from scikit-learn's, whose import is slow: it is made on first
+    # use, so that ``import forecastkit`` stays quick.
+    if name == "NotFittedError":
+        cls = _not_fitted_error()
+        globals()[name] = cls
+        return cls
+    raise AttributeError(f"module 'forecastkit.exceptions' has no attribute {name!r}")

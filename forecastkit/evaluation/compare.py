@@ -77,6 +77,7 @@ def compare(
     n_jobs: int | None = -1,
     backend="joblib",
     progress: bool = True,
+    fresh: bool = False,
 ) -> Comparison:
     """Fit each model on ``train``, forecast ``test``'s horizon, score and rank.
 
@@ -91,15 +92,16 @@ def compare(
         training series, right after its end (e.g. the M3/M4 official split).
     horizon, season_length : int
     out_dir : str or Path, optional
-        Folder where finished models are kept (``out_dir/units``, listed in
-        ``out_dir/manifest.json``) so a rerun skips them; the report may go there too.
+        Folder where finished models are kept (``out_dir/units``, each checked by a sealed
+        record in ``out_dir/records``, listed in ``out_dir/manifest.json``) so a rerun skips
+        them; the report may go there too.
     seed : int or None
         ``random_state`` of the models built from names.
     combinations : dict of str to list of str, optional
         Extra rows ``{"lstm+theta": ["lstm", "theta"]}``: the mean of the named models'
         forecasts, scored like any model (its run time is the sum of its members').
-    n_jobs, backend, progress
-        As in :func:`backtest`.
+    n_jobs, backend, progress, fresh
+        As in :func:`backtest` (``fresh``: forget the units stored in ``out_dir``).
 
     Returns
     -------
@@ -108,7 +110,7 @@ def compare(
     models = _resolve(models, horizon, season_length, seed)
     full = _join(train, test, horizon)
     cv = backtest(models, full, horizon, n_windows=1, n_jobs=n_jobs, backend=backend,
-                  out_dir=out_dir, progress=progress)
+                  out_dir=out_dir, progress=progress, fresh=fresh)
     if combinations:
         cv = add_combinations(cv, combinations)
     per_series = backtest_metrics(cv, full, season_length)

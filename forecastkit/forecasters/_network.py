@@ -66,6 +66,7 @@ def build_member(
     strategy: str,
     dropout: float,
     season_length: int = 1,
+    head=None,
     name: str = "member",
 ) -> keras.Model:
     """The trainable network: a normalised window -> a normalised forecast.
@@ -80,13 +81,16 @@ def build_member(
     season_length : int
         With ``season_length > 1`` the network also takes ``position`` and reads the one-hot
         seasonal position of every step beside its value.
+    head : forecastkit.forecasters._heads.Head, optional
+        What the network emits a step (default: one point value).
 
     Returns
     -------
     keras.Model
         Inputs ``{"z": (batch, lookback), "mask": (batch, lookback), "position": (batch,)}``
         (``position`` only with ``season_length > 1``; ``mask`` 1/True where observed), output
-        ``(batch, horizon)`` (``(batch, 1)`` for ``recursive``).
+        ``(batch, steps)`` for a point head, ``(batch, steps, n_params)`` for a probabilistic
+        one, with ``steps`` the horizon (1 for ``recursive``).
     """
     z_in = keras.Input((lookback,), name="z")
     mask_in = keras.Input((lookback,), name="mask")
@@ -109,6 +113,8 @@ def build_member(
     for layer in stack:
         # The mask is passed explicitly to every layer; sequence outputs keep the same time axis.
         x = layer(x, mask=mask)
+    n_raw = 1 if head is None or not head.probabilistic else head.n_raw
+    steps = 1 if strategy == "recursive" else horizon
     if strategy == "seq2seq":
         # Encoder-decoder: the context vector is repeated over the horizon and a decoder
         # recurrent layer unrolls it, one output per forecast step.
@@ -121,11 +127,16 @@ def build_member(
         # Dense acts on the last axis of (batch, horizon, units) directly. TimeDistributed is
         # avoided: when the time axis' static size is unknown (the fused loop's output) Keras 3
         # vectorizes over arange(batch) instead of arange(timesteps) and fails for batch > horizon.
-        out = keras.layers.Dense(1, name="head")(dec_in)
-        out = keras.layers.Reshape((horizon,))(out)
+        out = keras.layers.Dense(n_raw, name="head")(dec_in)
+        out = keras.layers.Reshape((horizon, n_raw))(out)
     else:
-        n_out = 1 if strategy == "recursive" else horizon
-        out = keras.layers.Dense(n_out, name="head")(x)
+        out = keras.layers.Dense(steps * n_raw, name="head")(x)
+        if head is not None and head.probabilistic:
+            out = keras.layers.Reshape((steps, n_raw))(out)
+    if head is not None and head.probabilistic:
+        out = head.params_layer()(out)
+    elif strategy == "seq2seq":
+        out = keras.layers.Reshape((horizon,))(out)
     return keras.Model(inputs, out, name=name)
 
 
@@ -155,8 +166,10 @@ def build_serving_model(
     normalizer_config: dict,
     strategy: str,
     use_position: bool,
+    head=None,
+    levels=None,
 ) -> keras.Model:
-    """Raw history (and mask, and seasonal position) -> median forecast of the members.
+    """Raw history (and mask, and seasonal position) -> forecasts of the ensemble.
 
     Every window is normalised once over its full length, with the same layer the training
     pipeline maps over its batches; each member then reads its last ``lookback`` steps.
@@ -164,7 +177,10 @@ def build_serving_model(
     Inputs: ``history`` (batch, window) float32 in original units, left padded;
     ``mask`` (batch, window) float32, 1 where observed; ``position`` (batch,) int32, the
     seasonal position of the first forecast step (only when ``use_position``).
-    Output: ``forecast`` (batch, horizon) in original units.
+    Output: ``forecast`` (batch, horizon) in original units, the median over members of each
+    member's median forecast. With ``levels`` (a probabilistic ``head``, direct or seq2seq),
+    outputs ``{"forecast", "quantiles"}``, ``quantiles`` of shape (batch, horizon, n_levels):
+    each member's quantiles at ``levels``, averaged over members (averaging quantile functions).
     """
     history = keras.Input((window,), name="history")
     mask = keras.Input((window,), name="mask")
@@ -175,22 +191,36 @@ def build_serving_model(
         inputs["position"] = position
     normalizer = WindowNormalizer(**{**normalizer_config, "horizon": horizon}, name="normalizer")
     denorm = ForecastDenormalizer(log=normalizer.log, name="denormalizer")
-    forecasts = []
+    probabilistic = head is not None and head.probabilistic
+    forecasts, quantiles = [], []
     for member, lb in zip(members, lookbacks, strict=True):
         if strategy == "recursive":
-            forecasts.append(
-                _recursive_loop(member, normalizer, denorm, history, mask, position, horizon, lb)
-            )
-        else:
-            z, level, scale, seasonal = normalizer([history, mask])
-            z_pred = member(_member_inputs(z, mask, position, lb))
-            forecasts.append(denorm([z_pred, level, scale, seasonal]))
+            forecasts.append(_recursive_loop(member, normalizer, denorm, history, mask,
+                                             position, horizon, lb, head))
+            continue
+        z, level, scale, seasonal = normalizer([history, mask])
+        params = member(_member_inputs(z, mask, position, lb))
+        z_pred = head.median(params) if probabilistic else params
+        forecasts.append(denorm([z_pred, level, scale, seasonal]))
+        if levels is not None:
+            q = head.quantiles(params, levels, df=_degrees_of_freedom(member, head))
+            quantiles.append(denorm([q, level, scale, seasonal]))
     if len(forecasts) == 1:
         out = forecasts[0]
     else:
         out = ops.median(ops.stack(forecasts, axis=0), axis=0)
     out = keras.layers.Identity(name="forecast")(out)
-    return keras.Model(inputs, out, name="forecastkit_serving")
+    if levels is None:
+        return keras.Model(inputs, out, name="forecastkit_serving")
+    q_out = quantiles[0] if len(quantiles) == 1 else ops.mean(ops.stack(quantiles, 0), axis=0)
+    q_out = keras.layers.Identity(name="quantiles")(q_out)
+    return keras.Model(inputs, {"forecast": out, "quantiles": q_out}, name="forecastkit_serving")
+
+
+def _degrees_of_freedom(member, head) -> float | None:
+    if head.kind != "student_t":
+        return None
+    return member.get_layer("distribution").degrees_of_freedom()
 
 
 def _member_inputs(z, mask, position, lookback: int) -> dict:
@@ -201,14 +231,16 @@ def _member_inputs(z, mask, position, lookback: int) -> dict:
     return out
 
 
-def _recursive_loop(member, normalizer, denorm, h, m, position, horizon, lookback):
-    """Feed one-step forecasts back ``horizon`` times; the window is re-normalised each step,
-    exactly as the training windows were."""
+def _recursive_loop(member, normalizer, denorm, h, m, position, horizon, lookback, head=None):
+    """Feed one-step forecasts (medians) back ``horizon`` times; the window is re-normalised
+    each step, exactly as the training windows were."""
     steps = []
     for k in range(horizon):
         z, level, scale, seasonal = normalizer([h, m])
         pos_k = None if position is None else position + k
         z_pred = member(_member_inputs(z, m, pos_k, lookback))
+        if head is not None and head.probabilistic:
+            z_pred = head.median(z_pred)
         y = denorm([z_pred, level, scale, seasonal])
         steps.append(y)
         h = ops.concatenate([h[:, 1:], y], axis=1)

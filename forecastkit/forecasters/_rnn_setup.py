@@ -12,7 +12,7 @@ from numbers import Integral
 import numpy as np
 
 from forecastkit.data.frames import Panel
-from forecastkit.exceptions import InvalidInputError, TrainingDivergedError
+from forecastkit.exceptions import InvalidInputError, PersistenceError, TrainingDivergedError
 from forecastkit.forecasters._rnn_training import (
     MAX_EPOCHS,
     SMALL_DATA_EPOCHS,
@@ -28,6 +28,9 @@ __all__ = [
     "train",
     "seed_of",
     "check_log_space",
+    "head_of",
+    "save_state",
+    "load_state",
 ]
 
 
@@ -104,6 +107,7 @@ def new_member(f, lookback: int, seed: int, name: str):
     from forecastkit.layers.optim import default_optimizer
 
     keras.utils.set_random_seed(seed)
+    head = head_of(f)
     member = build_member(
         cell=f.cell,
         units=units(f),
@@ -113,18 +117,34 @@ def new_member(f, lookback: int, seed: int, name: str):
         strategy=f.strategy,
         dropout=f.dropout,
         season_length=int(f.season_length) if f.use_position_ else 1,
+        head=head,
         name=name,
     )
-    losses = {
-        "mae": keras.losses.MeanAbsoluteError,
-        "mse": keras.losses.MeanSquaredError,
-        "huber": keras.losses.Huber,
-    }
+    if head.kind == "student_t":
+        loss = head.student_t_loss(member.get_layer("distribution"))
+    else:
+        loss = head.loss()
     member.compile(
         optimizer=default_optimizer(learning_rate=f.learning_rate, clipnorm=f.clipnorm),
-        loss=losses[f.loss](),
+        loss=loss,
     )
     return member
+
+
+def head_of(f):
+    """The :class:`~forecastkit.forecasters._heads.Head` of the forecaster's parameters."""
+    from forecastkit.forecasters._heads import make_head
+
+    if f.distribution is not None and f.loss != "mae":
+        raise InvalidInputError(
+            f"distribution={f.distribution!r} trains by its likelihood; loss={f.loss!r} cannot "
+            f"apply: leave loss at its default ('mae')"
+        )
+    if f.quantile_levels is not None:
+        from forecastkit.forecasters._probabilistic import check_levels
+
+        check_levels(f.quantile_levels)
+    return make_head(f.loss, f.distribution, f.quantile_levels)
 
 
 def train(f, member, data: TrainingData, lookback: int, seed: int, epochs: int,
@@ -188,3 +208,45 @@ def seed_of(random_state) -> int:
     if isinstance(random_state, np.random.RandomState):
         return int(random_state.randint(0, 2**31 - 1))
     return int(random_state)
+
+
+def save_state(f, folder) -> dict:
+    """RNNForecaster's ``_save_state``: members as ``.keras`` files, the rest as JSON."""
+    members = []
+    for i, member in enumerate(f.members_):
+        name = f"member_{i}.keras"
+        member.save(folder.file(name))
+        folder.record(name)
+        members.append(name)
+    return {"members": members, "fitted": {k: getattr(f, k) for k in f._state_attributes}}
+
+
+def load_state(f, folder, state: dict) -> None:
+    """RNNForecaster's ``_load_state``: only its declared fitted attributes are set."""
+    import keras
+
+    import forecastkit.forecasters._heads  # noqa: F401  (registers the member layers)
+    import forecastkit.forecasters._network  # noqa: F401
+
+    fitted = state.get("fitted", {})
+    if set(fitted) != set(f._state_attributes):
+        raise PersistenceError(f"{folder.path}: the saved fitted attributes are not "
+                               f"{list(f._state_attributes)}")
+    members = []
+    for name in state.get("members", []):
+        file = folder.verified(name)
+        try:
+            members.append(keras.saving.load_model(file, compile=False, safe_mode=True))
+        except Exception as err:
+            raise PersistenceError(f"{file} cannot be loaded as a Keras model "
+                                   f"({type(err).__name__}: {err})") from None
+    if len(fitted["lookbacks_"]) != len(members) or not members:
+        raise PersistenceError(f"{folder.path}: the saved members do not match the lookbacks")
+    for key, value in fitted.items():
+        setattr(f, key, value)
+    f.members_ = members
+    try:
+        f.model_ = f._serving_model(int(f.horizon))
+    except Exception as err:
+        raise PersistenceError(f"{folder.path}: cannot rebuild the serving model from the "
+                               f"saved members ({err})") from err

@@ -27,10 +27,10 @@ import numpy as np
 
 from forecastkit._io import CheckedFolder, atomic_folder, plain, seal, sha256_of, unseal
 from forecastkit.data.panel import Panel
-from forecastkit.exceptions import PersistenceError
+from forecastkit.exceptions import ForecastkitError, PersistenceError
 
-__all__ = ["MANIFEST", "save_forecaster", "load_forecaster", "save_nested", "load_nested",
-           "jsonable_params"]
+__all__ = ["MANIFEST", "SavingMixin", "save_forecaster", "load_forecaster", "save_nested",
+           "load_nested", "jsonable_params"]
 
 MANIFEST = "forecastkit.json"
 _FORMAT = "forecastkit estimator"
@@ -144,6 +144,69 @@ def forecaster_class(qualname: str):
             and all(hasattr(cls, h) for h in hooks)):
         raise PersistenceError(f"{qualname!r} is not a forecastkit forecaster")
     return cls
+
+
+class SavingMixin:
+    """``save`` and the hooks a forecaster saves and restores itself through (mixed into
+    :class:`~forecastkit.forecasters.base.BaseForecaster`)."""
+
+    def save(self, path):
+        """Save the fitted forecaster to the folder ``path``; ``fk.load(path)`` restores it.
+
+        Nothing is pickled and every file is checksummed (see
+        :mod:`forecastkit.forecasters._saving`). The folder is written beside ``path`` and put
+        in place only when complete, so a failing save leaves an earlier save there intact.
+
+        Returns
+        -------
+        pathlib.Path
+            The folder.
+
+        Raises
+        ------
+        PersistenceError
+            The forecaster is not fitted, cannot be saved, or the folder cannot be written.
+        """
+        return save_forecaster(self, path)
+
+    def _check_saveable(self) -> None:
+        """Raise PersistenceError, before anything is written, if this cannot be saved."""
+        if not (hasattr(self, "get_fitted_state") and hasattr(self, "set_fitted_state")):
+            raise PersistenceError(
+                f"{type(self).__name__} cannot be saved: it has no _save_state/_load_state "
+                f"(or get_fitted_state/set_fitted_state)"
+            )
+
+    def _saved_params(self, folder) -> dict:
+        """The constructor's parameters as JSON (a class with non-JSON parameters overrides
+        this and :meth:`_from_saved_params`)."""
+        return jsonable_params(self.get_params(deep=False))
+
+    @classmethod
+    def _from_saved_params(cls, params: dict, folder):
+        """An unfitted instance with the saved parameters."""
+        return cls(**restore_params(params))
+
+    def _save_state(self, folder) -> dict:
+        """Write the fitted state into ``folder`` (a :class:`forecastkit._io.CheckedFolder`);
+        return what the manifest must hold to read it back (JSON values). The default stores
+        ``get_fitted_state()``: arrays in ``state.npz``, everything else in the manifest."""
+        state = self.get_fitted_state()
+        arrays = {k: v for k, v in state.items() if isinstance(v, np.ndarray)}
+        folder.write_arrays("state.npz", arrays)
+        values = {k: v for k, v in state.items() if k not in arrays}
+        return {"arrays": sorted(arrays), "values": values}
+
+    def _load_state(self, folder, state: dict, panel: Panel) -> None:
+        """Restore what :meth:`_save_state` wrote (``panel``: the training panel)."""
+        arrays = folder.read_arrays("state.npz", state["arrays"])
+        try:
+            self.set_fitted_state({**arrays, **state["values"]}, panel)
+        except ForecastkitError as err:
+            raise PersistenceError(
+                f"{folder.path}: the stored state does not fit ({err})"
+            ) from None
+
 
 
 # --------------------------------------------------------------------------- the panel

@@ -20,11 +20,17 @@ from typing import Any, ClassVar
 
 import numpy as np
 from sklearn.base import BaseEstimator, clone
-from sklearn.utils.validation import check_is_fitted
 
+from forecastkit import exceptions as _exceptions
 from forecastkit._compat import SklearnInvalidParameterError, validate_parameter_constraints
 from forecastkit.data.frames import Panel, check_min_length, from_panel_values, to_panel
-from forecastkit.exceptions import ForecastkitError, InvalidInputError, PersistenceError
+from forecastkit.exceptions import (
+    ForecastkitError,
+    InvalidInputError,
+    NotProbabilisticError,
+)
+from forecastkit.forecasters import _probabilistic as _prob
+from forecastkit.forecasters._saving import SavingMixin
 
 __all__ = ["BaseForecaster", "InvalidParameterError", "fits_series_independently"]
 
@@ -33,7 +39,7 @@ class InvalidParameterError(ForecastkitError, TypeError):
     """A forecaster parameter has a value outside its declared constraints."""
 
 
-class BaseForecaster(BaseEstimator):
+class BaseForecaster(SavingMixin, BaseEstimator):
     """Base class of forecastkit forecasters (scikit-learn estimator conventions).
 
     Attributes (class attributes or properties) declare capabilities rather than leaving
@@ -83,6 +89,9 @@ class BaseForecaster(BaseEstimator):
         -------
         self
         """
+        # A fit that fails must not leave the previous fit usable: forget it first.
+        for key in [k for k in vars(self) if k.endswith("_") and not k.startswith("_")]:
+            delattr(self, key)
         self._check_params()
         _reject_exogenous(X)
         panel = to_panel(y)
@@ -92,7 +101,7 @@ class BaseForecaster(BaseEstimator):
         self.n_series_ = panel.n_series
         return self
 
-    def predict(self, horizon: int | None = None, X=None, y=None):
+    def predict(self, horizon: int | None = None, X=None, y=None, quantiles=None):
         """Forecast ``horizon`` steps after the end of each series.
 
         Parameters
@@ -103,94 +112,129 @@ class BaseForecaster(BaseEstimator):
             Exogenous regressors (not supported yet).
         y : pd.Series, pd.DataFrame or Panel, optional
             New histories to forecast from. A global model forecasts them with its fitted
-            weights; a local model is fitted anew on each.
+            weights; a local model is fitted anew on each. They must have the frequency the
+            model was fitted on.
+        quantiles : sequence of float, optional
+            Levels in (0, 1): the output gains one column per level, named ``q0.1``,
+            ``q0.5``, ... beside ``y_pred``. Quantiles never cross and are never NaN; a model
+            that cannot give them raises NotProbabilisticError (wrap it in
+            :class:`~forecastkit.forecasters.ConformalIntervals`).
 
         Returns
         -------
         pd.Series or pd.DataFrame
-            A Series indexed by the future time stamps for series input, else a long frame
-            ``unique_id, ds, y_pred``.
+            Without ``quantiles``: a Series indexed by the future time stamps for series
+            input, else a long frame ``unique_id, ds, y_pred``. With ``quantiles``: a
+            DataFrame (indexed by the future time stamps for series input) with the quantile
+            columns beside ``y_pred``.
         """
-        check_is_fitted(self)
+        self._check_fitted()
         _reject_exogenous(X)
         horizon = self._check_horizon(horizon)
-        panel, values = self._forecast(horizon, y)
-        return from_panel_values(panel, values)
+        if quantiles is None:
+            panel, values = self._forecast(horizon, y)
+            return from_panel_values(panel, values)
+        levels = _prob.check_levels(quantiles)
+        panel, point, q = self._forecast_quantiles(horizon, levels, y)
+        columns = {"y_pred": point}
+        columns.update({_prob.quantile_name(v): q[:, :, j] for j, v in enumerate(levels)})
+        return _prob.frame_of_columns(panel, columns)
+
+    def predict_interval(self, horizon: int | None = None, coverage=(0.8, 0.95), y=None):
+        """Central prediction intervals beside the point forecast.
+
+        Parameters
+        ----------
+        horizon : int, optional
+        coverage : float or sequence of float
+            Fractions in (0, 1): 0.8 gives the interval between the 10% and 90% quantiles.
+        y : optional
+            New histories, as in :meth:`predict`.
+
+        Returns
+        -------
+        pd.DataFrame
+            ``y_pred`` and, per coverage (ascending), ``lo-<c>`` and ``hi-<c>`` with ``c`` in
+            percent (``lo-80``, ``hi-80``, ``lo-95``, ``hi-95``); long, or indexed by the
+            future time stamps for series input.
+        """
+        self._check_fitted()
+        horizon = self._check_horizon(horizon)
+        levels, names = _prob.interval_levels(coverage)
+        panel, point, q = self._forecast_quantiles(horizon, levels, y)
+        position = {v: j for j, v in enumerate(levels)}
+        columns = {"y_pred": point}
+        columns.update({name: q[:, :, position[v]] for name, v in names.items()})
+        return _prob.frame_of_columns(panel, columns)
+
+    def predict_quantiles_array(self, levels, horizon: int | None = None, y=None) -> np.ndarray:
+        """Quantile forecasts as an array of shape (n_series, horizon, n_levels).
+
+        ``levels`` are checked and sorted as in :meth:`predict`; the last axis follows the
+        sorted levels.
+        """
+        self._check_fitted()
+        horizon = self._check_horizon(horizon)
+        return self._forecast_quantiles(horizon, _prob.check_levels(levels), y)[2]
+
+    def sample_paths(self, n_paths: int, horizon: int | None = None, y=None,
+                     random_state=None, as_frame: bool = False):
+        """Draw joint sample paths of the next ``horizon`` steps of every series.
+
+        Parameters
+        ----------
+        n_paths : int
+            Paths per series (at least 1).
+        horizon : int, optional
+        y : optional
+            New histories, as in :meth:`predict`.
+        random_state : int, numpy Generator or None
+            Seed: the same int gives the same paths, in any process.
+        as_frame : bool
+            Return a long frame ``unique_id, ds, path, y`` instead of an array.
+
+        Returns
+        -------
+        ndarray of shape (n_series, n_paths, horizon), or pd.DataFrame
+            In the panel's series order.
+
+        Raises
+        ------
+        NotProbabilisticError
+            The model cannot draw joint paths (see ``supports_paths``).
+        """
+        self._check_fitted()
+        horizon = self._check_horizon(horizon)
+        if isinstance(n_paths, bool) or not isinstance(n_paths, int | np.integer) or n_paths < 1:
+            raise InvalidInputError(f"n_paths must be a positive integer, got {n_paths!r}")
+        if not self.supports_paths:
+            raise NotProbabilisticError(
+                f"{type(self).__name__} cannot draw sample paths; use predict(quantiles=...) "
+                f"or predict_interval() where it supports them"
+            )
+        panel, model = self._forecaster_for(y)
+        rng = random_state if isinstance(random_state, np.random.Generator) else \
+            np.random.default_rng(random_state)
+        paths = np.asarray(model._sample_paths(panel, horizon, int(n_paths), rng), np.float64)
+        if paths.shape != (panel.n_series, n_paths, horizon):
+            raise ForecastkitError(f"{type(self).__name__} returned paths of shape "
+                                   f"{paths.shape}, not {(panel.n_series, n_paths, horizon)}")
+        finite = np.isfinite(paths).all(axis=(1, 2))
+        if not finite.all():
+            sid = panel.ids[int(np.flatnonzero(~finite)[0])]
+            raise ForecastkitError(f"{type(self).__name__} drew non-finite paths for series "
+                                   f"{sid!r}")
+        return _prob.paths_frame(panel, paths) if as_frame else paths
 
     def fit_predict(self, y, horizon: int | None = None):
         """``fit(y)`` then ``predict(horizon)``."""
         return self.fit(y).predict(horizon)
 
-    def save(self, path):
-        """Save the fitted forecaster to the folder ``path``; ``fk.load(path)`` restores it.
-
-        Nothing is pickled and every file is checksummed (see
-        :mod:`forecastkit.forecasters._saving`). The folder is written beside ``path`` and put
-        in place only when complete, so a failing save leaves an earlier save there intact.
-
-        Returns
-        -------
-        pathlib.Path
-            The folder.
-
-        Raises
-        ------
-        PersistenceError
-            The forecaster is not fitted, cannot be saved, or the folder cannot be written.
-        """
-        from forecastkit.forecasters._saving import save_forecaster
-
-        return save_forecaster(self, path)
-
     def predict_array(self, horizon: int | None = None, y=None) -> np.ndarray:
         """Forecasts as an array of shape (n_series, horizon), in the panel's series order."""
-        check_is_fitted(self)
+        self._check_fitted()
         horizon = self._check_horizon(horizon)
         return np.asarray(self._forecast(horizon, y)[1], dtype=np.float64)
-
-    # ------------------------------------------------------------------ saving (hooks)
-
-    def _check_saveable(self) -> None:
-        """Raise PersistenceError, before anything is written, if this cannot be saved."""
-        if not (hasattr(self, "get_fitted_state") and hasattr(self, "set_fitted_state")):
-            raise PersistenceError(
-                f"{type(self).__name__} cannot be saved: it has no _save_state/_load_state "
-                f"(or get_fitted_state/set_fitted_state)"
-            )
-
-    def _saved_params(self, folder) -> dict:
-        """The constructor's parameters as JSON (a class with non-JSON parameters overrides
-        this and :meth:`_from_saved_params`)."""
-        from forecastkit.forecasters._saving import jsonable_params
-
-        return jsonable_params(self.get_params(deep=False))
-
-    @classmethod
-    def _from_saved_params(cls, params: dict, folder):
-        """An unfitted instance with the saved parameters."""
-        from forecastkit.forecasters._saving import restore_params
-
-        return cls(**restore_params(params))
-
-    def _save_state(self, folder) -> dict:
-        """Write the fitted state into ``folder`` (a :class:`forecastkit._io.CheckedFolder`);
-        return what the manifest must hold to read it back (JSON values). The default stores
-        ``get_fitted_state()``: arrays in ``state.npz``, everything else in the manifest."""
-        state = self.get_fitted_state()
-        arrays = {k: v for k, v in state.items() if isinstance(v, np.ndarray)}
-        folder.write_arrays("state.npz", arrays)
-        values = {k: v for k, v in state.items() if k not in arrays}
-        return {"arrays": sorted(arrays), "values": values}
-
-    def _load_state(self, folder, state: dict, panel: Panel) -> None:
-        """Restore what :meth:`_save_state` wrote (``panel``: the training panel)."""
-        arrays = folder.read_arrays("state.npz", state["arrays"])
-        try:
-            self.set_fitted_state({**arrays, **state["values"]}, panel)
-        except ForecastkitError as err:
-            raise PersistenceError(
-                f"{folder.path}: the stored state does not fit ({err})"
-            ) from None
 
     # ------------------------------------------------------------------ for subclasses
 
@@ -206,15 +250,84 @@ class BaseForecaster(BaseEstimator):
 
     def _forecast(self, horizon: int, y=None) -> tuple[Panel, np.ndarray]:
         """The panel forecast from and its forecasts, shape (n_series, horizon)."""
+        panel, model = self._forecaster_for(y)
+        return panel, model._predict(panel, horizon)
+
+    def _forecast_quantiles(self, horizon: int, levels: np.ndarray, y=None):
+        """``(panel, point (n_series, horizon), quantiles (n_series, horizon, n_levels))``,
+        the quantiles checked and non-crossing."""
+        if not self.supports_quantiles:
+            raise NotProbabilisticError(
+                f"{type(self).__name__} gives no quantiles; wrap it in "
+                f"forecastkit.forecasters.ConformalIntervals for calibrated intervals"
+            )
+        panel, model = self._forecaster_for(y)
+        q = model._predict_quantiles(panel, horizon, levels)
+        q = _prob.check_quantiles(q, panel, horizon, len(levels), type(self).__name__)
+        return panel, model._predict(panel, horizon), q
+
+    def _forecaster_for(self, y=None):
+        """``(panel, fitted forecaster)``: the training panel and self, or new histories and
+        what forecasts them (self for a global model, a copy fitted on them for a local one)."""
         if y is None:
-            return self.panel_, self._predict(self.panel_, horizon)
+            return self.panel_, self
         panel = to_panel(y)
+        self._check_same_frequency(panel)
         check_min_length(panel, self._min_train_length(), what=type(self).__name__)
         if self.is_global:
-            return panel, self._predict(panel, horizon)
+            return panel, self
         # A local model has nothing to carry over to new series: fit a copy on them.
         fitted = clone(self).fit(panel)
-        return panel, fitted._predict(fitted.panel_, horizon)
+        return fitted.panel_, fitted
+
+    def _check_same_frequency(self, panel: Panel) -> None:
+        """New histories must be on the time axis the model learned (a daily history is not a
+        monthly model's input)."""
+        trained = self.panel_
+
+        def describe(p: Panel) -> str:
+            if p.index_kind == "integer":
+                return f"integer time with step {p.step}"
+            return f"{p.index_kind} time stamps of frequency {getattr(p.freq, 'freqstr', None)!r}"
+
+        same = panel.index_kind == trained.index_kind
+        if same and panel.index_kind == "integer":
+            same = panel.step == trained.step
+        elif same and panel.freq is not None and trained.freq is not None:
+            same = panel.freq == trained.freq
+        if not same:
+            raise InvalidInputError(
+                f"the new histories have {describe(panel)} but {type(self).__name__} was "
+                f"fitted on {describe(trained)}; give histories of the same frequency"
+            )
+
+    # ------------------------------------------------------------------ probabilistic hooks
+
+    supports_paths: ClassVar[bool] = False
+
+    @property
+    def supports_quantiles(self) -> bool:
+        """Whether ``predict(quantiles=...)`` works (by default: when paths can be drawn)."""
+        return self.supports_paths
+
+    def _predict_quantiles(self, panel: Panel, horizon: int, levels: np.ndarray) -> np.ndarray:
+        """Quantiles (n_series, horizon, n_levels); the default takes them from
+        ``DEFAULT_PATHS`` paths drawn with a fixed seed (the model's random_state if any)."""
+        seed = getattr(self, "random_state", None)
+        seed = seed if isinstance(seed, int | np.integer) else 0
+        paths = self._sample_paths(panel, horizon, _prob.DEFAULT_PATHS,
+                                   np.random.default_rng(seed))
+        return _prob.empirical_quantiles(paths, levels)
+
+    def _sample_paths(self, panel: Panel, horizon: int, n_paths: int, rng) -> np.ndarray:
+        raise NotProbabilisticError(f"{type(self).__name__} cannot draw sample paths")
+
+    def _check_fitted(self) -> None:
+        if not self.__sklearn_is_fitted__():
+            raise _exceptions.NotFittedError(
+                f"this {type(self).__name__} is not fitted yet (or its last fit failed); "
+                f"call fit first"
+            )
 
     def _check_params(self) -> None:
         try:

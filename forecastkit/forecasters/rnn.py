@@ -17,7 +17,7 @@ from forecastkit._compat import Interval, StrOptions
 from forecastkit.data.encoding import start_ordinals
 from forecastkit.data.frames import Panel
 from forecastkit.data.windowing import last_windows
-from forecastkit.exceptions import InvalidInputError, PersistenceError, TrainingDivergedError
+from forecastkit.exceptions import InvalidInputError, TrainingDivergedError
 from forecastkit.forecasters.base import BaseForecaster
 
 __all__ = ["RNNForecaster"]
@@ -68,8 +68,19 @@ class RNNForecaster(BaseForecaster):
         Adam learning rate.
     clipnorm : float
         Gradient-norm clipping, the remedy for exploding gradients through time.
-    loss : {"mae", "mse", "huber"}
-        Loss on the normalised scale (MAE on log-levels is close to sMAPE).
+    loss : {"mae", "mse", "huber", "quantile"}
+        Loss on the normalised scale (MAE on log-levels is close to sMAPE). ``"quantile"``: a
+        multi-quantile head trained by the mean pinball loss over ``quantile_levels``; its
+        quantiles never cross by construction (increments from the median are softplus'd) and
+        its point forecast is the median.
+    distribution : {None, "normal", "student_t"}
+        A distribution head instead: the network emits each step's location and scale (and,
+        for Student-t, one learned degrees of freedom per network) on the normalised scale and
+        is trained by the negative log-likelihood (``loss`` stays at its default). Quantiles
+        are exact (the inverse CDF); the point forecast is the median (the location).
+    quantile_levels : tuple of float or None
+        Levels the quantile head learns (0.5 is always added); default 0.01, 0.025, 0.05,
+        0.1, ..., 0.9, 0.95, 0.975, 0.99. Other levels inside that range are interpolated.
     scaler : {"auto", "log", "level", "none"}
         Window normalisation: ``log`` subtracts the log-level (needs positive data), ``level``
         subtracts the level and divides by the mean absolute deviation, ``none`` feeds raw values.
@@ -107,7 +118,10 @@ class RNNForecaster(BaseForecaster):
     max_windows : int or None
         Train on a fixed, seeded random subset of this many windows; ``None``: all of them.
     n_models : int
-        Ensemble size; members differ by seed and lookback; combined by the median.
+        Ensemble size; members differ by seed and lookback. Point forecasts are combined by the
+        median over members; quantiles by averaging the members' quantile functions (the mean
+        of their q-level forecasts, level by level); sample paths by pooling (path ``j`` comes
+        from member ``j mod n_models``).
     random_state : int or None
         Seed: the same value gives bit-identical forecasts.
     verbose : int
@@ -155,7 +169,9 @@ class RNNForecaster(BaseForecaster):
         "batch_size": [_POSITIVE, StrOptions({"auto"})],
         "learning_rate": [Interval(Real, 0, None, closed="neither")],
         "clipnorm": [Interval(Real, 0, None, closed="neither"), None],
-        "loss": [StrOptions({"mae", "mse", "huber"})],
+        "loss": [StrOptions({"mae", "mse", "huber", "quantile"})],
+        "distribution": [StrOptions({"normal", "student_t"}), None],
+        "quantile_levels": [tuple, list, None],
         "scaler": [StrOptions({"auto", "log", "level", "none"})],
         "season_position": [StrOptions({"auto"}), "boolean"],
         "deseasonalize": [StrOptions({"auto"}), "boolean"],
@@ -187,6 +203,8 @@ class RNNForecaster(BaseForecaster):
         learning_rate=1e-3,
         clipnorm=1.0,
         loss="mae",
+        distribution=None,
+        quantile_levels=None,
         scaler="auto",
         season_position="auto",
         deseasonalize="auto",
@@ -215,6 +233,8 @@ class RNNForecaster(BaseForecaster):
         self.learning_rate = learning_rate
         self.clipnorm = clipnorm
         self.loss = loss
+        self.distribution = distribution
+        self.quantile_levels = quantile_levels
         self.scaler = scaler
         self.season_position = season_position
         self.deseasonalize = deseasonalize
@@ -262,8 +282,9 @@ class RNNForecaster(BaseForecaster):
             self.members_.append(member)
         self.model_ = self._serving_model(int(self.horizon))
 
-    def _serving_model(self, horizon: int):
+    def _serving_model(self, horizon: int, levels=None):
         from forecastkit.forecasters._network import build_serving_model
+        from forecastkit.forecasters._rnn_setup import head_of
 
         return build_serving_model(
             self.members_,
@@ -273,7 +294,35 @@ class RNNForecaster(BaseForecaster):
             normalizer_config=self.normalizer_config_,
             strategy=self.strategy,
             use_position=self.use_position_,
+            head=head_of(self),
+            levels=levels,
         )
+
+    # ------------------------------------------------------------------ probabilistic
+
+    @property
+    def supports_quantiles(self) -> bool:
+        """A quantile or distribution head (direct and seq2seq: exact; recursive: sampled)."""
+        return self.loss == "quantile" or self.distribution is not None
+
+    @property
+    def supports_paths(self) -> bool:  # type: ignore[override]
+        """Joint paths need the recursive strategy, which feeds each draw back in."""
+        return self.supports_quantiles and self.strategy == "recursive"
+
+    def _predict_quantiles(self, panel: Panel, horizon: int, levels) -> np.ndarray:
+        from forecastkit.forecasters import _rnn_sampling
+
+        if self.strategy == "recursive":
+            return super()._predict_quantiles(panel, horizon, levels)
+        self._check_horizon_reachable(horizon)
+        return _rnn_sampling.predict_quantiles(self, panel, horizon, levels)
+
+    def _sample_paths(self, panel: Panel, horizon: int, n_paths: int, rng) -> np.ndarray:
+        from forecastkit.forecasters import _rnn_sampling
+
+        self._check_log_space(panel)
+        return _rnn_sampling.sample_paths(self, panel, horizon, n_paths, rng)
 
     # ------------------------------------------------------------------ saving
 
@@ -286,45 +335,16 @@ class RNNForecaster(BaseForecaster):
         pass
 
     def _save_state(self, folder) -> dict:
-        """Members as ``.keras`` files (Keras' own format), the rest as JSON. The serving
-        model is not stored: loading rebuilds it from the members with the builder ``fit``
-        used, so a loaded forecaster predicts bit-identically."""
-        members = []
-        for i, member in enumerate(self.members_):
-            name = f"member_{i}.keras"
-            member.save(folder.file(name))
-            folder.record(name)
-            members.append(name)
-        return {"members": members,
-                "fitted": {k: getattr(self, k) for k in self._state_attributes}}
+        """Members as ``.keras`` files (Keras' own format), the rest as JSON; the serving model
+        is rebuilt on load with the builder ``fit`` used, so it predicts bit-identically."""
+        from forecastkit.forecasters._rnn_setup import save_state
+
+        return save_state(self, folder)
 
     def _load_state(self, folder, state: dict, panel: Panel) -> None:
-        import keras
+        from forecastkit.forecasters._rnn_setup import load_state
 
-        import forecastkit.forecasters._network  # noqa: F401  (registers the member layers)
-
-        fitted = state.get("fitted", {})
-        if set(fitted) != set(self._state_attributes):
-            raise PersistenceError(f"{folder.path}: the saved fitted attributes are not "
-                                   f"{list(self._state_attributes)}")
-        members = []
-        for name in state.get("members", []):
-            file = folder.verified(name)
-            try:
-                members.append(keras.saving.load_model(file, compile=False, safe_mode=True))
-            except Exception as err:
-                raise PersistenceError(f"{file} cannot be loaded as a Keras model "
-                                       f"({type(err).__name__}: {err})") from None
-        for key, value in fitted.items():
-            setattr(self, key, value)
-        self.members_ = members
-        if len(self.lookbacks_) != len(members) or not members:
-            raise PersistenceError(f"{folder.path}: the saved members do not match the lookbacks")
-        try:
-            self.model_ = self._serving_model(int(self.horizon))
-        except Exception as err:
-            raise PersistenceError(f"{folder.path}: cannot rebuild the serving model from the "
-                                   f"saved members ({err})") from err
+        load_state(self, folder, state)
 
     # ------------------------------------------------------------------ predicting
 
@@ -337,19 +357,11 @@ class RNNForecaster(BaseForecaster):
         return int(self.horizon)
 
     def _predict(self, panel: Panel, horizon: int) -> np.ndarray:
-        from forecastkit.forecasters._rnn_setup import check_log_space
-
         model = self.model_
         if horizon > self.horizon:
-            if self.strategy != "recursive":
-                raise InvalidInputError(
-                    f"this {self.strategy} model was trained for horizon {self.horizon}; "
-                    f"predict at most that many steps or refit with a larger horizon"
-                )
+            self._check_horizon_reachable(horizon)
             model = self._serving_model(horizon)
-        if self.log_:
-            check_log_space(panel, "the model was fitted in log space; refit with "
-                                   "scaler='level'")
+        self._check_log_space(panel)
         # predict_on_batch per chunk: bounded memory, and Model.predict's fixed cost per call
         # (~0.3 s) dominated forecasting one series (BENCHMARKS.md, Serving).
         chunk, outputs = 1024, []
@@ -362,6 +374,20 @@ class RNNForecaster(BaseForecaster):
             raise TrainingDivergedError(f"the network produced non-finite forecasts for "
                                         f"series {bad!r}")
         return out
+
+    def _check_horizon_reachable(self, horizon: int) -> None:
+        if horizon > self.horizon and self.strategy != "recursive":
+            raise InvalidInputError(
+                f"this {self.strategy} model was trained for horizon {self.horizon}; "
+                f"predict at most that many steps or refit with a larger horizon"
+            )
+
+    def _check_log_space(self, panel: Panel) -> None:
+        from forecastkit.forecasters._rnn_setup import check_log_space
+
+        if self.log_:
+            check_log_space(panel, "the model was fitted in log space; refit with "
+                                   "scaler='level'")
 
     def serving_inputs(self, panel: Panel, series: slice | None = None) -> dict[str, np.ndarray]:
         """The serving model's inputs for the end of every series of ``panel``.

@@ -72,7 +72,7 @@ def test_compare_alone_keeps_only_its_units(split, tmp_path):
     train, test = split
     compare({"last": LastValue()}, train, test, horizon=H, season_length=M, out_dir=tmp_path,
             n_jobs=1, progress=False)
-    assert sorted(p.name for p in tmp_path.iterdir()) == ["manifest.json", "units"]
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["manifest.json", "records", "units"]
 
 
 def test_report_without_plots(result, tmp_path):
