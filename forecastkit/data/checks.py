@@ -115,7 +115,7 @@ def _is_number(v) -> bool:
 
 
 def find_nonfinite(
-    values: np.ndarray, times: np.ndarray, indptr: np.ndarray, ids: Ids
+    values: np.ndarray, times: np.ndarray, indptr: np.ndarray, ids: Ids, tz: str | None = None
 ) -> Problem | None:
     """The first series holding NaN or inf, with how many it holds and where the first is.
 
@@ -124,6 +124,8 @@ def find_nonfinite(
     values, times : ndarray of shape (n_obs,)
     indptr : ndarray of shape (n_series + 1,)
     ids : sequence of shape (n_series,)
+    tz : str, optional
+        Time zone of the input (``times`` are then UTC); messages show stamps in it.
     """
     finite = np.isfinite(values)
     if finite.all():
@@ -134,11 +136,13 @@ def find_nonfinite(
     what = "NaN" if np.isnan(values[pos]) else "infinite"
     return i, MissingValuesError(
         f"series {ids[i]!r} has {count} NaN/inf value(s); the first ({what}) is at "
-        f"{format_time(times[pos])}. Fill or drop them before fitting"
+        f"{format_time(times[pos], tz)}. Fill or drop them before fitting"
     )
 
 
-def find_bad_times(times: np.ndarray, indptr: np.ndarray, ids: Ids) -> Problem | None:
+def find_bad_times(
+    times: np.ndarray, indptr: np.ndarray, ids: Ids, tz: str | None = None
+) -> Problem | None:
     """The first series with a repeated or a decreasing time stamp.
 
     Within one series a duplicate is reported before a decrease, wherever each occurs.
@@ -148,6 +152,8 @@ def find_bad_times(times: np.ndarray, indptr: np.ndarray, ids: Ids) -> Problem |
     times : ndarray of shape (n_obs,), int64 or datetime64[ns]
     indptr : ndarray of shape (n_series + 1,)
     ids : sequence of shape (n_series,)
+    tz : str, optional
+        Time zone of the input (``times`` are then UTC); messages show stamps in it.
     """
     if len(times) < 2:
         return None
@@ -160,19 +166,23 @@ def find_bad_times(times: np.ndarray, indptr: np.ndarray, ids: Ids) -> Problem |
     back_series = int(series_of(indptr, back[0])) if len(back) else None
     if dup_series is not None and (back_series is None or dup_series <= back_series):
         return dup_series, DuplicateTimestampError(
-            f"series {ids[dup_series]!r} has duplicate time stamp {format_time(times[dup[0]])}"
+            f"series {ids[dup_series]!r} has duplicate time stamp "
+            f"{format_time(times[dup[0]], tz)}"
         )
     if back_series is not None:
         k = back[0]
         return back_series, UnsortedTimestampError(
-            f"series {ids[back_series]!r} is not sorted by time: {format_time(times[k + 1])} "
-            f"comes after {format_time(times[k])}; sort it (df.sort_values([id, ds])) first"
+            f"series {ids[back_series]!r} is not sorted by time: "
+            f"{format_time(times[k + 1], tz)} comes after {format_time(times[k], tz)}; sort it "
+            f"(df.sort_values([id, ds])) first"
         )
     return None
 
 
-def format_time(t) -> str:
-    """A time stamp as a message shows it (``2020-01-05 00:00:00`` or ``17``)."""
+def format_time(t, tz: str | None = None) -> str:
+    """A time stamp as a message shows it (``2020-01-05 00:00:00`` or ``17``); a UTC stamp of
+    a zone's input as that zone's time (``2021-03-28 03:00:00+02:00``)."""
     if isinstance(t, np.datetime64):
-        return str(pd.Timestamp(t))
+        stamp = pd.Timestamp(t)
+        return str(stamp if tz is None else stamp.tz_localize("UTC").tz_convert(tz))
     return str(t)

@@ -13,7 +13,8 @@ All of them become a :class:`Panel` in one pass over contiguous arrays: a long f
 by series once (a stable sort, so an unsorted series is reported rather than reordered), then
 every check runs over the whole array (:mod:`forecastkit.data.checks`,
 :mod:`forecastkit.data.frequency`) and names the first offending series. Output frames mirror
-the input: a Series in, a Series out.
+the input: a Series in, a Series out, and time stamps in the input's time zone (a panel holds one
+zone; :mod:`forecastkit.data.timezones`).
 """
 
 from __future__ import annotations
@@ -25,6 +26,7 @@ from pandas.tseries.offsets import BaseOffset
 from forecastkit.data.checks import find_bad_times, find_nonfinite, numeric_values, raise_first
 from forecastkit.data.frequency import panel_frequency
 from forecastkit.data.panel import IndexKind, Panel, check_min_length
+from forecastkit.data.timezones import find_mixed_zones, zone_name
 from forecastkit.exceptions import EmptyDataError, InvalidInputError, NonNumericError
 
 __all__ = ["Panel", "to_panel", "from_panel_values", "check_min_length"]
@@ -90,10 +92,12 @@ def _from_series(y: pd.Series) -> Panel:
     ids = np.array([sid], dtype=object)
     indptr = np.array([0, len(y)], dtype=np.int64)
     values, problem = numeric_values(y.to_numpy(), indptr, ids)
-    raise_first(problem)
-    kind, times, declared = _index_times(y.index, sid)
-    raise_first(find_nonfinite(values, times, indptr, ids), find_bad_times(times, indptr, ids))
-    freq, step = panel_frequency(times, indptr, ids, kind, declared)
+    raise_first(problem, find_mixed_zones(y.index, indptr, ids))
+    kind, times, declared, tz = _index_times(y.index, sid)
+    raise_first(
+        find_nonfinite(values, times, indptr, ids, tz), find_bad_times(times, indptr, ids, tz)
+    )
+    freq, step = panel_frequency(times, indptr, ids, kind, declared, tz)
     return Panel(
         ids=ids,
         indptr=indptr,
@@ -105,6 +109,7 @@ def _from_series(y: pd.Series) -> Panel:
         input_kind="series",
         name=y.name,
         period_freq=_period_freqstr(y.index),
+        tz=tz,
     )
 
 
@@ -129,12 +134,15 @@ def _from_long(df: pd.DataFrame, id_col: str, time_col: str, target_col: str) ->
     time_index = pd.Index(stamps.to_numpy() if stamps.dtype == object else stamps)
     if order is not None:
         raw, time_index = raw[order], time_index[order]
-    kind, times, declared = _index_times(time_index, None)
+    raise_first(find_mixed_zones(time_index, indptr, ids))
+    kind, times, declared, tz = _index_times(time_index, None)
     values, problem = numeric_values(raw, indptr, ids)
     raise_first(
-        problem, find_nonfinite(values, times, indptr, ids), find_bad_times(times, indptr, ids)
+        problem,
+        find_nonfinite(values, times, indptr, ids, tz),
+        find_bad_times(times, indptr, ids, tz),
     )
-    freq, step = panel_frequency(times, indptr, ids, kind, declared)
+    freq, step = panel_frequency(times, indptr, ids, kind, declared, tz)
     return Panel(
         ids=ids,
         indptr=indptr.astype(np.int64),
@@ -148,6 +156,7 @@ def _from_long(df: pd.DataFrame, id_col: str, time_col: str, target_col: str) ->
         time_col=time_col,
         target_col=target_col,
         period_freq=_period_freqstr(time_index),
+        tz=tz,
     )
 
 
@@ -157,8 +166,9 @@ def _from_wide(df: pd.DataFrame, id_col: str, time_col: str, target_col: str) ->
     if df.columns.has_duplicates:
         dup = df.columns[df.columns.duplicated()][0]
         raise InvalidInputError(f"the wide DataFrame has more than one column {dup!r}")
-    kind, all_times, declared = _index_times(df.index, None)
-    raise_first(find_bad_times(all_times, np.array([0, len(all_times)]), ["<index>"]))
+    raise_first(find_mixed_zones(df.index, np.array([0, len(df)]), ["<index>"]))
+    kind, all_times, declared, tz = _index_times(df.index, None)
+    raise_first(find_bad_times(all_times, np.array([0, len(all_times)]), ["<index>"], tz))
     ids = np.asarray(list(df.columns), dtype=object)
     matrix, problem = _wide_values(df, ids)  # (n_times, n_series)
     # Leading/trailing NaN mark a series that starts late or ends early; NaN inside is missing.
@@ -178,9 +188,9 @@ def _from_wide(df: pd.DataFrame, id_col: str, time_col: str, target_col: str) ->
         (int(empty[0]), EmptyDataError(f"series {ids[empty[0]]!r} has no observed values"))
         if len(empty)
         else None,
-        find_nonfinite(values, times, indptr, ids),
+        find_nonfinite(values, times, indptr, ids, tz),
     )
-    freq, step = panel_frequency(times, indptr, ids, kind, declared)
+    freq, step = panel_frequency(times, indptr, ids, kind, declared, tz)
     return Panel(
         ids=ids,
         indptr=indptr,
@@ -194,6 +204,7 @@ def _from_wide(df: pd.DataFrame, id_col: str, time_col: str, target_col: str) ->
         time_col=time_col,
         target_col=target_col,
         period_freq=_period_freqstr(df.index),
+        tz=tz,
     )
 
 
@@ -217,22 +228,27 @@ def _period_freqstr(index: pd.Index) -> str | None:
     return index.freqstr if isinstance(index, pd.PeriodIndex) else None
 
 
-def _index_times(index: pd.Index, sid) -> tuple[IndexKind, np.ndarray, BaseOffset | None]:
-    """Time stamps as a numpy array, with their kind and any frequency the index declares."""
+def _index_times(
+    index: pd.Index, sid
+) -> tuple[IndexKind, np.ndarray, BaseOffset | None, str | None]:
+    """Time stamps as a numpy array (naive UTC for an aware index), with their kind, any
+    frequency the index declares and the name of its time zone."""
     where = f"series {sid!r}" if sid is not None else "the time column"
     if isinstance(index, pd.PeriodIndex):
-        return "period", index.to_timestamp().values.astype("datetime64[ns]"), index.freq
+        return "period", index.to_timestamp().values.astype("datetime64[ns]"), index.freq, None
     if isinstance(index, pd.DatetimeIndex) or pd.api.types.is_datetime64_any_dtype(index):
         dt = pd.DatetimeIndex(index)
-        if dt.tz is not None:
-            dt = dt.tz_convert(None)
         if dt.isna().any():
             raise InvalidInputError(f"{where} has missing time stamps (NaT)")
-        return "datetime", dt.values.astype("datetime64[ns]"), getattr(index, "freq", None)
+        tz = None
+        if dt.tz is not None:
+            tz = zone_name(dt.tz, where, dt)
+            dt = dt.tz_convert(None)
+        return "datetime", dt.values.astype("datetime64[ns]"), getattr(index, "freq", None), tz
     if pd.api.types.is_integer_dtype(index):
-        return "integer", np.asarray(index, dtype=np.int64), None
+        return "integer", np.asarray(index, dtype=np.int64), None, None
     if pd.api.types.is_float_dtype(index) and np.all(np.mod(np.asarray(index), 1) == 0):
-        return "integer", np.asarray(index, dtype=np.int64), None
+        return "integer", np.asarray(index, dtype=np.int64), None, None
     raise InvalidInputError(
         f"{where} has time stamps of dtype {index.dtype}; use datetimes, periods or integers"
     )

@@ -6,6 +6,11 @@ against it in one vectorised pass (equal differences for fixed durations, consec
 one date grid for calendar offsets). Only a series that this test cannot vouch for is passed to
 ``pd.infer_freq`` itself, which says whether it is irregular or of another frequency: series
 shorter than three stamps say nothing about frequency and are not checked.
+
+Stamps of a time zone are stored in UTC; they are inferred as pandas infers an aware index and
+tested on the clock their frequency steps on (UTC for hours and shorter, the zone's wall clock for
+days and calendar offsets; see :mod:`forecastkit.data.timezones`), so an hourly or a daily series
+stays regular across daylight-saving changes.
 """
 
 from __future__ import annotations
@@ -17,6 +22,7 @@ import pandas as pd
 from pandas.tseries.offsets import BaseOffset
 
 from forecastkit.data.checks import Ids, series_of, within_series
+from forecastkit.data.timezones import to_wall_clock, to_zone, uses_wall_clock
 from forecastkit.exceptions import FrequencyError
 
 __all__ = ["panel_frequency", "infer_freq_alias"]
@@ -32,6 +38,7 @@ def panel_frequency(
     ids: Ids,
     kind: str,
     declared: BaseOffset | str | None = None,
+    tz: str | None = None,
 ) -> tuple[BaseOffset | None, int]:
     """The frequency shared by every series; irregular or mixed frequencies are errors.
 
@@ -44,6 +51,8 @@ def panel_frequency(
     kind : {"integer", "datetime", "period"}
     declared : pandas.DateOffset or str, optional
         The frequency the input index declares; used when no series is long enough to infer one.
+    tz : str, optional
+        Time zone of the input; ``times`` are then naive UTC.
 
     Returns
     -------
@@ -59,7 +68,7 @@ def panel_frequency(
     """
     if kind == "integer":
         return None, _integer_step(times, indptr, ids)
-    return _datetime_freq(times, indptr, ids, declared), 1
+    return _datetime_freq(times, indptr, ids, declared, tz), 1
 
 
 def _integer_step(times: np.ndarray, indptr: np.ndarray, ids: Ids) -> int:
@@ -93,7 +102,7 @@ def _integer_step(times: np.ndarray, indptr: np.ndarray, ids: Ids) -> int:
     return int(steps[0])
 
 
-def _datetime_freq(times, indptr, ids, declared) -> BaseOffset:
+def _datetime_freq(times, indptr, ids, declared, tz) -> BaseOffset:
     long_enough = np.flatnonzero(np.diff(indptr) >= 3)
     if len(long_enough) == 0:
         if declared is not None:
@@ -104,18 +113,19 @@ def _datetime_freq(times, indptr, ids, declared) -> BaseOffset:
         )
     found: dict[str, object] = {}  # alias -> first series of it, in series order
     ref = long_enough[0]
-    alias = _series_alias(times, indptr, ids, ref)
+    alias = _series_alias(times, indptr, ids, ref, tz)
     found[alias] = ids[ref]
     freq = pd.tseries.frequencies.to_offset(alias)
-    unsure = ~_regular_at(times, indptr, freq)
+    clock = to_wall_clock(times, tz) if uses_wall_clock(freq, tz) else times
+    unsure = ~_regular_at(clock, indptr, freq)
     twin = _calendar_twin(alias)
     if twin is not None:
         # pd.infer_freq names a series by the calendar alias when both fit (Mon..Wed is "D", not
         # "B"), and such a series is reported as of another frequency.
-        unsure |= _regular_at(times, indptr, twin)
+        unsure |= _regular_at(clock, indptr, twin)
     unsure = long_enough[unsure[long_enough]]
     for i in unsure:
-        found.setdefault(_series_alias(times, indptr, ids, i), ids[i])
+        found.setdefault(_series_alias(times, indptr, ids, i, tz), ids[i])
     if len(found) > 1:
         (f1, id1), (f2, id2) = list(found.items())[:2]
         raise FrequencyError(
@@ -125,8 +135,9 @@ def _datetime_freq(times, indptr, ids, declared) -> BaseOffset:
     return freq
 
 
-def _series_alias(times, indptr, ids, i) -> str:
-    alias = infer_freq_alias(pd.DatetimeIndex(times[indptr[i] : indptr[i + 1]]))
+def _series_alias(times, indptr, ids, i, tz) -> str:
+    # In its zone: pandas finds hourly and daily stamps regular across DST changes.
+    alias = infer_freq_alias(to_zone(times[indptr[i] : indptr[i + 1]], tz))
     if alias is None:
         raise FrequencyError(
             f"series {ids[i]!r} has irregular time stamps (no frequency could be inferred); "

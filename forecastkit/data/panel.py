@@ -16,6 +16,7 @@ import numpy as np
 import pandas as pd
 from pandas.tseries.offsets import BaseOffset
 
+from forecastkit.data.timezones import from_wall_clock, to_wall_clock, to_zone, uses_wall_clock
 from forecastkit.exceptions import InvalidInputError, SeriesTooShortError
 
 __all__ = ["Panel", "check_min_length"]
@@ -37,7 +38,8 @@ class Panel:
     values : ndarray of shape (n_obs,), float64
         All observations, series after series, each in time order.
     times : ndarray of shape (n_obs,)
-        Time stamps matching ``values``: ``datetime64[ns]`` or ``int64``.
+        Time stamps matching ``values``: ``datetime64[ns]`` (naive; UTC when ``tz`` is set) or
+        ``int64``.
     index_kind : {"datetime", "period", "integer"}
         What the time stamps were in the input; output uses the same kind.
     freq : pandas offset or None
@@ -52,6 +54,11 @@ class Panel:
         ``pd.Series.name`` of a single-series input.
     period_freq : str or None
         The period alias (``"M"``, ``"Q-DEC"``...) of period input, so output can rebuild it.
+    tz : str or None
+        Time zone of tz-aware datetime input (``"Europe/Berlin"``): :attr:`times` hold UTC and
+        output is converted back to this zone. Hours and shorter steps are counted in UTC,
+        days and calendar steps on the zone's wall clock (see
+        :mod:`forecastkit.data.timezones`).
     """
 
     ids: np.ndarray
@@ -67,6 +74,7 @@ class Panel:
     target_col: str = "y"
     name: object = None
     period_freq: str | None = None
+    tz: str | None = None
 
     # ------------------------------------------------------------------ series access
 
@@ -223,23 +231,18 @@ class Panel:
         Returns
         -------
         ndarray of shape (n_series, horizon)
-            In the panel's own representation (``int64`` or ``datetime64[ns]``).
+            In the panel's own representation (``int64`` or ``datetime64[ns]``, UTC for a
+            panel with a time zone).
         """
         steps = np.arange(1, horizon + 1)
         last = self.last_times
         if self.index_kind == "integer":
             return last[:, None] + self.step * steps[None, :]
-        freq = self.freq
-        if isinstance(freq, pd.offsets.Tick | pd.offsets.Day):  # fixed durations: naive stamps
-            delta = pd.Timedelta(freq).to_timedelta64()  # type: ignore[arg-type]
-            return last[:, None] + delta * steps[None, :]
-        # Calendar offsets (month end, week anchored...) are not fixed durations: one date range
-        # per distinct end, which a panel of series ending together has few of.
-        ends, inverse = np.unique(last, return_inverse=True)
-        rows = np.empty((len(ends), horizon), dtype="datetime64[ns]")
-        for k, t in enumerate(ends):
-            rows[k] = pd.date_range(start=pd.Timestamp(t), periods=horizon + 1, freq=freq)[1:]
-        return rows[inverse.reshape(-1)]
+        if uses_wall_clock(self.freq, self.tz):
+            # A day after midnight is midnight, whatever daylight saving does in between.
+            wall = _steps_after(to_wall_clock(last, self.tz), self.freq, horizon)
+            return from_wall_clock(wall, self.tz)
+        return _steps_after(last, self.freq, horizon)
 
     def to_time_index(self, times: np.ndarray, *, with_freq: bool = False) -> pd.Index:
         """Time stamps of this panel as pandas output values, of the kind the input had.
@@ -257,14 +260,20 @@ class Panel:
         -------
         pd.Index of shape (n,)
             ``int64`` for integer input, a ``PeriodIndex`` of :attr:`period_freq` for period
-            input, a (time-zone naive, UTC) ``DatetimeIndex`` otherwise.
+            input, a ``DatetimeIndex`` otherwise (in :attr:`tz` when the input had a zone).
         """
         if self.index_kind == "integer":
             return pd.Index(np.asarray(times).astype(np.int64))
-        dt = pd.DatetimeIndex(times)
         if self.index_kind == "period":
-            return dt.to_period(self.period_freq)
-        return pd.DatetimeIndex(dt, freq=self.freq) if with_freq and self.freq is not None else dt
+            return pd.DatetimeIndex(times).to_period(self.period_freq)
+        dt = to_zone(times, self.tz)
+        if not (with_freq and self.freq is not None):
+            return dt
+        try:
+            return pd.DatetimeIndex(dt, freq=self.freq)
+        except ValueError:
+            # A wall-clock time skipped by daylight saving was moved off the grid: no freq.
+            return dt
 
     def from_time_values(self, column) -> np.ndarray:
         """Output time stamps back in the panel's representation; undoes :meth:`to_time_index`.
@@ -272,7 +281,9 @@ class Panel:
         Parameters
         ----------
         column : pd.Series, pd.Index or array-like of shape (n,)
-            Integers, periods or datetimes, as :meth:`to_time_index` writes them.
+            Integers, periods or datetimes, as :meth:`to_time_index` writes them. Aware
+            datetimes may be in any zone (text with UTC offsets too); naive ones are read as UTC,
+            or as wall-clock times of :attr:`tz` when the panel has a zone.
 
         Returns
         -------
@@ -283,10 +294,14 @@ class Panel:
             return np.asarray(column, dtype=np.int64)
         if self.index_kind == "period":
             return pd.PeriodIndex(column).to_timestamp().values.astype("datetime64[ns]")
-        dt = pd.DatetimeIndex(column)
+        try:
+            dt = pd.DatetimeIndex(column)
+        except ValueError:
+            # Stamps with different UTC offsets (one zone across a DST change, read as text)
+            dt = pd.DatetimeIndex(pd.to_datetime(pd.Index(column), utc=True))
         if dt.tz is not None:
-            dt = dt.tz_convert(None)
-        return dt.values.astype("datetime64[ns]")
+            return dt.tz_convert(None).values.astype("datetime64[ns]")
+        return from_wall_clock(dt.values, self.tz)
 
     def to_long(self, value_col: str | None = None) -> pd.DataFrame:
         """The panel as a long DataFrame ``id_col, time_col, value_col``."""
@@ -297,6 +312,30 @@ class Panel:
                 value_col or self.target_col: self.values,
             }
         )
+
+
+def _steps_after(last: np.ndarray, freq: BaseOffset | None, horizon: int) -> np.ndarray:
+    """The ``horizon`` stamps of ``freq`` after each naive stamp of ``last``.
+
+    Parameters
+    ----------
+    last : ndarray of shape (n_series,), datetime64[ns]
+
+    Returns
+    -------
+    ndarray of shape (n_series, horizon), datetime64[ns]
+    """
+    steps = np.arange(1, horizon + 1)
+    if isinstance(freq, pd.offsets.Tick | pd.offsets.Day):  # fixed durations on naive stamps
+        delta = pd.Timedelta(freq).to_timedelta64()  # type: ignore[arg-type]
+        return last[:, None] + delta * steps[None, :]
+    # Calendar offsets (month end, week anchored...) are not fixed durations: one date range
+    # per distinct end, which a panel of series ending together has few of.
+    ends, inverse = np.unique(last, return_inverse=True)
+    rows = np.empty((len(ends), horizon), dtype="datetime64[ns]")
+    for k, t in enumerate(ends):
+        rows[k] = pd.date_range(start=pd.Timestamp(t), periods=horizon + 1, freq=freq)[1:]
+    return rows[inverse.reshape(-1)]
 
 
 def check_min_length(panel: Panel, min_length: int, what: str = "the model") -> None:

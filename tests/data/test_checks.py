@@ -120,6 +120,20 @@ def test_count_and_place_of_missing_values():
         to_panel(df)
 
 
+def test_messages_show_aware_stamps_in_their_zone():
+    ds = pd.date_range("2021-03-28 00:00", periods=5, freq="h", tz="Europe/Berlin")
+    y = pd.Series([1.0, 2.0, np.nan, 4.0, 5.0], index=ds, name="s")
+    with pytest.raises(MissingValuesError, match=r"is at 2021-03-28 03:00:00\+02:00"):
+        to_panel(y)
+    repeated = pd.Series(1.0, index=ds[[0, 1, 2, 2, 3]], name="s")
+    with pytest.raises(DuplicateTimestampError, match=r"2021-03-28 03:00:00\+02:00"):
+        to_panel(repeated)
+    backwards = pd.Series(1.0, index=ds[[0, 2, 1, 3]], name="s")
+    with pytest.raises(UnsortedTimestampError,
+                       match=r"01:00:00\+01:00 comes after 2021-03-28 03:00:00\+02:00"):
+        to_panel(backwards)
+
+
 # --------------------------------------------------------------------------- datetime frequency
 
 

@@ -139,6 +139,52 @@ def test_irregular_datetime_frequency_names_series():
     _raises(FrequencyError, "'holes'", df)
 
 
+def _zoned(sid, tz, start="2021-03-26", periods=72, freq="h"):
+    ds = pd.date_range(start, periods=periods, freq=freq, tz=tz)
+    return pd.DataFrame({"unique_id": sid, "ds": ds, "y": 1.0})
+
+
+@pytest.mark.parametrize("freq,periods", [("h", 72), ("D", 6), ("W-SUN", 4), ("MS", 12)])
+def test_aware_stamps_stay_regular_across_dst(freq, periods):
+    # In UTC a day at local midnight is 23 h long once a year; a month's length varies too.
+    df = pd.concat(
+        [_zoned("a", "Europe/Berlin", periods=periods, freq=freq),
+         _zoned("b", "Europe/Berlin", start="2021-03-27", periods=periods, freq=freq)],
+        ignore_index=True,
+    )
+    panel = to_panel(df)
+    assert panel.tz == "Europe/Berlin" and panel.freq == pd.tseries.frequencies.to_offset(freq)
+
+
+def test_irregular_aware_series_names_series():
+    holes = _zoned("holes", "Europe/Berlin").drop(index=30)
+    _raises(FrequencyError, "'holes'", pd.concat([_zoned("fine", "Europe/Berlin"), holes]))
+    # Daily at UTC midnight is 01:00 or 02:00 in Berlin: not daily on the zone's clock.
+    daily_by_utc = pd.DataFrame({"unique_id": "utc-days", "y": 1.0,
+                                 "ds": pd.date_range("2021-03-26", periods=6, freq="D", tz="UTC")
+                                 .tz_convert("Europe/Berlin")})
+    mixed = pd.concat([_zoned("local-days", "Europe/Berlin", periods=6, freq="D"), daily_by_utc])
+    _raises(FrequencyError, "'utc-days'", mixed)
+
+
+@pytest.mark.parametrize(
+    "other,message",
+    [
+        (_zoned("b", "America/New_York"), "'b' has time stamps in America/New_York but series 'a'"),
+        (_zoned("b", None), "'b' has time stamps in no time zone"),
+    ],
+)
+def test_mixed_time_zones_name_the_series(other, message):
+    df = pd.concat([_zoned("a", "Europe/Berlin"), other], ignore_index=True)
+    assert df["ds"].dtype == object  # what pandas makes of two zones in one column
+    _raises(InvalidInputError, message, df)
+    # Within one series, and in a Series' index
+    one = pd.concat([_zoned("a", "Europe/Berlin"), other.assign(unique_id="a")])
+    _raises(InvalidInputError, "series 'a' mixes time stamps", one)
+    s = pd.Series(1.0, index=pd.Index(list(one["ds"]), dtype=object), name="idx")
+    _raises(InvalidInputError, "series 'idx' mixes time stamps", s)
+
+
 def test_irregular_integer_steps_name_series():
     df = pd.DataFrame({"unique_id": "jumpy", "ds": [0, 1, 2, 4, 5], "y": 1.0})
     _raises(FrequencyError, "'jumpy'", df)

@@ -119,13 +119,12 @@ def test_time_index_round_trip(make):
     index = panel.to_time_index(panel.times)
     np.testing.assert_array_equal(panel.from_time_values(index), panel.times)
     # A long output column converts back as well, and the stamps are those of the input (an
-    # aware input comes back as naive UTC).
+    # aware input comes back in its own time zone).
     column = panel.to_long()["ds"]
     np.testing.assert_array_equal(panel.from_time_values(column), panel.times)
     expected = pd.Index(ds)
-    if isinstance(expected, pd.DatetimeIndex) and expected.tz is not None:
-        expected = expected.tz_convert(None)
     assert list(index[:10]) == list(expected)
+    assert getattr(index, "tz", None) == getattr(expected, "tz", None)
 
 
 def test_time_index_kinds_and_freq():
@@ -158,3 +157,72 @@ def test_panel_is_exported_from_frames_too():
     from forecastkit.data import frames, panel
 
     assert frames.Panel is panel.Panel is Panel
+
+
+# --------------------------------------------------------------------------- time zones
+# The references are pandas' own aware date ranges, which step hours in UTC and days and months
+# on the zone's wall clock.
+
+BERLIN = "Europe/Berlin"
+
+
+@pytest.mark.parametrize(
+    "start,periods,freq,tz",
+    [
+        ("2021-03-27 20:00", 6, "h", BERLIN),  # ends 01:00+01:00; next is 03:00+02:00
+        ("2021-10-30 22:00", 5, "h", BERLIN),  # ends on the first 02:00 (+02:00)
+        ("2021-10-31 00:00", 4, "h", BERLIN),  # ends on the second 02:00 (+01:00)
+        ("2021-03-20", 7, "D", BERLIN),  # daily: stays at local midnight
+        ("2021-10-25", 5, "D", BERLIN),
+        ("2021-01-01", 10, "MS", "America/New_York"),
+        ("2021-03-01", 40, "30min", "Australia/Lord_Howe"),  # a 30-minute DST shift
+        ("2021-03-01", 6, "h", "UTC"),
+        ("2021-03-01", 6, "h", "UTC+05:30"),
+    ],
+)
+def test_aware_series_forecasts_in_its_zone(start, periods, freq, tz):
+    index = pd.date_range(start, periods=periods, freq=freq, tz=tz)
+    y = pd.Series(np.arange(periods, dtype=float), index=index, name="load")
+    panel = to_panel(y)
+    assert panel.tz is not None
+    expected = pd.date_range(index[-1], periods=13, freq=freq)[1:]
+    # UTC inside, the zone outside
+    np.testing.assert_array_equal(panel.future_times(12)[0], expected.tz_convert(None).values)
+    out = from_panel_values(panel, np.zeros((1, 12)))
+    assert out.index.equals(expected) and str(out.index.tz) == str(index.tz)
+    assert out.index.freq == expected.freq
+    assert out.index[0] > index[-1]
+    assert panel.to_time_index(panel.times).equals(index)
+
+
+def test_aware_long_and_wide_frames_keep_the_zone():
+    a = pd.date_range("2021-03-27 22:00", periods=5, freq="h", tz=BERLIN)
+    df = pd.concat(
+        [pd.DataFrame({"unique_id": "a", "ds": a, "y": 1.0}),
+         pd.DataFrame({"unique_id": "b", "ds": a[:3], "y": 2.0})],
+        ignore_index=True,
+    )
+    panel = to_panel(df)
+    out = from_panel_values(panel, np.zeros((2, 3)))
+    assert str(out["ds"].dt.tz) == BERLIN
+    assert list(out["ds"][:3]) == list(pd.date_range(a[-1], periods=4, freq="h")[1:])
+    assert list(out["ds"][3:]) == list(pd.date_range(a[2], periods=4, freq="h")[1:])
+    assert list(panel.to_long()["ds"]) == list(df["ds"])
+    assert str(panel.to_long()["ds"].dt.tz) == BERLIN
+
+    wide = pd.DataFrame({"a": np.arange(5.0), "b": [np.nan, 1.0, 2.0, 3.0, 4.0]}, index=a)
+    out = from_panel_values(to_panel(wide), np.zeros((2, 2)))
+    assert list(out["ds"][:2]) == list(pd.date_range(a[-1], periods=3, freq="h")[1:])
+
+
+def test_from_time_values_reads_any_zone_and_text_offsets():
+    index = pd.date_range("2021-03-27 22:00", periods=6, freq="h", tz=BERLIN)
+    panel = to_panel(pd.Series(np.arange(6.0), index=index))
+    utc = index.tz_convert(None).values
+    np.testing.assert_array_equal(panel.from_time_values(index.tz_convert("Asia/Tokyo")), utc)
+    # Written to CSV and read back, the stamps are text with two different UTC offsets.
+    text = pd.Series(index.astype(str))
+    assert text.str[-6:].nunique() == 2
+    np.testing.assert_array_equal(panel.from_time_values(text), utc)
+    # Naive stamps are the zone's wall clock.
+    np.testing.assert_array_equal(panel.from_time_values(index.tz_localize(None)), utc)

@@ -356,3 +356,29 @@ def test_parallel_equals_sequential(panel_df):
     one = B.Damped(season_length=12, horizon=5, n_jobs=1).fit(panel_df).predict_array()
     two = B.Damped(season_length=12, horizon=5, n_jobs=2).fit(panel_df).predict_array()
     np.testing.assert_allclose(one, two)
+
+
+# --------------------------------------------------------------------------- time zones
+
+
+def test_aware_input_forecasts_in_its_zone_and_survives_save_load(tmp_path):
+    # Hourly data ending just before Berlin's spring change: the forecast's stamps are those of
+    # pandas' aware date range, after the last observation, in the input's zone.
+    idx = pd.date_range("2021-03-20", periods=7 * 24 + 1, freq="h", tz="Europe/Berlin")
+    y = pd.Series(10 + np.sin(np.arange(len(idx)) * 2 * np.pi / 24), index=idx, name="load")
+    expected = pd.date_range(idx[-1], periods=31, freq="h")[1:]
+    f = B.Naive2(season_length=24, horizon=30).fit(y)
+    pred = f.predict()
+    assert pred.index.equals(expected) and pred.index[0] > idx[-1]
+    assert str(pred.index.tz) == "Europe/Berlin"
+    loaded = fk.load(f.save(tmp_path / "naive2"))
+    assert loaded.panel_.tz == "Europe/Berlin"
+    pd.testing.assert_series_equal(loaded.predict(), pred)
+
+    long = pd.DataFrame({"unique_id": "a", "ds": idx, "y": y.to_numpy()})
+    long = pd.concat([long, long.iloc[:-5].assign(unique_id="b")], ignore_index=True)
+    out = B.Theta(season_length=24, horizon=30, n_jobs=1).fit(long).predict()
+    assert str(out["ds"].dt.tz) == "Europe/Berlin"
+    for sid, part in out.groupby("unique_id"):
+        last = long.loc[long.unique_id == sid, "ds"].iloc[-1]
+        assert list(part["ds"]) == list(pd.date_range(last, periods=31, freq="h")[1:])
