@@ -78,3 +78,12 @@ def test_split_yields_train_and_test(panel_df):
     for i in range(panel.n_series):
         np.testing.assert_array_equal(test[i], panel.series(i)[-4:])
         np.testing.assert_array_equal(train.series(i), panel.series(i)[:-4])
+
+
+def test_evaluation_reexports_the_data_layer_splitter():
+    # One splitter, below both backtests and the forecasters that calibrate on rolling origins.
+    from forecastkit.data import splitters as data_splitters
+    from forecastkit.evaluation import splitters as eval_splitters
+
+    assert eval_splitters.RollingOriginSplitter is data_splitters.RollingOriginSplitter
+    assert eval_splitters.Window is data_splitters.Window

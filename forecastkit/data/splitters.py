@@ -1,0 +1,176 @@
+"""Rolling-origin splits of a panel: where each window's training data ends.
+
+Backtests (:mod:`forecastkit.evaluation`) and the forecasters that calibrate on their own
+training data (:class:`~forecastkit.forecasters.ConformalIntervals`) share these splits, so the
+splitter lives in the data layer, below both.
+
+A window is described per series by two positions, ``start`` and ``end``: the forecaster trains on
+``series[start:end]`` and is scored on ``series[end:end + horizon]``. Positions are counted from
+the end of each series, so series of different lengths that end together share their cutoffs (as
+a real panel does), and nothing after ``end`` is ever handed to the forecaster.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from dataclasses import dataclass
+from typing import Literal
+
+import numpy as np
+
+from forecastkit.data.panel import Panel
+from forecastkit.exceptions import InvalidInputError, SeriesTooShortError
+
+__all__ = ["RollingOriginSplitter", "Window"]
+
+
+@dataclass(frozen=True)
+class Window:
+    """One backtest window over every series of a panel.
+
+    Attributes
+    ----------
+    index : int
+        0 for the earliest window.
+    start, end : ndarray of shape (n_series,), int64
+        Series ``i`` trains on positions ``start[i]:end[i]`` and is scored on
+        ``end[i]:end[i] + horizon``.
+    """
+
+    index: int
+    start: np.ndarray
+    end: np.ndarray
+
+
+class RollingOriginSplitter:
+    """Cutoffs of a rolling-origin (time-series cross-validation) evaluation.
+
+    The last window forecasts the last ``horizon`` points of each series; each earlier window ends
+    ``step`` points before the next, so the windows together hold out the last
+    ``(n_windows - 1) * step + horizon`` points of each series.
+
+    Parameters
+    ----------
+    horizon : int
+        Steps forecast in each window.
+    n_windows : int, default=3
+        Number of forecast origins.
+    step : int, optional
+        Points between consecutive origins; defaults to ``horizon`` (windows that do not overlap).
+    window : {"expanding", "sliding"}, default="expanding"
+        ``"expanding"`` trains on all history up to the cutoff; ``"sliding"`` on the last
+        ``window_length`` points only.
+    window_length : int, optional
+        Training length of a sliding window (required for ``window="sliding"``). A series with
+        fewer points before a cutoff trains on what it has.
+
+    Examples
+    --------
+    >>> RollingOriginSplitter(horizon=2, n_windows=3).train_ends(10)
+    array([4, 6, 8])
+    """
+
+    def __init__(
+        self,
+        horizon: int,
+        n_windows: int = 3,
+        step: int | None = None,
+        window: Literal["expanding", "sliding"] = "expanding",
+        window_length: int | None = None,
+    ):
+        self.horizon = horizon
+        self.n_windows = n_windows
+        self.step = step
+        self.window = window
+        self.window_length = window_length
+
+    def _check(self) -> int:
+        for name in ("horizon", "n_windows"):
+            value = getattr(self, name)
+            if isinstance(value, bool) or not isinstance(value, int | np.integer) or value < 1:
+                raise InvalidInputError(f"{name} must be a positive integer, got {value!r}")
+        step = self.horizon if self.step is None else self.step
+        if isinstance(step, bool) or not isinstance(step, int | np.integer) or step < 1:
+            raise InvalidInputError(f"step must be a positive integer, got {self.step!r}")
+        if self.window not in ("expanding", "sliding"):
+            raise InvalidInputError(
+                f"window must be 'expanding' or 'sliding', got {self.window!r}"
+            )
+        if self.window == "sliding":
+            wl = self.window_length
+            if isinstance(wl, bool) or not isinstance(wl, int | np.integer) or wl < 1:
+                raise InvalidInputError(
+                    f"window='sliding' needs a positive integer window_length, got {wl!r}"
+                )
+        return int(step)
+
+    @property
+    def held_out(self) -> int:
+        """Points at the end of each series that some window forecasts."""
+        return (self.n_windows - 1) * self._check() + self.horizon
+
+    def train_ends(self, length: int | np.ndarray) -> np.ndarray:
+        """Training end positions of every window, earliest first.
+
+        Parameters
+        ----------
+        length : int or ndarray of shape (n_series,)
+            Series length(s).
+
+        Returns
+        -------
+        ndarray of shape (n_windows,) or (n_series, n_windows)
+        """
+        step = self._check()
+        back = self.horizon + step * np.arange(self.n_windows - 1, -1, -1)
+        return np.asarray(length, dtype=np.int64)[..., None] - back
+
+    def windows(self, panel: Panel, min_train_length: int = 1) -> list[Window]:
+        """The windows over ``panel``.
+
+        Parameters
+        ----------
+        panel : Panel
+        min_train_length : int, default=1
+            Shortest training part a window may have.
+
+        Raises
+        ------
+        SeriesTooShortError
+            Naming the first series whose earliest window would train on fewer than
+            ``min_train_length`` points.
+        """
+        ends = self.train_ends(panel.lengths)  # (n_series, n_windows)
+        short = np.flatnonzero(ends[:, 0] < min_train_length)
+        if len(short):
+            i = short[0]
+            more = f" (and {len(short) - 1} more)" if len(short) > 1 else ""
+            raise SeriesTooShortError(
+                f"series {panel.ids[i]!r} has {panel.lengths[i]} observations; a rolling origin "
+                f"with {self.n_windows} window(s) of horizon {self.horizon} holds out the last "
+                f"{self.held_out} and needs at least {min_train_length} before them, i.e. "
+                f"{self.held_out + min_train_length} in all{more}. Use fewer windows, a smaller "
+                f"step, or drop short series"
+            )
+        out = []
+        for w in range(self.n_windows):
+            end = ends[:, w]
+            if self.window == "sliding":
+                start = np.maximum(end - int(self.window_length), 0)  # type: ignore[arg-type]
+            else:
+                start = np.zeros_like(end)
+            out.append(Window(index=w, start=start, end=end))
+        return out
+
+    def split(self, panel: Panel) -> Iterator[tuple[Panel, np.ndarray]]:
+        """Yield ``(train_panel, holdout_values)`` per window; holdout_values has shape
+        (n_series, horizon)."""
+        for win in self.windows(panel):
+            yield panel.slice(win.start, win.end), panel.values_after(win.end, self.horizon)
+
+    def __repr__(self) -> str:
+        return (
+            f"RollingOriginSplitter(horizon={self.horizon}, n_windows={self.n_windows}, "
+            f"step={self.step}, window={self.window!r}, window_length={self.window_length})"
+        )
+
