@@ -22,6 +22,7 @@ from typing import Literal
 import numpy as np
 import pandas as pd
 
+from forecastkit.data.timezones import to_wall_clock, uses_wall_clock
 from forecastkit.exceptions import FrequencyError, InvalidInputError
 
 __all__ = [
@@ -212,6 +213,10 @@ def start_ordinals(panel) -> np.ndarray:
     starts = panel.times[panel.indptr[:-1]]
     if panel.index_kind == "integer":
         return (starts // panel.step).astype(np.int64)
+    tz = getattr(panel, "tz", None)
+    if uses_wall_clock(panel.freq, tz):
+        # Days, weeks and months count in the series' own clock (Monday in Berlin, not in UTC).
+        starts = to_wall_clock(starts, tz)
     dt = pd.DatetimeIndex(starts)
     alias = panel.freq.freqstr if panel.freq is not None else None
     for candidate in (alias, _period_alias(alias)):
