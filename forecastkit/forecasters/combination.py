@@ -18,7 +18,8 @@ from sklearn.base import clone
 
 from forecastkit._compat import BaseComposition, Interval, StrOptions
 from forecastkit.data.frames import Panel, check_min_length, to_panel
-from forecastkit.exceptions import InvalidInputError
+from forecastkit.exceptions import InvalidInputError, PersistenceError
+from forecastkit.forecasters import _combination_saving as _cs
 from forecastkit.forecasters.base import BaseForecaster, fits_series_independently
 
 __all__ = ["Combination", "combine_forecasts"]
@@ -119,6 +120,38 @@ class NamedEstimatorsMixin(BaseComposition):
             horizon = min(est.horizon for _, est in self.estimators)
         return super()._check_horizon(horizon)  # type: ignore[misc]
 
+    # ------------------------------------------------------------------ saving (hooks)
+    # The estimators parameter holds forecasters: each is saved by class and parameters
+    # (recursively), and the fitted members each in a checked sub-folder (_combination_saving).
+
+    def _fitted_members(self) -> list[tuple[str, Any]]:  # pragma: no cover - abstract
+        raise NotImplementedError
+
+    def _check_saveable(self) -> None:
+        owner = type(self).__name__
+        _cs.check_members_saveable(owner, self.estimators, fitted=False)
+        _cs.check_members_saveable(owner, self._fitted_members(), fitted=True)
+
+    def _saved_params(self, folder) -> dict:
+        from forecastkit._io import plain
+
+        params = self.get_params(deep=False)
+        own = {k: v for k, v in params.items() if k != "estimators"}
+        try:
+            own = plain(own)
+        except TypeError:
+            raise PersistenceError(
+                f"{type(self).__name__} parameters {own!r} have no JSON form"
+            ) from None
+        return {**own, "estimators": _cs.describe_estimators(self.estimators, folder)}
+
+    @classmethod
+    def _from_saved_params(cls, params: dict, folder):
+        if not isinstance(params, dict) or "estimators" not in params:
+            raise PersistenceError(f"{folder.path}: the saved parameters have no estimators")
+        estimators = _cs.rebuild_estimators(params["estimators"], folder)
+        return cls(estimators, **{k: v for k, v in params.items() if k != "estimators"})
+
 
 class Combination(NamedEstimatorsMixin, BaseForecaster):
     """The mean or median of several forecasters, fitted on the same data.
@@ -180,6 +213,17 @@ class Combination(NamedEstimatorsMixin, BaseForecaster):
 
     def _fit(self, panel: Panel) -> None:
         self.estimators_ = [(name, clone(est).fit(panel)) for name, est in self.estimators]
+
+    def _fitted_members(self) -> list[tuple[str, Any]]:
+        return list(self.estimators_)
+
+    def _save_state(self, folder) -> dict:
+        """Each fitted member in its own checked sub-folder (``member_<i>``)."""
+        return {"members": _cs.save_members(self.estimators_, folder)}
+
+    def _load_state(self, folder, state: dict, panel: Panel) -> None:
+        names = [name for name, _ in self.estimators]
+        self.estimators_ = _cs.load_members(folder, state.get("members"), names)
 
     def _forecast(self, horizon: int, y=None) -> tuple[Panel, np.ndarray]:
         # New histories go to every member, which continues them its own way: a global member

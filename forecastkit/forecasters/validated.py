@@ -31,6 +31,7 @@ from sklearn.base import clone
 from forecastkit._compat import Interval, StrOptions
 from forecastkit.data.frames import Panel, check_min_length, to_panel
 from forecastkit.exceptions import ForecastkitError, InvalidInputError, SeriesTooShortError
+from forecastkit.forecasters import _combination_saving as _cs
 from forecastkit.forecasters.base import BaseForecaster
 from forecastkit.forecasters.combination import (
     Combination,
@@ -380,3 +381,29 @@ class ValidatedCombination(NamedEstimatorsMixin, BaseForecaster):
         # Only the training panel comes here: _forecast hands new histories on directly.
         return self.best_estimator_.predict_array(horizon)
 
+    # ------------------------------------------------------------------ saving (hooks)
+
+    def _fitted_members(self) -> list[tuple[str, Any]]:
+        if hasattr(self, "members_"):
+            return list(self.members_)
+        return [("+".join(self.selected_), self.best_estimator_)]
+
+    def _save_state(self, folder) -> dict:
+        """The choice and its scores as JSON; the chosen forecaster (``refit=True``) or the
+        kept members (``refit=False``) in checked sub-folders."""
+        state = _cs.choice_state(self.scores_, self.selected_, self.left_out_)
+        if hasattr(self, "members_"):
+            state["members"] = _cs.save_members(self.members_, folder)
+        else:
+            state["best"] = _cs.save_members(self._fitted_members(), folder, "best")
+        return state
+
+    def _load_state(self, folder, state: dict, panel: Panel) -> None:
+        order = ["+".join(g) for g in self._resolved_candidates()]
+        self.scores_, self.selected_, self.left_out_ = _cs.read_choice(state, order, folder)
+        self.mean_scores_ = self.scores_.groupby("candidate", sort=False)["score"].mean()[order]
+        if "members" in state:
+            self.members_ = _cs.load_members(folder, state["members"], self.selected_)
+        else:
+            (_, self.best_estimator_), = _cs.load_members(folder, state.get("best"),
+                                                          ["+".join(self.selected_)])

@@ -225,12 +225,22 @@ def test_duplicate_names_and_missing_horizon():
         ValidatedCombination([Naive(horizon=3)]).fit(_trend_panel())
 
 
-def test_numpy_integer_horizon_reaches_the_refit_and_save_refuses_cleanly(tmp_path):
+def test_numpy_integer_horizon_reaches_the_refit_and_the_save(tmp_path):
+    from forecastkit import load
+
     vc = ValidatedCombination(_members(horizon=None), horizon=np.int64(H)).fit(_trend_panel())
     assert vc.predict_array().shape == (3, H)
-    with pytest.raises(ForecastkitError, match="cannot be saved"):
+    again = load(vc.save(tmp_path / "vc"))
+    assert again.horizon == H and type(again.horizon) is int
+    np.testing.assert_array_equal(again.predict_array(), vc.predict_array())
+
+
+def test_a_member_that_cannot_be_saved_is_named_and_nothing_is_written(tmp_path):
+    members = [("g", _GlobalSlope(horizon=H)), ("naive", Naive(horizon=H))]
+    vc = ValidatedCombination(members, candidates=[["g", "naive"]]).fit(_trend_panel())
+    with pytest.raises(ForecastkitError, match="member 'g'.*cannot be saved"):
         vc.save(tmp_path / "vc")
-    assert not (tmp_path / "vc").exists()  # nothing half-written
+    assert not (tmp_path / "vc").exists()
 
 
 def test_clone_and_registry_name():
