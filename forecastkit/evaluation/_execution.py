@@ -18,9 +18,10 @@ from sklearn.base import clone
 from forecastkit.data.frames import Panel
 from forecastkit.evaluation.splitters import Window
 from forecastkit.exceptions import InvalidInputError
+from forecastkit.forecasters.base import fits_series_independently
 
-__all__ = ["Unit", "sub_window", "check_backend", "check_n_jobs", "execute", "progress_bar",
-           "CONNECT_TIMEOUT"]
+__all__ = ["Unit", "sub_window", "forecast_window", "check_backend", "check_n_jobs", "execute",
+           "progress_bar", "CONNECT_TIMEOUT"]
 
 # Seconds to wait for a Dask scheduler given by address before giving up; Dask's own default
 # (30 s, and a retry loop on refused connections) makes a mistyped address look like a hang.
@@ -34,6 +35,7 @@ class Unit:
     windows: tuple[int, ...]  # windows still to forecast (a subset of the group)
     part: int | None = None  # block of series (local models), or None: all series
     series: tuple[int, int] | None = None  # [first, stop) positions of that block
+    levels: tuple[float, ...] | None = None  # quantile levels to forecast too, or None
 
 
 def sub_window(win: Window, block: tuple[int, int] | None) -> Window:
@@ -47,7 +49,9 @@ def sub_window(win: Window, block: tuple[int, int] | None) -> Window:
 def run_unit(unit: Unit, forecaster, panel: Panel, windows: list[Window], horizon: int):
     """Fit at ``unit.fit_window`` and forecast ``unit.windows``; runs in a worker.
 
-    Returns a list of ``(unit, window, y_pred of shape (n_series, horizon), seconds)``.
+    Returns a list of ``(unit, window, y_pred, quantiles, seconds)``: ``y_pred`` of shape
+    (n_series, horizon), ``quantiles`` of shape (n_series, horizon, n_levels) at
+    ``unit.levels`` (None when the unit forecasts no quantiles).
     """
     t0 = time.perf_counter()
     if unit.series is not None:
@@ -61,13 +65,24 @@ def run_unit(unit: Unit, forecaster, panel: Panel, windows: list[Window], horizo
     for w in unit.windows:
         t1 = time.perf_counter()
         win = windows[w]
-        if w == unit.fit_window:
-            y_pred = model.predict_array(horizon)
-        else:
-            y_pred = model.predict_array(horizon, y=panel.slice(win.start, win.end))
+        history = None if w == unit.fit_window else panel.slice(win.start, win.end)
+        y_pred, q = forecast_window(model, horizon, unit.levels, history)
         secs = time.perf_counter() - t1 + (fit_seconds if w == unit.fit_window else 0.0)
-        out.append((unit, w, np.asarray(y_pred, dtype=np.float64), secs))
+        out.append((unit, w, y_pred, q, secs))
     return out
+
+
+def forecast_window(model, horizon: int, levels, history: Panel | None):
+    """A fitted model's point forecasts (n_series, horizon) and, with ``levels``, its
+    quantiles (n_series, horizon, n_levels), from its training data or from ``history``."""
+    if levels is None:
+        return np.asarray(model.predict_array(horizon, y=history), dtype=np.float64), None
+    if history is not None and fits_series_independently(model):
+        # A local model is fitted on each new history; fit it once for both forecasts.
+        model, history = clone(model).fit(history), None
+    y_pred = np.asarray(model.predict_array(horizon, y=history), dtype=np.float64)
+    q = model.predict_quantiles_array(list(levels), horizon, y=history)
+    return y_pred, np.asarray(q, dtype=np.float64)
 
 
 def check_backend(backend) -> tuple[str, Any]:
@@ -101,7 +116,7 @@ def check_n_jobs(n_jobs, backend) -> None:
 
 
 def execute(units, models, panel, windows, horizon, n_jobs, backend) -> Iterator[tuple]:
-    """Yield ``(unit, window, y_pred, seconds)`` as units finish, in any order."""
+    """Yield ``(unit, window, y_pred, quantiles, seconds)`` as units finish, in any order."""
     if not units:
         return
     kind, scheduler = check_backend(backend)

@@ -5,6 +5,10 @@ the data up to the group's first cutoff, forecast that window, then forecast the
 windows from their own histories without refitting. Units run on local cores through joblib or on
 a Dask cluster (:mod:`forecastkit.evaluation._execution`); the parent process writes each
 finished window to ``out_dir`` as it arrives, so a run started again skips what is done.
+
+With ``quantiles``, every model also forecasts those quantile levels (through
+``predict_quantiles_array`` on the same fit) and the frame gains one ``q<level>`` column per
+level; :func:`~forecastkit.evaluation.scoring.backtest_metrics` then scores them too.
 """
 
 from __future__ import annotations
@@ -25,14 +29,16 @@ from forecastkit.evaluation._execution import (
     progress_bar,
     sub_window,
 )
+from forecastkit.evaluation.scoring import backtest_metrics
 from forecastkit.evaluation.splitters import RollingOriginSplitter, Window
 from forecastkit.evaluation.store import ResultStore
-from forecastkit.exceptions import InvalidInputError, PersistenceError
+from forecastkit.exceptions import InvalidInputError, NotProbabilisticError, PersistenceError
+from forecastkit.forecasters._probabilistic import check_levels, quantile_name
 from forecastkit.forecasters.base import fits_series_independently
-from forecastkit.metrics import score_forecasts
 
-__all__ = ["backtest", "backtest_metrics"]
+__all__ = ["backtest", "backtest_metrics", "check_quantile_support"]
 
+# The columns of a point backtest; a probabilistic one has q<level> columns after y_pred.
 COLUMNS = ["unique_id", "ds", "cutoff", "y", "y_pred", "model", "window"]
 
 # A model that fits each series independently (the local baselines) runs in blocks of this many
@@ -57,6 +63,8 @@ def backtest(
     out_dir=None,
     fresh: bool = False,
     progress: bool = True,
+    quantiles=None,
+    skip_unsupported: bool = False,
 ) -> pd.DataFrame:
     """Rolling-origin evaluation of one or several forecasters.
 
@@ -99,13 +107,22 @@ def backtest(
         files are kept) and start over.
     progress : bool, default=True
         Show a tqdm progress bar over the units of work.
+    quantiles : sequence of float, optional
+        Quantile levels in (0, 1) to forecast beside ``y_pred`` (e.g. ``[0.025, 0.1, 0.5,
+        0.9, 0.975]`` for the 80% and 95% intervals). Every model must support them
+        (``supports_quantiles``); a stored run resumes only with the same levels.
+    skip_unsupported : bool, default=False
+        With ``quantiles``, let models without quantile support run for their point
+        forecasts (their quantile columns are NaN) instead of raising.
 
     Returns
     -------
     pd.DataFrame
         One row per series, window, step and model, columns ``unique_id, ds, cutoff, y, y_pred,
-        model, window``. ``cutoff`` is the time of the last training point: every ``ds`` of a
-        row is after it and every point the forecaster saw is at or before it.
+        model, window``, with ``quantiles`` one column ``q<level>`` per level after
+        ``y_pred`` (named as :meth:`BaseForecaster.predict` names them). ``cutoff`` is the
+        time of the last training point: every ``ds`` of a row is after it and every point
+        the forecaster saw is at or before it.
         ``df.attrs["seconds"]`` maps each model to its fit+predict wall time summed over its
         units (units that ran in parallel add up, so this is the model's cost, not the
         elapsed time).
@@ -115,8 +132,12 @@ def backtest(
     SeriesTooShortError
         Naming a series that has no training data before its first window.
     PersistenceError
-        ``out_dir`` cannot be written, holds another run, or a stored unit is damaged (the
-        message names the file; ``fresh=True`` starts over).
+        ``out_dir`` cannot be written, holds another run (other data, split, models or
+        quantile levels), or a stored unit is damaged (the message names the file;
+        ``fresh=True`` starts over).
+    NotProbabilisticError
+        ``quantiles`` were asked and a model cannot give them (the message names it), unless
+        ``skip_unsupported=True``.
 
     Notes
     -----
@@ -130,6 +151,7 @@ def backtest(
     """
     models = _as_models(forecaster)
     check_n_jobs(n_jobs, backend)
+    levels, point_only = check_quantile_support(models, quantiles, skip_unsupported)
     panel = to_panel(y)
     window: Literal["expanding", "sliding"] = (
         "expanding" if window_length is None else "sliding"
@@ -151,24 +173,28 @@ def backtest(
             "refit": every,
             "series_per_unit": SERIES_PER_UNIT,
         }
+        if levels is not None:  # absent for point runs, so their stores stay valid
+            config["quantiles"] = [float(v) for v in levels]
         store.open(config, {name: _describe(f) for name, f in models.items()})
     parts = {name: _parts(f, panel.n_series) for name, f in models.items()}
-    done, seconds, units = _plan(models, parts, panel, windows, horizon, every, store)
+    model_levels = {name: None if levels is None or name in point_only else levels
+                    for name in models}
+    done, seconds, units = _plan(model_levels, parts, panel, windows, horizon, every, store)
     total = n_windows * sum(len(p) for p in parts.values())
     with progress_bar(total, initial=len(done), enabled=progress) as bar:
-        for unit, w, y_pred, secs in execute(units, models, panel, windows, horizon, n_jobs,
-                                             backend):
-            done[unit.model, w, unit.part] = y_pred
+        for unit, w, y_pred, q, secs in execute(units, models, panel, windows, horizon,
+                                                n_jobs, backend):
+            done[unit.model, w, unit.part] = (y_pred, q)
             seconds[unit.model, w, unit.part] = secs
             if store is not None:
                 sub = panel if unit.series is None else panel.take(np.arange(*unit.series))
-                frame = _frame(sub, sub_window(windows[w], unit.series), horizon, y_pred,
-                               unit.model)
+                frame = _frame(sub, sub_window(windows[w], unit.series), horizon, unit.model,
+                               (y_pred, q), levels)
                 store.save(unit.model, w, unit.part, frame, secs)
             bar.update(1)
     frames = [
-        _frame(panel, windows[w], horizon,
-               np.concatenate([done[name, w, part] for part, _ in parts[name]]), name)
+        _frame(panel, windows[w], horizon, name,
+               _join_parts([done[name, w, part] for part, _ in parts[name]]), levels)
         for name in models
         for w in range(len(windows))
     ]
@@ -178,14 +204,42 @@ def backtest(
     return out
 
 
-def _plan(models, parts, panel: Panel, windows: list[Window], horizon: int, every: int,
-          store: ResultStore | None):
+def check_quantile_support(models: Mapping[str, Any], quantiles, skip_unsupported: bool = False,
+                           exempt=()) -> tuple[np.ndarray | None, list[str]]:
+    """The checked quantile levels (None without ``quantiles``) and the models that will run
+    for point forecasts only.
+
+    Raises
+    ------
+    NotProbabilisticError
+        Naming the first model (not in ``exempt``) without ``supports_quantiles``, unless
+        ``skip_unsupported``.
+    """
+    if quantiles is None:
+        return None, []
+    levels = check_levels(quantiles)
+    point_only = [name for name, f in models.items()
+                  if not getattr(f, "supports_quantiles", False)]
+    refused = [name for name in point_only if name not in exempt]
+    if refused and not skip_unsupported:
+        name = refused[0]
+        raise NotProbabilisticError(
+            f"model {name!r} ({type(models[name]).__name__}) gives no quantiles; wrap it in "
+            f"forecastkit.forecasters.ConformalIntervals, leave it out, or pass "
+            f"skip_unsupported=True to score only its point forecasts"
+        )
+    return levels, point_only
+
+
+def _plan(model_levels: dict[str, np.ndarray | None], parts, panel: Panel,
+          windows: list[Window], horizon: int, every: int, store: ResultStore | None):
     """The finished units' forecasts and seconds (reloaded from ``store``), and the units
     still to run."""
-    done: dict[Key, np.ndarray] = {}
+    done: dict[Key, tuple] = {}
     seconds: dict[Key, float] = {}
     units = []
-    for name in models:
+    for name, levels in model_levels.items():
+        as_tuple = None if levels is None else tuple(float(v) for v in levels)
         for part, block in parts[name]:
             sub = panel if block is None else panel.take(np.arange(*block))
             for first in range(0, len(windows), every):
@@ -193,12 +247,13 @@ def _plan(models, parts, panel: Panel, windows: list[Window], horizon: int, ever
                 for w in range(first, min(first + every, len(windows))):
                     if store is not None and store.is_done(name, w, part):
                         win = sub_window(windows[w], block)
-                        done[name, w, part] = _reload(store, name, w, part, sub, win, horizon)
+                        done[name, w, part] = _reload(store, name, w, part, sub, win, horizon,
+                                                      levels)
                         seconds[name, w, part] = store.seconds(name, w, part)
                     else:
                         todo.append(w)
                 if todo:
-                    units.append(Unit(name, first, tuple(todo), part, block))
+                    units.append(Unit(name, first, tuple(todo), part, block, as_tuple))
     return done, seconds, units
 
 
@@ -215,26 +270,38 @@ def _parts(forecaster, n_series: int) -> list[tuple[int | None, tuple | None]]:
 # --------------------------------------------------------------------------- frames
 
 
-def _frame(panel: Panel, win: Window, horizon: int, y_pred: np.ndarray, model: str):
+def _frame(panel: Panel, win: Window, horizon: int, model: str, forecasts: tuple,
+           levels: np.ndarray | None) -> pd.DataFrame:
+    """The rows of one window: ``forecasts`` is ``(y_pred, q)`` (q None for a point-only
+    model, whose quantile columns are NaN when the run has ``levels``)."""
     n = panel.n_series
+    y_pred, q = forecasts
     cutoff_pos = panel.indptr[:-1] + win.end - 1
-    return pd.DataFrame(
-        {
-            "unique_id": np.repeat(panel.ids, horizon),
-            "ds": panel.to_time_index(panel.times_after(win.end, horizon).ravel()),
-            "cutoff": panel.to_time_index(np.repeat(panel.times[cutoff_pos], horizon)),
-            "y": panel.values_after(win.end, horizon).ravel(),
-            "y_pred": np.asarray(y_pred, dtype=np.float64).reshape(n * horizon),
-            "model": model,
-            "window": win.index,
-        },
-        columns=COLUMNS,
-    )
+    columns = {
+        "unique_id": np.repeat(panel.ids, horizon),
+        "ds": panel.to_time_index(panel.times_after(win.end, horizon).ravel()),
+        "cutoff": panel.to_time_index(np.repeat(panel.times[cutoff_pos], horizon)),
+        "y": panel.values_after(win.end, horizon).ravel(),
+        "y_pred": np.asarray(y_pred, dtype=np.float64).reshape(n * horizon),
+    }
+    for j, level in enumerate(() if levels is None else levels):
+        columns[quantile_name(level)] = (np.full(n * horizon, np.nan) if q is None
+                                         else q[:, :, j].reshape(n * horizon))
+    columns.update(model=model, window=win.index)
+    return pd.DataFrame(columns)
+
+
+def _join_parts(forecasts: list[tuple]) -> tuple:
+    """``(y_pred, q)`` of the blocks of series of one window, stacked in series order."""
+    y_pred = np.concatenate([f[0] for f in forecasts])
+    q = None if forecasts[0][1] is None else np.concatenate([f[1] for f in forecasts])
+    return y_pred, q
 
 
 def _reload(store: ResultStore, name: str, w: int, part, panel: Panel, win: Window,
-            horizon: int):
-    """A stored unit's forecasts, checked against the series they claim to cover."""
+            horizon: int, levels: np.ndarray | None) -> tuple:
+    """A stored unit's ``(y_pred, q)``, checked against the series and the quantile levels
+    it claims to cover."""
     saved = store.load(name, w, part)
     expected = np.repeat(panel.ids, horizon).astype(str)
     if len(saved) != len(expected) or not np.array_equal(
@@ -244,7 +311,20 @@ def _reload(store: ResultStore, name: str, w: int, part, panel: Panel, win: Wind
             f"{store.unit_file(name, w, part)} does not match the data's series; rerun with "
             f"fresh=True (--fresh on the command line) to start over"
         )
-    return saved["y_pred"].to_numpy(dtype=np.float64).reshape(panel.n_series, horizon)
+    shape = (panel.n_series, horizon)
+    y_pred = saved["y_pred"].to_numpy(dtype=np.float64).reshape(shape)
+    if levels is None:
+        return y_pred, None
+    names = [quantile_name(v) for v in levels]
+    missing = [c for c in names if c not in saved]
+    if missing or saved[names].isna().to_numpy().any():
+        raise PersistenceError(
+            f"{store.unit_file(name, w, part)} holds no quantile forecasts {missing or names} "
+            f"of model {name!r}; rerun with fresh=True (--fresh on the command line) to start "
+            f"over"
+        )
+    q = saved[names].to_numpy(dtype=np.float64).reshape(*shape, len(names))
+    return y_pred, q
 
 
 # --------------------------------------------------------------------------- helpers
@@ -306,50 +386,3 @@ def _fingerprint(panel: Panel) -> str:
     h.update(np.ascontiguousarray(panel.values).tobytes())
     h.update(np.ascontiguousarray(panel.times).view(np.int64).tobytes())
     return h.hexdigest()
-
-
-def backtest_metrics(cv: pd.DataFrame, y, season_length: int) -> pd.DataFrame:
-    """Accuracy of each series in each window for each model.
-
-    Parameters
-    ----------
-    cv : pd.DataFrame
-        The output of :func:`backtest`.
-    y : pd.Series, pd.DataFrame or Panel
-        The same history the backtest ran on; MASE and RMSSE scale each window's errors by the
-        in-sample errors of the data up to that window's cutoff.
-    season_length : int
-        Seasonal period for MASE's seasonal-naive scale.
-
-    Returns
-    -------
-    pd.DataFrame
-        Columns ``model, window, unique_id, cutoff`` and one column per metric of
-        :data:`forecastkit.metrics.METRICS` (``mae, rmse, mape, smape, mase, rmsse``).
-
-    Raises
-    ------
-    InvalidInputError
-        A forecast is NaN or infinite (named by model, series and step), or a series of the
-        backtest is not in ``y``.
-    """
-    panel = to_panel(y)
-    position = {sid: i for i, sid in enumerate(panel.ids)}
-    cutoffs = panel.from_time_values(cv["cutoff"])
-    cache: dict[tuple[int, Any], np.ndarray] = {}  # one slice per series and cutoff, not model
-
-    def history(key: tuple, row: int) -> np.ndarray:
-        sid = key[2]
-        if sid not in position:
-            raise InvalidInputError(f"series {sid!r} of the backtest is not in y")
-        i, cut = position[sid], cutoffs[row]
-        if (i, cut) not in cache:
-            end = np.searchsorted(panel.series_times(i), cut, side="right")
-            cache[i, cut] = panel.series(i)[:end]
-        return cache[i, cut]
-
-    out = score_forecasts(cv, history, season_length, by=["model", "window", "unique_id"])
-    first = cv.groupby(["model", "window", "unique_id"], sort=False).head(1)
-    out.insert(3, "cutoff", first["cutoff"].reset_index(drop=True))
-    return out
-

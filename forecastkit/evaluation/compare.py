@@ -14,9 +14,10 @@ import numpy as np
 import pandas as pd
 
 from forecastkit.data.frames import to_panel
-from forecastkit.evaluation.backtest import backtest, backtest_metrics
+from forecastkit.evaluation.backtest import backtest, backtest_metrics, check_quantile_support
 from forecastkit.evaluation.registry import make_model, make_models
-from forecastkit.evaluation.report import metrics_table
+from forecastkit.evaluation.report import metrics_table, probabilistic_table
+from forecastkit.evaluation.scoring import quantile_columns, summarize_quantile_scores
 from forecastkit.exceptions import InvalidInputError
 from forecastkit.forecasters.combination import combine_forecasts
 from forecastkit.metrics import summarize_by
@@ -41,12 +42,17 @@ class Comparison:
     ----------
     metrics : pd.DataFrame
         One row per model, best OWA first: ``smape, mase, owa, mae, rmse, mape, rmsse`` (means
-        over series; OWA against Naive2 from those means, as M4 computes it), the rank of each
-        model by sMAPE, MASE and OWA, and ``seconds`` (fit + predict wall time).
+        over series; OWA against Naive2 from those means, as M4 computes it), the
+        probabilistic scores when the forecasts carry quantiles (``coverage_95, acd_95,
+        msis_95, coverage_80, acd_80, msis_80, pinball, crps``, see
+        :mod:`forecastkit.evaluation.scoring`; NaN for a model run for point forecasts
+        only), the rank of each model by sMAPE, MASE and OWA, and ``seconds`` (fit + predict
+        wall time).
     per_series : pd.DataFrame
         One row per model and series, one column per metric.
     forecasts : pd.DataFrame
-        ``unique_id, ds, cutoff, y, y_pred, model, window``.
+        ``unique_id, ds, cutoff, y, y_pred, model, window`` (and ``q<level>`` columns after
+        ``y_pred`` when quantiles were asked).
     train : pd.DataFrame
         The training frame the models were fitted on (plots draw its tail).
     horizon, season_length : int
@@ -63,6 +69,15 @@ class Comparison:
         """The ranked metrics as a Markdown table."""
         return metrics_table(self.metrics)
 
+    @property
+    def is_probabilistic(self) -> bool:
+        """Whether the forecasts carry quantiles (``q<level>`` columns)."""
+        return bool(quantile_columns(self.forecasts))
+
+    def probabilistic_table(self) -> str:
+        """The probabilistic scores as a Markdown table ("" without quantiles)."""
+        return probabilistic_table(self.metrics) if self.is_probabilistic else ""
+
 
 def compare(
     models,
@@ -78,6 +93,8 @@ def compare(
     backend="joblib",
     progress: bool = True,
     fresh: bool = False,
+    quantiles=None,
+    skip_unsupported: bool = False,
 ) -> Comparison:
     """Fit each model on ``train``, forecast ``test``'s horizon, score and rank.
 
@@ -102,15 +119,27 @@ def compare(
         forecasts, scored like any model (its run time is the sum of its members').
     n_jobs, backend, progress, fresh
         As in :func:`backtest` (``fresh``: forget the units stored in ``out_dir``).
+    quantiles : sequence of float, optional
+        Quantile levels to forecast and score beside the point forecasts, e.g. ``[0.025,
+        0.1, 0.5, 0.9, 0.975]`` for the 80% and 95% intervals (see :func:`backtest`).
+    skip_unsupported : bool, default=False
+        With ``quantiles``, score models without quantile support on their point forecasts
+        only, instead of raising NotProbabilisticError. The Naive2 that ``compare`` adds for
+        OWA never needs quantiles.
 
     Returns
     -------
     Comparison
     """
+    named = [models] if isinstance(models, str) else list(models)
+    added = [] if NAIVE2 in named else [NAIVE2]  # compare's own Naive2, for OWA only
     models = _resolve(models, horizon, season_length, seed)
+    # Raise here, before any work, for the user's models; backtest then lets the rest pass.
+    check_quantile_support(models, quantiles, skip_unsupported, exempt=added)
     full = _join(train, test, horizon)
     cv = backtest(models, full, horizon, n_windows=1, n_jobs=n_jobs, backend=backend,
-                  out_dir=out_dir, progress=progress, fresh=fresh)
+                  out_dir=out_dir, progress=progress, fresh=fresh, quantiles=quantiles,
+                  skip_unsupported=True)
     if combinations:
         cv = add_combinations(cv, combinations)
     per_series = backtest_metrics(cv, full, season_length)
@@ -148,6 +177,12 @@ def add_combinations(cv: pd.DataFrame, combinations: dict[str, list[str]]) -> pd
         forecasts = [cv[cv["model"] == m].set_index(keys)["y_pred"].reindex(index).to_numpy()
                      for m in members]
         combined = first.assign(y_pred=combine_forecasts(forecasts), model=name)
+        for col in quantile_columns(cv).values():
+            # Averaging quantile functions (level by level) keeps quantiles non-crossing; a
+            # point-only member's NaN makes the combination point-only as well.
+            members_q = [cv[cv["model"] == m].set_index(keys)[col].reindex(index).to_numpy()
+                         for m in members]
+            combined[col] = combine_forecasts(members_q)
         blocks.append(combined)
         seconds[name] = float(sum(seconds.get(m, np.nan) for m in members))
     out = pd.concat(blocks, ignore_index=True)
@@ -172,11 +207,14 @@ def summarize_models(
     Returns
     -------
     pd.DataFrame
-        Indexed by model, sorted by OWA (then sMAPE).
+        Indexed by model, sorted by OWA (then sMAPE): the point metrics, then the
+        probabilistic scores when ``per_series`` has them (model-level ACD from the mean
+        coverage), then the ranks and ``seconds``.
     """
     means = summarize_by(per_series, "model", naive2)
     others = [c for c in means if c not in ("smape", "mase", "owa")]
     means = means[["smape", "mase", "owa", *others]]
+    means = means.join(summarize_quantile_scores(per_series, "model"))
     for col in ("smape", "mase", "owa"):
         means[f"rank_{col}"] = means[col].rank(method="min").astype("Int64")
     if seconds is not None:

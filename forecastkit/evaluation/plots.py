@@ -1,4 +1,5 @@
-"""Plots of a comparison: forecasts against actuals, error distributions, error by horizon step.
+"""Plots of a comparison: forecasts against actuals (with 80% and 95% bands when the forecasts
+carry quantiles), error distributions, error by horizon step, and calibration.
 
 Figures are built with matplotlib's object API (``matplotlib.figure.Figure``) rather than pyplot,
 so they render with the Agg backend in scripts, servers and tests without touching the user's
@@ -13,7 +14,14 @@ import numpy as np
 import pandas as pd
 from matplotlib.figure import Figure
 
-__all__ = ["plot_forecasts", "plot_error_distribution", "plot_error_by_step"]
+from forecastkit.evaluation.scoring import INTERVALS, calibration
+from forecastkit.exceptions import InvalidInputError
+from forecastkit.forecasters._probabilistic import quantile_name
+
+__all__ = ["plot_forecasts", "plot_error_distribution", "plot_error_by_step", "plot_calibration"]
+
+# Opacity of each band: the narrower (80%) band is drawn darker, over the 95% one.
+_BAND_ALPHA = {95: 0.12, 80: 0.25}
 
 _DPI = 110
 
@@ -43,6 +51,10 @@ def plot_forecasts(
     title: str = "Forecasts against actuals",
 ) -> Figure:
     """One panel per series: the training tail, the actuals and every model's forecast.
+
+    Where the forecasts carry the quantiles of a central interval (``q0.025``/``q0.975`` for
+    95%, ``q0.1``/``q0.9`` for 80%; or ``lo-95``/``hi-95`` and ``lo-80``/``hi-80``), each
+    model's interval is drawn as a band in its colour; the legend names the bands.
 
     Parameters
     ----------
@@ -78,6 +90,7 @@ def plot_forecasts(
     fig = Figure(figsize=(6.5 * ncols, 2.8 * nrows), layout="constrained")
     axes = fig.subplots(nrows, ncols, squeeze=False).ravel()
     colors = _colors(len(models))
+    bands = {c: cols for c in INTERVALS if (cols := _band_columns(forecasts, c))}
     for ax, sid in zip(axes, ids, strict=False):
         f = forecasts[forecasts["unique_id"] == sid]
         cutoff = f["cutoff"].iloc[0]
@@ -88,6 +101,7 @@ def plot_forecasts(
         for model, color in zip(models, colors, strict=True):
             g = f[f["model"] == model]
             ax.plot(_x(g["ds"]), g["y_pred"], color=color, lw=1.2, label=model)
+            _draw_bands(ax, g, bands, color, model)
         ax.axvline(_x(pd.Series([cutoff]))[0], color="grey", lw=0.8, ls=":")
         ax.set_title(f"series {sid}", fontsize=10)
         ax.set_xlabel("time")
@@ -95,6 +109,12 @@ def plot_forecasts(
     for ax in axes[len(ids):]:
         ax.set_visible(False)
     handles, labels = axes[0].get_legend_handles_labels()
+    if bands:
+        from matplotlib.patches import Patch
+
+        for c in sorted(bands, reverse=True):
+            handles.append(Patch(color="grey", alpha=2 * _BAND_ALPHA[c], lw=0))
+            labels.append(f"{c}% interval")
     fig.legend(handles, labels, loc="outside lower center", ncols=min(len(labels), 8),
                fontsize=9, frameon=False)
     fig.suptitle(title)
@@ -179,6 +199,71 @@ def plot_error_by_step(
     ax.set_ylabel(f"mean {_label(metric)}")
     ax.set_title(title or f"{_label(metric)} by horizon step")
     ax.legend(fontsize=8, ncols=2)
+    ax.grid(alpha=0.3)
+    return _save(fig, path)
+
+
+def _band_columns(forecasts: pd.DataFrame, c: int) -> tuple[str, str] | None:
+    """The lower and upper columns of the central ``c``% interval, if ``forecasts`` has them."""
+    lo, hi = INTERVALS[c]
+    for cols in ((quantile_name(lo), quantile_name(hi)), (f"lo-{c}", f"hi-{c}")):
+        if cols[0] in forecasts and cols[1] in forecasts:
+            return cols
+    return None
+
+
+def _draw_bands(ax, rows: pd.DataFrame, bands: dict, color, model: str) -> None:
+    """Fill each interval of one model (labels start with "_": kept out of the legend, which
+    shows one entry per interval instead of one per model and interval)."""
+    for c, (lo, hi) in sorted(bands.items(), reverse=True):
+        if rows[lo].isna().all():
+            continue  # a model scored on point forecasts only
+        ax.fill_between(_x(rows["ds"]), rows[lo].to_numpy(dtype=np.float64),
+                        rows[hi].to_numpy(dtype=np.float64), color=color,
+                        alpha=_BAND_ALPHA[c], lw=0, label=f"_{model} {c}%")
+
+
+def plot_calibration(forecasts: pd.DataFrame, path=None, title: str | None = None) -> Figure:
+    """Calibration of quantile forecasts: for each model, the observed share of actuals at
+    or below each quantile against its nominal level, with the diagonal of perfect
+    calibration.
+
+    Parameters
+    ----------
+    forecasts : pd.DataFrame
+        Backtest/compare output with ``model``, ``y`` and quantile columns ``q<level>``;
+        every window counts. Models without quantiles are left out.
+    path : str or Path, optional
+        Where to save a PNG.
+
+    Returns
+    -------
+    matplotlib.figure.Figure
+        One line per model; the values are :func:`forecastkit.evaluation.scoring.calibration`.
+
+    Raises
+    ------
+    InvalidInputError
+        No model of ``forecasts`` has quantiles.
+    """
+    table = calibration(forecasts)
+    if table.empty or not len(table.columns):
+        raise InvalidInputError("the forecasts carry no quantiles (q<level> columns) to "
+                                "calibrate; run the backtest with quantiles=[...]")
+    fig = Figure(figsize=(5.5, 5.0), layout="constrained")
+    ax = fig.subplots()
+    ax.plot([0, 1], [0, 1], color="grey", lw=1, ls="--", label="perfect calibration")
+    models = list(table.columns)
+    for model, color in zip(models, _colors(len(models)), strict=True):
+        ax.plot(table.index, table[model], marker="o", ms=4, color=color, label=model)
+    # A little room past 0 and 1, where a badly calibrated model's points often sit.
+    ax.set_xlim(-0.02, 1.02)
+    ax.set_ylim(-0.02, 1.02)
+    ax.set_aspect("equal")
+    ax.set_xlabel("nominal level of the quantile")
+    ax.set_ylabel("observed share of actuals at or below it")
+    ax.set_title(title or "Calibration of the quantile forecasts")
+    ax.legend(fontsize=8, loc="upper left")
     ax.grid(alpha=0.3)
     return _save(fig, path)
 

@@ -17,13 +17,27 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
-__all__ = ["write_report", "heading", "metrics_table", "markdown_table",
+from forecastkit.evaluation.scoring import calibration, quantile_columns
+
+__all__ = ["write_report", "heading", "metrics_table", "probabilistic_table", "markdown_table",
            "machine_description", "command_line"]
 
 PLOTS = {
     "forecasts.png": "Forecasts against actuals",
     "error_distribution.png": "sMAPE distribution per model",
     "error_by_step.png": "sMAPE by horizon step",
+}
+# Added to every report whose forecasts carry quantiles.
+PROBABILISTIC_PLOTS = {
+    "calibration.png": "Calibration: nominal level against the observed share of actuals at or "
+                       "below each quantile",
+}
+
+# Column -> header of the probabilistic table, in order.
+_PROBABILISTIC_HEADERS = {
+    "coverage_95": "coverage 95%", "acd_95": "ACD 95%", "msis_95": "MSIS 95%",
+    "coverage_80": "coverage 80%", "acd_80": "ACD 80%", "msis_80": "MSIS 80%",
+    "pinball": "scaled pinball", "crps": "CRPS",
 }
 
 
@@ -39,6 +53,11 @@ def write_report(
 ) -> Path:
     """Write ``report.md``, ``metrics.csv``, ``per_series.csv.gz``, ``forecasts.csv.gz`` and
     the plots of a comparison to ``out_dir``.
+
+    When the forecasts carry quantiles the report adds a table of the probabilistic scores
+    (coverage, ACD, MSIS, scaled pinball, CRPS), names the models scored on point forecasts
+    only, draws 80%/95% bands in ``forecasts.png`` and a calibration plot
+    (``calibration.png``), and writes the calibration values to ``calibration.csv``.
 
     Parameters
     ----------
@@ -65,8 +84,11 @@ def write_report(
     result.metrics.to_csv(out / "metrics.csv", float_format="%.6g")
     result.per_series.to_csv(out / "per_series.csv.gz", index=False, float_format="%.6g")
     result.forecasts.to_csv(out / "forecasts.csv.gz", index=False)
+    probabilistic = bool(quantile_columns(result.forecasts))
+    if probabilistic:
+        calibration(result.forecasts).to_csv(out / "calibration.csv", float_format="%.6g")
     if n_plot_series:
-        _plot(result, out, n_plot_series)
+        _plot(result, out, n_plot_series, probabilistic)
     lines = [
         *heading(title, command, notes),
         f"- Data: {result.forecasts['unique_id'].nunique()} series, horizon {result.horizon}, "
@@ -81,24 +103,59 @@ def write_report(
         metrics_table(result.metrics),
         "",
     ]
+    if probabilistic:
+        lines += _probabilistic_section(result)
     if published is not None and len(published):
         lines += ["## Published figures on this data", "", markdown_table(published), ""]
     if n_plot_series:
         lines += ["## Plots", ""]
-        for name, caption in PLOTS.items():
+        plots = {**PLOTS, **(PROBABILISTIC_PLOTS if probabilistic else {})}
+        for name, caption in plots.items():
             lines += [f"![{caption}]({name})", ""]
-    lines += [
-        "Files: `metrics.csv` (this table), `per_series.csv.gz` (every metric of every series "
-        "and model), `forecasts.csv.gz` (every forecast with its actual).",
-        "",
-    ]
+    files = ("Files: `metrics.csv` (this table), `per_series.csv.gz` (every metric of every "
+             "series and model), `forecasts.csv.gz` (every forecast with its actual)")
+    if probabilistic:
+        files += ", `calibration.csv` (the calibration plot's values)"
+    lines += [files + ".", ""]
     path = out / "report.md"
     path.write_text("\n".join(lines))
     return path
 
 
-def _plot(result, out: Path, n_series: int) -> None:
+def _probabilistic_section(result) -> list[str]:
+    levels = ", ".join(format(v, "g") for v in quantile_columns(result.forecasts))
+    lines = [
+        "## Probabilistic scores (means over series)",
+        "",
+        f"Quantile levels forecast: {levels}. Coverage: share of actuals inside the central "
+        "interval (95%: quantiles 0.025-0.975; 80%: 0.1-0.9); ACD = |coverage - nominal| of "
+        "the mean coverage; MSIS: M4's mean scaled interval score; scaled pinball: the mean "
+        "quantile loss over all levels divided by the in-sample seasonal-naive MAE; CRPS: "
+        "approximated from the quantiles, in the data's units. Lower is better except for "
+        "coverage.",
+        "",
+        probabilistic_table(result.metrics),
+        "",
+    ]
+    point_only = _point_only_models(result.metrics)
+    if point_only:
+        names = ", ".join(f"`{m}`" for m in point_only)
+        lines += [f"Scored on point forecasts only (no quantiles): {names}; their "
+                  "probabilistic scores are left empty.", ""]
+    return lines
+
+
+def _point_only_models(metrics: pd.DataFrame) -> list[str]:
+    cols = [c for c in _PROBABILISTIC_HEADERS if c in metrics]
+    if not cols:
+        return []
+    empty = metrics[cols].isna().all(axis=1)
+    return [str(m) for m in metrics.index[empty]]
+
+
+def _plot(result, out: Path, n_series: int, probabilistic: bool) -> None:
     from forecastkit.evaluation.plots import (
+        plot_calibration,
         plot_error_by_step,
         plot_error_distribution,
         plot_forecasts,
@@ -108,6 +165,8 @@ def _plot(result, out: Path, n_series: int) -> None:
                    path=out / "forecasts.png")
     plot_error_distribution(result.per_series, "smape", path=out / "error_distribution.png")
     plot_error_by_step(result.forecasts, "smape", path=out / "error_by_step.png")
+    if probabilistic:
+        plot_calibration(result.forecasts, path=out / "calibration.png")
 
 
 def heading(title: str, command: str | None = None, notes: str | None = None) -> list[str]:
@@ -133,6 +192,14 @@ def metrics_table(metrics: pd.DataFrame) -> str:
         "smape": "sMAPE", "mase": "MASE", "owa": "OWA", "rank_smape": "rank sMAPE",
         "rank_mase": "rank MASE", "rank_owa": "rank OWA", "mae": "MAE", "rmse": "RMSE",
     }))
+
+
+def probabilistic_table(metrics: pd.DataFrame) -> str:
+    """A comparison's probabilistic scores (columns of :attr:`Comparison.metrics`) as a
+    Markdown table, in the metrics' order (best OWA first)."""
+    shown = metrics.reset_index()
+    cols = [c for c in _PROBABILISTIC_HEADERS if c in shown]
+    return markdown_table(shown[["model", *cols]].rename(columns=_PROBABILISTIC_HEADERS))
 
 
 def markdown_table(df: pd.DataFrame, digits: int = 3) -> str:

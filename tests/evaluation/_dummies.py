@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import os
 import time
+from statistics import NormalDist
 
 import numpy as np
 
@@ -50,3 +51,22 @@ class GlobalMean(BaseForecaster):
     def _predict(self, panel, horizon):
         last = panel.values[panel.indptr[1:] - 1]
         return np.repeat((last + 1e-3 * self.mean_)[:, None], horizon, axis=1)
+
+
+class GaussianLast(LastValue):
+    """Local model with quantiles: each series' last value plus a normal spread
+    ``scale * sigma * sqrt(step)``, sigma the standard deviation of the series' one-step
+    differences (a random walk's forecast distribution)."""
+
+    supports_quantiles = True
+
+    def __init__(self, horizon=None, scale=1.0):
+        self.horizon = horizon
+        self.scale = scale
+
+    def _predict_quantiles(self, panel, horizon, levels):
+        last = panel.values[panel.indptr[1:] - 1]
+        sigma = np.array([np.std(np.diff(panel.series(i))) for i in range(panel.n_series)])
+        z = np.array([NormalDist().inv_cdf(float(v)) for v in levels])
+        spread = self.scale * sigma[:, None] * np.sqrt(np.arange(1, horizon + 1))[None, :]
+        return last[:, None, None] + spread[:, :, None] * z[None, None, :]
