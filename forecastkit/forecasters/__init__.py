@@ -6,6 +6,13 @@
 
 from forecastkit.forecasters.base import BaseForecaster, InvalidParameterError
 from forecastkit.forecasters.combination import Combination
+from forecastkit.forecasters.conformal import ConformalIntervals
 from forecastkit.forecasters.validated import ValidatedCombination
 
-__all__ = ["BaseForecaster", "Combination", "InvalidParameterError", "ValidatedCombination"]
+__all__ = [
+    "BaseForecaster",
+    "Combination",
+    "ConformalIntervals",
+    "InvalidParameterError",
+    "ValidatedCombination",
+]
