@@ -245,7 +245,7 @@ class ConformalIntervals(BaseForecaster):
             )
         if zero_scale.any():
             _warn_series(panel, zero_scale, "are constant before a calibration origin; their "
-                         "errors there are left out of the calibration")
+                         "errors there are left out of the calibration", stacklevel=4)
         self.forecaster_ = clone(self.forecaster).fit(panel)
         self.calibration_errors_ = errors
         self.horizon_ = horizon
@@ -300,7 +300,7 @@ class ConformalIntervals(BaseForecaster):
         scale = seasonal_scales(panel.values, panel.indptr, self.season_length_)
         if not (scale > 0).all():
             _warn_series(panel, ~(scale > 0), "are constant (scale 0): their intervals have "
-                         "zero width")
+                         "zero width", stacklevel=5)
             scale = np.where(scale > 0, scale, 0.0)
         offsets = self.scaled_quantiles(levels)[:horizon]  # (horizon, n_levels)
         return point[:, :, None] + scale[:, None, None] * offsets[None]
@@ -360,7 +360,7 @@ class ConformalIntervals(BaseForecaster):
             f"ConformalIntervals has {int(n.min())} calibration errors per step, too few for "
             f"{what} (it needs at least {needed}); those quantiles are the most extreme error "
             f"and may cover less than nominal. Use more n_windows or more series",
-            ForecastkitWarning, stacklevel=4,
+            ForecastkitWarning, stacklevel=6,  # the user's predict call
         )
 
     # ------------------------------------------------------------------ saving
@@ -409,8 +409,8 @@ class ConformalIntervals(BaseForecaster):
         self.season_length_ = m
 
 
-def _warn_series(panel: Panel, mask: np.ndarray, what: str) -> None:
+def _warn_series(panel: Panel, mask: np.ndarray, what: str, stacklevel: int) -> None:
     ids = [panel.ids[i] for i in np.flatnonzero(mask)]
     shown = ", ".join(repr(i) for i in ids[:5]) + (f" and {len(ids) - 5} more" if len(ids) > 5
                                                    else "")
-    warnings.warn(f"series {shown} {what}", ForecastkitWarning, stacklevel=5)
+    warnings.warn(f"series {shown} {what}", ForecastkitWarning, stacklevel=stacklevel + 1)

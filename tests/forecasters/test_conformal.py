@@ -314,12 +314,17 @@ def test_pickled_wrapper_predicts_the_same(walks):
     pd.testing.assert_frame_equal(g.predict_interval(), f.predict_interval())
 
 
-def test_save_and_load_round_trip(walks, tmp_path):
-    f = ConformalIntervals(fk.baselines.Naive(horizon=3), n_windows=3, method="signed")
+@pytest.mark.parametrize("inner", [
+    fk.baselines.Naive(horizon=3),
+    fk.forecasters.Combination([("naive", fk.baselines.Naive(horizon=3)),
+                                ("mean", fk.baselines.Mean(horizon=3))]),
+])
+def test_save_and_load_round_trip(walks, tmp_path, inner):
+    f = ConformalIntervals(inner, n_windows=3, method="signed")
     f.fit(walks).save(tmp_path / "model")
     g = fk.load(tmp_path / "model")
     assert isinstance(g, ConformalIntervals) and g.method == "signed"
-    assert isinstance(g.forecaster, fk.baselines.Naive) and g.forecaster.horizon == 3
+    assert type(g.forecaster) is type(inner) and repr(g.forecaster) == repr(inner)
     np.testing.assert_array_equal(g.calibration_errors_, f.calibration_errors_)
     pd.testing.assert_frame_equal(g.predict_interval(), f.predict_interval())
 
