@@ -28,6 +28,7 @@ __all__ = [
     "train",
     "seed_of",
     "check_log_space",
+    "check_float32_range",
     "head_of",
     "save_state",
     "load_state",
@@ -36,6 +37,7 @@ __all__ = [
 
 def resolve_structure(f, panel: Panel) -> None:
     """Set the fitted attributes that describe the networks and their normalisation."""
+    check_float32_range(panel)
     f.lookbacks_ = _lookbacks(f)
     f.log_ = _use_log(f, panel)
     m = int(f.season_length)
@@ -89,6 +91,22 @@ def _use_log(f, panel: Panel) -> bool:
         check_log_space(panel, "scaler='log' needs positive values; use scaler='level'")
         return True
     return f.scaler == "auto" and bool(np.all(panel.values > 0))
+
+
+# float32 networks: beyond this magnitude the per-window sums overflow (float32 ends at 3.4e38).
+MAX_MAGNITUDE = 1e30
+
+
+def check_float32_range(panel: Panel) -> None:
+    """InvalidInputError naming the first series with a value float32 arithmetic cannot carry."""
+    peaks = np.maximum.reduceat(np.abs(panel.values), panel.indptr[:-1])
+    bad = np.flatnonzero(peaks > MAX_MAGNITUDE)
+    if len(bad):
+        raise InvalidInputError(
+            f"series {panel.ids[bad[0]]!r} has values up to {peaks[bad[0]]:.3g}, beyond what the "
+            f"network's float32 arithmetic can carry (|y| <= {MAX_MAGNITUDE:g}); divide the data "
+            f"by a constant and multiply the forecasts back"
+        )
 
 
 def check_log_space(panel: Panel, advice: str) -> None:

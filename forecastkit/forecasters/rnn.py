@@ -383,8 +383,9 @@ class RNNForecaster(BaseForecaster):
             )
 
     def _check_log_space(self, panel: Panel) -> None:
-        from forecastkit.forecasters._rnn_setup import check_log_space
+        from forecastkit.forecasters._rnn_setup import check_float32_range, check_log_space
 
+        check_float32_range(panel)
         if self.log_:
             check_log_space(panel, "the model was fitted in log space; refit with "
                                    "scaler='level'")
