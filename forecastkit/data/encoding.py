@@ -219,7 +219,7 @@ def start_ordinals(panel) -> np.ndarray:
         starts = to_wall_clock(starts, tz)
     dt = pd.DatetimeIndex(starts)
     alias = panel.freq.freqstr if panel.freq is not None else None
-    for candidate in (alias, _period_alias(alias)):
+    for candidate in (alias, period_alias(alias)):
         try:
             return np.asarray(dt.to_period(candidate).asi8, dtype=np.int64)
         except (ValueError, TypeError, AttributeError):
@@ -229,11 +229,14 @@ def start_ordinals(panel) -> np.ndarray:
     return (starts.astype(np.int64) // step).astype(np.int64)
 
 
-def _period_alias(alias: str | None) -> str | None:
+def period_alias(alias: str | None) -> str | None:
+    """The pandas period alias of a frequency alias: "MS" (month start) -> "M"."""
     if alias is None:
         return None
     # Period frequencies name the span, not its anchor: "MS" (month start) is the period "M".
-    for start, period in (("MS", "M"), ("QS", "Q"), ("YS", "Y"), ("BMS", "M"), ("BQS", "Q")):
+    pairs = (("BMS", "M"), ("BME", "M"), ("BQS", "Q"), ("BQE", "Q"), ("BYS", "Y"), ("BYE", "Y"),
+             ("MS", "M"), ("ME", "M"), ("QS", "Q"), ("QE", "Q"), ("YS", "Y"), ("YE", "Y"))
+    for start, period in pairs:
         if alias.startswith(start):
             return period + alias[len(start) :]
     return alias

@@ -281,24 +281,18 @@ class BaseForecaster(SavingMixin, BaseEstimator):
         return fitted.panel_, fitted
 
     def _check_same_frequency(self, panel: Panel) -> None:
-        """New histories must be on the time axis the model learned (a daily history is not a
-        monthly model's input)."""
+        """New histories must be on the calendar the model learned (a daily history is not a
+        monthly model's input). Integer time carries no unit, so a model fitted on it takes
+        any time axis."""
         trained = self.panel_
-
-        def describe(p: Panel) -> str:
-            if p.index_kind == "integer":
-                return f"integer time with step {p.step}"
-            return f"{p.index_kind} time stamps of frequency {getattr(p.freq, 'freqstr', None)!r}"
-
-        same = panel.index_kind == trained.index_kind
-        if same and panel.index_kind == "integer":
-            same = panel.step == trained.step
-        elif same and panel.freq is not None and trained.freq is not None:
-            same = panel.freq == trained.freq
-        if not same:
+        if trained.index_kind == "integer":
+            return
+        fitted_on = _calendar_frequency(trained)
+        given = _calendar_frequency(panel) if panel.index_kind != "integer" else "integer time"
+        if given != fitted_on:
             raise InvalidInputError(
-                f"the new histories have {describe(panel)} but {type(self).__name__} was "
-                f"fitted on {describe(trained)}; give histories of the same frequency"
+                f"the new histories have frequency {given!r} but {type(self).__name__} was "
+                f"fitted on {fitted_on!r} time stamps; give histories of the same frequency"
             )
 
     # ------------------------------------------------------------------ probabilistic hooks
@@ -362,3 +356,11 @@ def fits_series_independently(forecaster) -> bool:
 def _reject_exogenous(X) -> None:
     if X is not None:
         raise InvalidInputError("exogenous regressors (X) are not supported yet; pass X=None")
+
+
+def _calendar_frequency(panel: Panel) -> str | None:
+    """The panel's frequency as a period alias ("M" for month starts and month ends alike)."""
+    from forecastkit.data.encoding import period_alias
+
+    freq = getattr(panel.freq, "freqstr", None)
+    return period_alias(freq) if freq is not None else None
