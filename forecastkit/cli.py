@@ -58,6 +58,13 @@ def build_parser() -> argparse.ArgumentParser:
         p.add_argument("--fresh", action="store_true",
                        help="discard the finished units kept in --out and start over")
         p.add_argument("--no-progress", action="store_true", help="hide the progress bar")
+        p.add_argument("--quantiles", type=_levels, default=None, metavar="LEVELS",
+                       help="probabilistic forecasts at these levels, e.g. "
+                            "0.025,0.1,0.5,0.9,0.975: coverage, MSIS, pinball and CRPS in the "
+                            "report, and a calibration plot")
+        p.add_argument("--skip-unsupported", action="store_true",
+                       help="with --quantiles, score models without quantiles on their point "
+                            "forecasts only instead of stopping")
 
     bt = sub.add_parser("backtest", help="rolling-origin backtest on the training split")
     common(bt)
@@ -93,6 +100,19 @@ _AT_LEAST = {
     "n_windows": (1, "a positive number of windows"),
     "step": (1, "a positive number of points"),
 }
+
+
+def _levels(text: str) -> list[float]:
+    """``--quantiles 0.1,0.5,0.9`` as levels (checked again by the forecasters)."""
+    try:
+        levels = [float(v) for v in text.split(",") if v.strip()]
+    except ValueError:
+        raise argparse.ArgumentTypeError(
+            f"not a comma-separated list of numbers: {text!r}"
+        ) from None
+    if not levels or not all(0 < v < 1 for v in levels):
+        raise argparse.ArgumentTypeError(f"levels must lie in (0, 1), got {text!r}")
+    return levels
 
 
 def _check_args(args) -> None:
@@ -180,7 +200,8 @@ def _compare(args, names, train, test, info, command) -> int:
     result = compare(
         names, train, test, horizon=info.horizon, season_length=info.season_length,
         out_dir=args.out, seed=args.seed, n_jobs=args.n_jobs, backend=_backend(args),
-        progress=not args.no_progress,
+        progress=not args.no_progress, quantiles=args.quantiles,
+        skip_unsupported=args.skip_unsupported,
     )
     path = write_report(result, args.out, command=command,
                         title=f"Comparison on {info.name} (official test split)")
@@ -202,7 +223,8 @@ def _backtest(args, names, train, info, command) -> int:
     cv = backtest(
         models, train, info.horizon, n_windows=args.n_windows, step=args.step,
         n_jobs=args.n_jobs, backend=_backend(args), out_dir=args.out,
-        progress=not args.no_progress,
+        progress=not args.no_progress, quantiles=args.quantiles,
+        skip_unsupported=args.skip_unsupported,
     )
     per_series = backtest_metrics(cv, train, info.season_length)
     metrics = summarize_models(per_series, seconds=cv.attrs.get("seconds"))

@@ -157,3 +157,19 @@ def test_fresh_starts_a_damaged_run_over(tmp_path, capsys):
     assert "--fresh" in err
     assert main([*argv, "--fresh"]) == 0
     pd.testing.assert_frame_equal(pd.read_csv(out / "forecasts.csv.gz"), first)
+
+
+def test_compare_with_quantiles_writes_probabilistic_scores(tmp_path):
+    out = tmp_path / "prob"
+    code = main(["compare", "--dataset", "m3-monthly", "--models", "naive,snaive", "--sample",
+                 "6", "--out", str(out), "--n-jobs", "1", "--no-progress",
+                 "--quantiles", "0.025,0.1,0.5,0.9,0.975", "--skip-unsupported"])
+    assert code == 0
+    assert (out / "report.md").is_file()
+
+
+def test_bad_quantiles_flag_is_a_usage_error(tmp_path, capsys):
+    with pytest.raises(SystemExit) as exc:
+        main(["compare", "--dataset", "m3-monthly", "--models", "naive", "--out",
+              str(tmp_path), "--quantiles", "0.5,1.5"])
+    assert exc.value.code == 2 and "(0, 1)" in capsys.readouterr().err
