@@ -71,8 +71,10 @@ class Comparison:
 
     @property
     def is_probabilistic(self) -> bool:
-        """Whether the forecasts carry quantiles (``q<level>`` columns)."""
-        return bool(quantile_columns(self.forecasts))
+        """Whether some model's forecasts carry quantiles (``q<level>`` columns with values;
+        models skipped as point-only leave theirs empty)."""
+        columns = quantile_columns(self.forecasts)
+        return bool(columns) and bool(self.forecasts[columns].notna().any().any())
 
     def probabilistic_table(self) -> str:
         """The probabilistic scores as a Markdown table ("" without quantiles)."""

@@ -84,7 +84,7 @@ def write_report(
     result.metrics.to_csv(out / "metrics.csv", float_format="%.6g")
     result.per_series.to_csv(out / "per_series.csv.gz", index=False, float_format="%.6g")
     result.forecasts.to_csv(out / "forecasts.csv.gz", index=False)
-    probabilistic = bool(quantile_columns(result.forecasts))
+    probabilistic = result.is_probabilistic
     if probabilistic:
         calibration(result.forecasts).to_csv(out / "calibration.csv", float_format="%.6g")
     if n_plot_series:
