@@ -225,6 +225,8 @@ def start_ordinals(panel) -> np.ndarray:
         except (ValueError, TypeError, AttributeError):
             continue
     # A frequency with no period equivalent: count fixed-length steps since the epoch.
+    if alias is None:
+        raise FrequencyError("calendar time stamps without a frequency have no seasonal position")
     step = pd.Timedelta(pd.tseries.frequencies.to_offset(alias)).value
     return (starts.astype(np.int64) // step).astype(np.int64)
 

@@ -195,6 +195,7 @@ class Head:
             return _interpolate(params, self.levels, u)
         z = tf.random.stateless_normal(shape, seed, dtype=params.dtype)
         if self.kind == "student_t":
+            assert df is not None  # the Student-t head always passes its df
             seed_g = tf.random.experimental.stateless_fold_in(seed, 1)
             g = tf.random.stateless_gamma(shape, seed_g, alpha=df / 2.0, dtype=params.dtype)
             z = z / tf.sqrt(2.0 * g / df)

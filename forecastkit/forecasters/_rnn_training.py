@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import math
 from dataclasses import dataclass
+from typing import Any
 
 import numpy as np
 
@@ -49,7 +50,7 @@ class TrainingData:
     """
 
     panel: Panel
-    normalizer: object
+    normalizer: Any
     train: WindowPlan
     val: WindowPlan | None
     windows_per_epoch: int | None
@@ -93,7 +94,7 @@ class TrainingData:
         """One member's tf.data stream: raw windows -> normalised -> its last ``lookback``."""
         from forecastkit.forecasters._network import member_view
 
-        plan = self.val if validation else self.train
+        plan = self.val if validation and self.val is not None else self.train
         ds = window_dataset(
             self.panel,
             plan,

@@ -22,6 +22,7 @@ from __future__ import annotations
 import dataclasses
 import importlib
 from pathlib import Path
+from typing import Any
 
 import numpy as np
 
@@ -95,7 +96,7 @@ def load_forecaster(path):
 
 def load_nested(folder: CheckedFolder, entry: dict):
     """Read a member saved by :func:`save_nested`, checking its manifest's checksum."""
-    sub = folder.nested(entry.get("folder"))
+    sub = folder.nested(str(entry.get("folder")))
     file = sub / MANIFEST
     if not file.is_file() or sha256_of(file) != entry.get("sha256"):
         raise PersistenceError(f"{file} is missing or does not match the save")
@@ -149,6 +150,11 @@ def forecaster_class(qualname: str):
 class SavingMixin:
     """``save`` and the hooks a forecaster saves and restores itself through (mixed into
     :class:`~forecastkit.forecasters.base.BaseForecaster`)."""
+
+    # Provided by scikit-learn's BaseEstimator and by the classes that keep a fitted state.
+    get_params: Any
+    get_fitted_state: Any
+    set_fitted_state: Any
 
     def save(self, path):
         """Save the fitted forecaster to the folder ``path``; ``fk.load(path)`` restores it.
@@ -251,7 +257,8 @@ def _read_panel(folder: CheckedFolder, summary: dict) -> Panel:
         raise PersistenceError(f"{folder.path}: unknown panel fields {sorted(set(meta) - known)}")
     if meta.get("freq"):
         meta["freq"] = pd.tseries.frequencies.to_offset(meta["freq"])
-    return Panel(ids=ids, **{k: arrays[k] for k in _PANEL_ARRAYS}, **meta)
+    fields: dict[str, Any] = {**{k: arrays[k] for k in _PANEL_ARRAYS}, **meta}
+    return Panel(ids=ids, **fields)
 
 
 # --------------------------------------------------------------------------- parameters
