@@ -185,6 +185,13 @@ class Deseasonalised:
             return forecast + self.future(len(forecast))
         return forecast * self.future(len(forecast))
 
+    def rescale(self, sd: np.ndarray) -> np.ndarray:
+        """Standard deviations of forecast errors on the deseasonalised scale to the series'
+        scale, shape (horizon,): times the seasonal indices (positive, as the series is) for
+        a multiplicative season, unchanged for an additive one or none."""
+        sd = np.asarray(sd, dtype=np.float64)
+        return sd * self.future(len(sd)) if self.kind == "multiplicative" else sd
+
 
 def deseasonalise(x: np.ndarray, m: int) -> Deseasonalised:
     """Take out the decomposition's season when M4's seasonality test says there is one.
@@ -210,21 +217,37 @@ def naive2_forecast(x: np.ndarray, m: int, horizon: int) -> np.ndarray:
 # --------------------------------------------------------------------------- smoothing
 
 
+def _sigma(res, n: int) -> float:
+    # ETSModel's mse: the in-sample one-step squared errors averaged over all n observations
+    return float(np.sqrt(res.sse / n))
+
+
 def ses_forecast(x: np.ndarray, horizon: int) -> tuple[np.ndarray, dict]:
-    """Simple exponential smoothing (statsmodels, alpha and initial level estimated)."""
+    """Simple exponential smoothing (statsmodels, alpha and initial level estimated).
+
+    Returns the forecast, shape (horizon,), and ``{"alpha", "sigma"}``: ``sigma`` is the
+    root mean squared in-sample one-step error.
+    """
     from statsmodels.tsa.holtwinters import SimpleExpSmoothing
 
     res = SimpleExpSmoothing(x, initialization_method="estimated").fit()
-    return np.asarray(res.forecast(horizon)), {"alpha": float(res.params["smoothing_level"])}
+    params = {"alpha": float(res.params["smoothing_level"]), "sigma": _sigma(res, len(x))}
+    return np.asarray(res.forecast(horizon)), params
 
 
 def holt_forecast(x: np.ndarray, horizon: int, damped: bool) -> tuple[np.ndarray, dict]:
-    """Holt's linear trend, optionally damped (statsmodels, all parameters estimated)."""
+    """Holt's linear trend, optionally damped (statsmodels, all parameters estimated).
+
+    Returns the forecast, shape (horizon,), and ``{"alpha", "beta"[, "phi"], "sigma"}``:
+    ``beta`` is statsmodels' ``smoothing_trend`` (``beta*`` of the error-correction form; the
+    ETS trend parameter is ``alpha * beta``), ``sigma`` as in :func:`ses_forecast`.
+    """
     from statsmodels.tsa.holtwinters import Holt
 
     res = Holt(x, damped_trend=damped, initialization_method="estimated").fit()
     p = res.params
-    params = {"alpha": float(p["smoothing_level"]), "beta": float(p["smoothing_trend"])}
+    params = {"alpha": float(p["smoothing_level"]), "beta": float(p["smoothing_trend"]),
+              "sigma": _sigma(res, len(x))}
     if damped:
         params["phi"] = float(p["damping_trend"])
     return np.asarray(res.forecast(horizon)), params
@@ -234,7 +257,9 @@ def theta_forecast(x: np.ndarray, horizon: int) -> tuple[np.ndarray, dict]:
     """The classic Theta method as M4's benchmark code computes it.
 
     Equal-weight mean of the linear trend line (theta = 0) extrapolated, and SES on the
-    theta = 2 line ``2 x - trend``.
+    theta = 2 line ``2 x - trend``. The method's in-sample one-step error is half the SES
+    error on the theta line, so ``sigma`` (in the params) is half that SES fit's; the method
+    is SES with drift on ``x`` with the same ``alpha`` (Hyndman & Billah, 2003).
     """
     n = len(x)
     t = np.arange(1, n + 1, dtype=np.float64)
@@ -243,4 +268,5 @@ def theta_forecast(x: np.ndarray, horizon: int) -> tuple[np.ndarray, dict]:
     trend_out = intercept + slope * np.arange(n + 1, n + horizon + 1)
     ses_out, ses_params = ses_forecast(2.0 * x - trend_in, horizon)
     fc = 0.5 * ses_out + 0.5 * trend_out
-    return fc, {"alpha": ses_params["alpha"], "intercept": float(intercept), "slope": float(slope)}
+    return fc, {"alpha": ses_params["alpha"], "intercept": float(intercept), "slope": float(slope),
+                "sigma": 0.5 * ses_params["sigma"]}

@@ -298,9 +298,7 @@ def test_statsmodels_failure_falls_back(monkeypatch, panel_df):
             raise np.linalg.LinAlgError("singular")
         return real(x, h)
 
-    monkeypatch.setattr(_classical, "theta_forecast", flaky)
-    kernel = B._deseasonalised(lambda x, h: _classical.theta_forecast(x, h))
-    monkeypatch.setattr(B.Theta, "_kernel", staticmethod(kernel))
+    monkeypatch.setattr(_classical, "theta_forecast", flaky)  # the kernel looks it up per call
     with pytest.warns(ForecastkitWarning, match=f"'{bad}'.*LinAlgError"):
         f = B.Theta(season_length=12, horizon=5, n_jobs=1).fit(panel_df)
     assert bad in list(f.fallback_ids_)
@@ -345,7 +343,7 @@ def test_long_horizon_refits_and_state_round_trip(panel_df):
     assert long.shape == (5, 10)
     np.testing.assert_allclose(long[:, :4], short)
     state = f.get_fitted_state()
-    assert set(state) == {"forecasts", "fallback", "params"}
+    assert set(state) == {"forecasts", "scales", "fallback", "params"}
     json.loads(state["params"])
     g = B.Theta(season_length=12, horizon=4).set_fitted_state(state, f.panel_)
     pd.testing.assert_frame_equal(g.predict(), f.predict())
