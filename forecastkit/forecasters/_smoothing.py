@@ -1,0 +1,292 @@
+"""Exponential smoothing (SES, Holt, damped Holt) fitted by one deterministic search.
+
+The model is statsmodels' ``Holt``/``SimpleExpSmoothing`` with ``initialization_method=
+"estimated"``: the same recursions, the same bounds (``alpha`` in ``[sqrt(eps), 1 - sqrt(eps)]``,
+``beta`` in ``[0, alpha]``, ``phi`` in ``[0.8, 0.995]``) and the same objective, the sum of
+squared one-step errors. Only the optimiser differs, and on purpose:
+
+* the initial level and trend are not searched: for given smoothing parameters the one-step
+  forecasts are linear in them, so their least-squares values are solved in closed form (the
+  recursion carries the forecasts' dependence on them beside the forecasts themselves);
+* the smoothing parameters are searched over a fixed grid of the whole box, then by
+  ``ZOOM_ROUNDS`` rounds of a ``ZOOM_POINTS``-per-axis grid centred on the best point so far,
+  halving its width each round.
+
+Every step is a fixed sequence of array operations with no data-dependent stopping rule, so the
+same code written with TensorFlow operations (:mod:`forecastkit.export._smoothing_graph`, which
+takes its constants from here) computes the same forecasts inside a SavedModel. statsmodels'
+L-BFGS-B over the joint parameters, by contrast, stops where its tolerances say, often far from
+the least-squares optimum on badly scaled initial states.
+
+Arrays are batches of left-padded series: ``y`` and ``mask`` of shape (batch, timesteps), with
+``mask`` 1 on observed steps and 0 on the padding before each series starts.
+"""
+
+from __future__ import annotations
+
+from typing import NamedTuple
+
+import numpy as np
+
+__all__ = [
+    "LOWER_BOUND",
+    "PHI_BOUNDS",
+    "COARSE_POINTS",
+    "ZOOM_POINTS",
+    "ZOOM_ROUNDS",
+    "KINDS",
+    "SmoothingFit",
+    "fit_smoothing",
+    "smoothing_forecast",
+    "ses_forecast",
+    "holt_forecast",
+]
+
+LOWER_BOUND = float(np.sqrt(np.finfo(np.float64).eps))  # statsmodels' bound on alpha
+PHI_BOUNDS = (0.8, 0.995)  # statsmodels' bounds on the damping factor
+# Coarse grid per kind: points along (alpha, beta / alpha, phi).
+COARSE_POINTS = {"ses": (65,), "holt": (33, 9), "damped": (33, 9, 6)}
+ZOOM_POINTS = 5
+ZOOM_ROUNDS = 20
+KINDS = tuple(COARSE_POINTS)
+# Relative ridge on the 2x2 normal equations of the initial states: only there to keep them
+# solvable when a parameter corner makes them singular.
+RIDGE = 1e-12
+
+
+class SmoothingFit(NamedTuple):
+    """Fitted parameters and final states, each of shape (batch,)."""
+
+    alpha: np.ndarray
+    beta: np.ndarray
+    phi: np.ndarray
+    level: np.ndarray  # level after the last observation
+    slope: np.ndarray  # trend after the last observation (0 for SES)
+    initial: np.ndarray  # (batch, 2): initial level and trend
+    sse: np.ndarray
+    # level, slope, initial and sse are in the standardised units of fit_smoothing's input
+
+
+def box(kind: str) -> tuple[np.ndarray, np.ndarray]:
+    """Lower and upper bounds of (alpha, beta / alpha, phi) for ``kind``, each shape (3,)."""
+    lo = np.array([LOWER_BOUND, 0.0, 1.0])
+    hi = np.array([1.0 - LOWER_BOUND, 0.0, 1.0])
+    if kind != "ses":
+        hi[1] = 1.0
+    if kind == "damped":
+        lo[2], hi[2] = PHI_BOUNDS
+    return lo, hi
+
+
+def coarse_grid(kind: str) -> tuple[np.ndarray, np.ndarray]:
+    """The coarse grid, shape (points, 3), and its spacing along each axis, shape (3,)."""
+    lo, hi = box(kind)
+    counts = list(COARSE_POINTS[kind]) + [1] * (3 - len(COARSE_POINTS[kind]))
+    axes = [lo[d] + (hi[d] - lo[d]) * np.linspace(0.0, 1.0, counts[d]) for d in range(3)]
+    grid = np.stack(np.meshgrid(*axes, indexing="ij"), axis=-1).reshape(-1, 3)
+    spacing = np.array([(hi[d] - lo[d]) / (counts[d] - 1) if counts[d] > 1 else 0.0
+                        for d in range(3)])
+    return grid, spacing
+
+
+def zoom_offsets(kind: str) -> np.ndarray:
+    """Offsets of a zoom grid in units of its half-width, shape (points, 3)."""
+    dims = len(COARSE_POINTS[kind])
+    axes = [np.linspace(-1.0, 1.0, ZOOM_POINTS) if d < dims else np.zeros(1) for d in range(3)]
+    return np.stack(np.meshgrid(*axes, indexing="ij"), axis=-1).reshape(-1, 3)
+
+
+def standardise(y: np.ndarray, mask: np.ndarray):
+    """``(z, mean, scale)``: each series centred and scaled over its observed steps (a
+    constant series gets scale 1), zero on the padding; mean and scale of shape (batch, 1).
+    The smoothing parameters that minimise the errors do not change under this."""
+    n = _total(mask)
+    mean = _total(y * mask) / n
+    scale = np.sqrt(_total(((y - mean) * mask) ** 2) / n)
+    scale = np.where(scale > 0, scale, 1.0)
+    return (y - mean) / scale * mask, mean, scale
+
+
+def _total(v: np.ndarray) -> np.ndarray:
+    """Row sums added in time order, shape (batch, 1): the zeros of the padding then add
+    exactly nothing, so a series' fit does not depend on what it is batched with."""
+    return np.cumsum(v, axis=1)[:, -1:]
+
+
+def profile_sse(z, mask, alpha, beta, phi, trend: bool):
+    """Sum of squared one-step errors with the initial states at their least-squares values.
+
+    Parameters
+    ----------
+    z, mask : ndarray of shape (batch, timesteps)
+    alpha, beta, phi : ndarray of shape (batch, points)
+    trend : bool
+        Holt (level and trend) or SES (level only; ``beta`` and ``phi`` unused).
+
+    Returns
+    -------
+    sse, level, slope, l0, b0 : ndarray of shape (batch, points)
+        The error sum, the states after the last observation and the initial states.
+    """
+    if not trend:
+        return _profile_level(z, mask, alpha)
+    zero = np.zeros_like(alpha)
+    one = np.ones_like(alpha)
+    padded = not np.all(mask == 1.0)
+    # States as c + D @ (l0, b0): c from the data, D the dependence on the initial states.
+    cl, cb, d00, d01, d10, d11 = zero, zero, one, zero, zero, one
+    a00 = a01 = a11 = q0 = q1 = rr = zero
+    keep = 1.0 - alpha
+    damp = (1.0 - beta) * phi
+    for t in range(z.shape[1]):
+        yt = z[:, t : t + 1]
+        m = mask[:, t : t + 1]
+        u = cl + phi * cb  # one-step forecast with zero initial states
+        v0 = d00 + phi * d10
+        v1 = d01 + phi * d11
+        r = (yt - u) * m
+        v0m = v0 * m
+        v1m = v1 * m
+        a00 = a00 + v0m * v0
+        a01 = a01 + v0m * v1
+        a11 = a11 + v1m * v1
+        q0 = q0 + v0m * r
+        q1 = q1 + v1m * r
+        rr = rr + r * r
+        nl = alpha * yt + keep * u
+        n00 = keep * v0
+        n01 = keep * v1
+        nb = beta * (nl - cl) + damp * cb
+        n10 = beta * (n00 - d00) + damp * d10
+        n11 = beta * (n01 - d01) + damp * d11
+        if padded:  # the padding before a series starts leaves the states as they are
+            on = m > 0
+            nl, nb = np.where(on, nl, cl), np.where(on, nb, cb)
+            n00, n01 = np.where(on, n00, d00), np.where(on, n01, d01)
+            n10, n11 = np.where(on, n10, d10), np.where(on, n11, d11)
+        cl, cb, d00, d01, d10, d11 = nl, nb, n00, n01, n10, n11
+    ridge = RIDGE * (a00 + a11)
+    a00 = a00 + ridge
+    a11 = a11 + ridge
+    det = a00 * a11 - a01 * a01
+    l0 = (a11 * q0 - a01 * q1) / det
+    b0 = (a00 * q1 - a01 * q0) / det
+    sse = rr - 2.0 * (l0 * q0 + b0 * q1) + (l0 * l0 * a00 + 2.0 * l0 * b0 * a01
+                                            + b0 * b0 * a11)
+    sse = np.where(np.isfinite(sse), sse, np.inf)
+    return sse, cl + d00 * l0 + d01 * b0, cb + d10 * l0 + d11 * b0, l0, b0
+
+
+def _profile_level(z, mask, alpha):
+    """:func:`profile_sse` of SES: the level alone."""
+    zero = np.zeros_like(alpha)
+    padded = not np.all(mask == 1.0)
+    cl, d00 = zero, np.ones_like(alpha)
+    a00 = q0 = rr = zero
+    keep = 1.0 - alpha
+    for t in range(z.shape[1]):
+        yt = z[:, t : t + 1]
+        m = mask[:, t : t + 1]
+        r = (yt - cl) * m
+        v0m = d00 * m
+        a00 = a00 + v0m * d00
+        q0 = q0 + v0m * r
+        rr = rr + r * r
+        nl = alpha * yt + keep * cl
+        n00 = keep * d00
+        if padded:
+            on = m > 0
+            nl, n00 = np.where(on, nl, cl), np.where(on, n00, d00)
+        cl, d00 = nl, n00
+    l0 = q0 / a00
+    sse = rr - 2.0 * (l0 * q0) + l0 * l0 * a00
+    sse = np.where(np.isfinite(sse), sse, np.inf)
+    return sse, cl + d00 * l0, zero, l0, zero
+
+
+def fit_smoothing(z, mask, kind: str) -> SmoothingFit:
+    """Search the smoothing parameters of ``kind`` ("ses", "holt" or "damped") for each
+    standardised series of ``z`` (see :func:`standardise`)."""
+    lo, hi = box(kind)
+    grid, width = coarse_grid(kind)
+    offsets = zoom_offsets(kind)
+    rows = np.arange(z.shape[0])
+    points = np.broadcast_to(grid, (z.shape[0],) + grid.shape)
+
+    def evaluate(points):
+        """The best of ``points`` (batch, n, 3) per series: sse, point, level, slope, initial
+        states."""
+        alpha, ratio, phi = points[..., 0], points[..., 1], points[..., 2]
+        sse, level, slope, l0, b0 = profile_sse(z, mask, alpha, alpha * ratio, phi,
+                                                kind != "ses")
+        i = np.argmin(sse, axis=1)
+        return (sse[rows, i], points[rows, i], level[rows, i], slope[rows, i],
+                np.stack([l0[rows, i], b0[rows, i]], axis=1))
+
+    best = evaluate(points)
+    for _ in range(ZOOM_ROUNDS):
+        points = np.clip(best[1][:, None, :] + offsets[None] * width, lo, hi)
+        width = width / 2.0
+        found = evaluate(points)
+        better = found[0] < best[0]
+        best = tuple(np.where(better if new.ndim == 1 else better[:, None], new, old)
+                     for new, old in zip(found, best, strict=True))
+    sse, point, level, slope, initial = best
+    return SmoothingFit(point[:, 0], point[:, 0] * point[:, 1], point[:, 2], level, slope,
+                        initial, sse)
+
+
+def trend_multipliers(phi: np.ndarray, horizon: int) -> np.ndarray:
+    """``phi + phi^2 + ... + phi^h`` for h = 1..horizon, shape (batch, horizon)."""
+    return np.cumsum(np.cumprod(np.repeat(phi[:, None], horizon, axis=1), axis=1), axis=1)
+
+
+def smoothing_forecast(y, mask, kind: str, horizon: int) -> tuple[np.ndarray, SmoothingFit]:
+    """Fit ``kind`` to each series of ``y`` and forecast ``horizon`` steps.
+
+    Returns
+    -------
+    forecast : ndarray of shape (batch, horizon)
+        In the units of ``y``.
+    fit : SmoothingFit
+        Parameters, and states in standardised units.
+    """
+    y = np.asarray(y, dtype=np.float64)
+    mask = np.asarray(mask, dtype=np.float64)
+    z, mean, scale = standardise(y, mask)
+    fit = fit_smoothing(z, mask, kind)
+    if kind == "ses":
+        path = np.repeat(fit.level[:, None], horizon, axis=1)
+    else:
+        path = fit.level[:, None] + fit.slope[:, None] * trend_multipliers(fit.phi, horizon)
+    return mean + scale * path, fit
+
+
+def _one(x, kind: str, horizon: int):
+    """Forecast of one series, shape (horizon,), and its parameters: ``alpha``, ``beta`` (the
+    error-correction form's ``beta*``, as statsmodels' ``smoothing_trend``), ``phi`` and
+    ``sigma`` (root mean squared in-sample one-step error)."""
+    x = np.asarray(x, dtype=np.float64)[None, :]
+    mask = np.ones_like(x)
+    forecast, fit = smoothing_forecast(x, mask, kind, horizon)
+    scale = standardise(x, mask)[2][0, 0]
+    params = {"alpha": float(fit.alpha[0]), "beta": float(fit.beta[0]),
+              "phi": float(fit.phi[0]),
+              "sigma": float(scale * np.sqrt(max(fit.sse[0], 0.0) / x.shape[1]))}
+    return forecast[0], params
+
+
+def ses_forecast(x: np.ndarray, horizon: int) -> tuple[np.ndarray, dict]:
+    """Simple exponential smoothing of one series: forecast of shape (horizon,) and
+    ``{"alpha", "sigma"}`` (a drop-in for :func:`forecastkit.forecasters._classical.
+    ses_forecast`)."""
+    forecast, params = _one(x, "ses", horizon)
+    return forecast, {k: params[k] for k in ("alpha", "sigma")}
+
+
+def holt_forecast(x: np.ndarray, horizon: int, damped: bool) -> tuple[np.ndarray, dict]:
+    """Holt's linear trend of one series, optionally damped: forecast of shape (horizon,) and
+    ``{"alpha", "beta", "sigma"[, "phi"]}`` (a drop-in for ``_classical.holt_forecast``)."""
+    forecast, params = _one(x, "damped" if damped else "holt", horizon)
+    return forecast, {k: params[k] for k in ("alpha", "beta", "sigma")
+                      + (("phi",) if damped else ())}
