@@ -1,4 +1,10 @@
-"""Export a fitted :class:`~forecastkit.forecasters.rnn.RNNForecaster` as a TensorFlow SavedModel.
+"""Export a fitted forecaster as a TensorFlow SavedModel.
+
+This module's docstring describes the export of an
+:class:`~forecastkit.forecasters.rnn.RNNForecaster`. Combinations and classical baselines are
+exported by :mod:`forecastkit.export._graph_export` with the same layout, signatures and checks;
+their classical members fit themselves in the graph on the whole history, which is as wide as
+the longest training series.
 
 The SavedModel wraps the forecaster's serving model (``model_``), the very Keras model that
 ``predict`` runs: per-window normalisation, every ensemble member, the recursive or seq2seq loop,
@@ -56,8 +62,12 @@ def export_saved_model(forecaster, path, version: int = 1, *, overwrite: bool = 
 
     Parameters
     ----------
-    forecaster : RNNForecaster
-        A fitted recurrent forecaster (any cell, stack, direction, strategy or ensemble).
+    forecaster : BaseForecaster
+        A fitted RNNForecaster (any cell, stack, direction, strategy or ensemble); or a fitted
+        Combination, ValidatedCombination or classical baseline whose members are
+        RNNForecasters and baselines other than ETS and ARIMA: the classical members are
+        fitted inside the graph on the histories the client sends (see
+        :mod:`forecastkit.export._graph_export`).
     path : str or os.PathLike
         Model base folder (TensorFlow Serving's ``model_base_path``).
     version : int
@@ -73,17 +83,20 @@ def export_saved_model(forecaster, path, version: int = 1, *, overwrite: bool = 
     Raises
     ------
     ExportError
-        The forecaster is not a fitted RNNForecaster, the version is invalid or already exists.
+        The forecaster is not fitted, holds a member that cannot be computed inside a graph
+        (named in the message), the version is invalid or already exists, or the folder cannot
+        be written.
     """
     from sklearn.exceptions import NotFittedError
     from sklearn.utils.validation import check_is_fitted
 
+    from forecastkit.forecasters.base import BaseForecaster
     from forecastkit.forecasters.rnn import RNNForecaster
 
-    if not isinstance(forecaster, RNNForecaster):
+    if not isinstance(forecaster, BaseForecaster):
         raise ExportError(
-            f"export_saved_model needs a fitted RNNForecaster, got {type(forecaster).__name__}; "
-            f"classical baselines are saved with forecaster.save(path) instead"
+            f"export_saved_model needs a fitted forecastkit forecaster (an RNNForecaster, a "
+            f"classical baseline or a combination of them), got {type(forecaster).__name__}"
         )
     try:
         check_is_fitted(forecaster)
@@ -92,21 +105,31 @@ def export_saved_model(forecaster, path, version: int = 1, *, overwrite: bool = 
     if isinstance(version, bool) or not isinstance(version, int | np.integer) or version < 1:
         raise ExportError(f"version must be a positive integer, got {version!r}")
     target = Path(os.fspath(path)) / str(int(version))
-    if target.exists():
-        if not overwrite:
-            raise ExportError(f"{target} already exists; pass overwrite=True or a new version")
-        shutil.rmtree(target)
+    if target.exists() and not overwrite:
+        raise ExportError(f"{target} already exists; pass overwrite=True or a new version")
 
     import tensorflow as tf
 
-    metadata = export_metadata(forecaster)
-    module, signatures = _build_module(forecaster, metadata)
+    # Built before anything is touched on disk: a forecaster that cannot be exported leaves an
+    # earlier version in place.
+    if isinstance(forecaster, RNNForecaster):
+        metadata = export_metadata(forecaster)
+        module, signatures = _build_module(forecaster, metadata)
+    else:
+        from forecastkit.export._graph_export import graph_export
+
+        module, signatures, metadata = graph_export(
+            forecaster, {"format": _FORMAT, "format_version": _FORMAT_VERSION}
+        )
     # Write next to the target and rename, so an interrupted export leaves no half version that
     # TensorFlow Serving would pick up as the newest.
     staging = target.with_name(f".{target.name}.partial")
-    if staging.exists():
-        shutil.rmtree(staging)
-    staging.mkdir(parents=True)
+    try:
+        if staging.exists():
+            shutil.rmtree(staging)
+        staging.mkdir(parents=True)
+    except OSError as err:
+        raise ExportError(f"cannot write the SavedModel under {target.parent}: {err}") from None
     try:
         # Serving needs no gradients; saving custom ones fails on the fused loops' captures.
         options = tf.saved_model.SaveOptions(experimental_custom_gradients=False)
@@ -115,6 +138,8 @@ def export_saved_model(forecaster, path, version: int = 1, *, overwrite: bool = 
         assets = staging / "model" / "assets"
         assets.mkdir(exist_ok=True)
         (assets / METADATA_FILE).write_text(json.dumps(metadata, indent=2))
+        if target.exists():
+            shutil.rmtree(target)
         os.replace(staging / "model", target)
     except Exception as err:
         raise ExportError(f"could not write the SavedModel to {target}: {err}") from err
@@ -189,10 +214,9 @@ def _describe_params(params: dict) -> dict:
 def history_length(forecaster) -> int:
     """Width of the serving model's ``history`` input (the longest lookback, or longer when the
     normaliser reads more history than the networks do)."""
-    for tensor in forecaster.model_.inputs:
-        if tensor.name == "history":
-            return int(tensor.shape[1])
-    return int(max(forecaster.lookbacks_))
+    from forecastkit.export._serving import network_width
+
+    return network_width(forecaster)
 
 
 def _build_module(forecaster, metadata: dict):
@@ -202,6 +226,13 @@ def _build_module(forecaster, metadata: dict):
     """
     import tensorflow as tf
 
+    from forecastkit.export._serving import (
+        checked,
+        positive_checks,
+        request_checks,
+        signed_module,
+    )
+
     model = forecaster.model_
     lookback = metadata["lookback"]
     season_length = metadata["season_length"]
@@ -210,85 +241,20 @@ def _build_module(forecaster, metadata: dict):
     horizon = metadata["horizon"]
 
     def forecast(history, mask, position):
-        checks = [
-            tf.debugging.assert_all_finite(
-                history, "history holds NaN or infinite values; fill them before forecasting "
-                "(pad short histories with 0 and use the serve_masked signature)"
-            ).op,
-            tf.debugging.assert_equal(
-                mask * (1.0 - mask), tf.zeros_like(mask), message="mask must hold only 0 and 1"
-            ),
-            tf.debugging.assert_greater_equal(
-                mask[:, 1:], mask[:, :-1],
-                message="mask must be 0 on the left padding and 1 from the first observation on",
-            ),
-            tf.debugging.assert_equal(
-                mask[:, -1], tf.ones_like(mask[:, -1]),
-                message="the last history step must be observed (mask 1)",
-            ),
-        ]
+        checks = request_checks(history, mask, position if use_position else None,
+                                season_length)
         if log_space:
-            observed = tf.where(mask > 0, history, tf.ones_like(history))
-            checks.append(
-                tf.debugging.assert_positive(
-                    observed,
-                    message="this model works in log space: observed history values must be > 0",
-                )
+            checks += positive_checks(
+                history, mask,
+                "this model works in log space: observed history values must be > 0",
             )
         inputs = {"history": history, "mask": mask}
         if use_position:
-            checks += [
-                tf.debugging.assert_non_negative(position, message="position must be >= 0"),
-                tf.debugging.assert_less(
-                    position, tf.constant(season_length, tf.int32),
-                    message=f"position must be < season_length ({season_length})",
-                ),
-            ]
             inputs["position"] = position
-        with tf.control_dependencies(checks):
-            inputs = {k: tf.identity(v) for k, v in inputs.items()}
+        inputs = checked(checks, inputs)
         out = model(inputs, training=False)
         # The ensemble median loses the static horizon; the signature should state it.
         out = tf.ensure_shape(tf.cast(out, tf.float32), [None, horizon])
         return {"forecast": out}
 
-    history_spec = tf.TensorSpec([None, lookback], tf.float32, name="history")
-    mask_spec = tf.TensorSpec([None, lookback], tf.float32, name="mask")
-    position_spec = tf.TensorSpec([None], tf.int32, name="position")
-    module = tf.Module(name="forecastkit_export")
-    # Track the tf.Variables the functions capture, not the Keras model: a Keras model tracked
-    # here writes copies of its variables, which TF2 Python loads but TensorFlow Serving and
-    # `saved_model_cli run` (graph-mode loaders) do not find ("Could not find variable ...").
-    # Keras' ExportArchive does the same.
-    module.model_variables = [getattr(v, "value", v) for v in model.variables]
-    # "serve" calls the traced "serve_masked" with a mask of ones, so the network (a long graph
-    # for recursive models) is traced and stored once, not once per signature.
-    if use_position:
-
-        @tf.function(input_signature=[history_spec, mask_spec, position_spec], autograph=False)
-        def serve_masked(history, mask, position):
-            return forecast(history, mask, position)
-
-        @tf.function(input_signature=[history_spec, position_spec], autograph=False)
-        def serve(history, position):
-            return serve_masked(history, tf.ones_like(history), position)
-
-    else:
-
-        @tf.function(input_signature=[history_spec, mask_spec], autograph=False)
-        def serve_masked(history, mask):
-            return forecast(history, mask, None)
-
-        @tf.function(input_signature=[history_spec], autograph=False)
-        def serve(history):
-            return serve_masked(history, tf.ones_like(history))
-
-    # The functions are published as signatures only: tracked as module attributes, they would
-    # be traced again for serialisation (seconds for a recursive ensemble).
-    serve_fn = serve.get_concrete_function()
-    signatures = {
-        "serving_default": serve_fn,
-        "serve": serve_fn,
-        "serve_masked": serve_masked.get_concrete_function(),
-    }
-    return module, signatures
+    return signed_module(forecast, lookback, use_position, model.variables)

@@ -8,6 +8,7 @@ datetime panel. Some query series are shorter than the lookback, so padding and 
 
 from __future__ import annotations
 
+from contextlib import contextmanager
 from dataclasses import dataclass
 
 import numpy as np
@@ -79,3 +80,110 @@ def fitted_cases(tmp_path_factory) -> dict[str, Case]:
         expected = f.predict_array(y=query)
         cases[name] = Case(name, f, export_dir, query, inputs, expected)
     return cases
+
+
+# ----------------------------------------------------------------------------- combinations
+
+
+@contextmanager
+def _searched_smoothing():
+    """The baselines' SES/Holt/Damped fitted by forecastkit.forecasters._smoothing, the search
+    the exported graph runs, instead of statsmodels' optimiser (whose L-BFGS-B stops short of
+    the optimum on many series, so no graph can reproduce it). Until the baselines use the
+    search themselves (a change requested in their module), tests that compare a served
+    classical forecast with ``predict`` fit and predict inside this context; joblib workers
+    would not see it, so those baselines run with ``n_jobs=1``."""
+    from forecastkit.forecasters import _classical, _smoothing
+
+    with pytest.MonkeyPatch.context() as patch:
+        patch.setattr(_classical, "ses_forecast", _smoothing.ses_forecast)
+        patch.setattr(_classical, "holt_forecast", _smoothing.holt_forecast)
+        yield
+
+
+@pytest.fixture(scope="session")
+def searched_smoothing():
+    """:func:`_searched_smoothing`, a context manager (not active by itself)."""
+    return _searched_smoothing
+
+
+TINY_LSTM = dict(units=(8,), epochs=2, n_models=1, batch_size=64, windows_per_epoch=2048)
+
+
+@dataclass
+class CombinationCase:
+    """A fitted combination, what predict gives, and the SavedModel's inputs for the same
+    histories (the training panel and a query of new histories)."""
+
+    name: str
+    forecaster: object
+    train: pd.DataFrame
+    query: pd.DataFrame
+    expected: np.ndarray  # predict_array(), (n_series, horizon)
+    expected_query: np.ndarray  # predict_array(y=query)
+
+
+def networks(forecaster) -> list:
+    """The RNNForecaster members of a fitted forecaster, at any depth."""
+    import forecastkit as fk
+
+    if isinstance(forecaster, fk.RNNForecaster):
+        return [forecaster]
+    inner = (getattr(forecaster, "estimators_", None) or getattr(forecaster, "members_", None)
+             or [("best", getattr(forecaster, "best_estimator_", None))])
+    return [n for _, est in inner if est is not None for n in networks(est)]
+
+
+def served_inputs(forecaster, y, width: int) -> dict:
+    """The inputs of a combination's SavedModel for the histories ``y``: the last ``width``
+    values left padded with 0, their mask, and a network member's seasonal position."""
+    from forecastkit.data.frames import to_panel
+    from forecastkit.data.windowing import last_windows
+
+    panel = to_panel(y)
+    history, mask = last_windows(panel, width)
+    inputs = {"history": history.astype(np.float32), "mask": mask.astype(np.float32)}
+    for net in networks(forecaster):
+        if net.use_position_:
+            inputs["position"] = net.serving_inputs(panel)["position"]
+    return inputs
+
+
+def fit_lstm_validated(name, train, query, horizon, season, searched, **params):
+    """``make_model("lstm-validated")`` with a tiny network, fitted, with predict's forecasts
+    of the training panel and of ``query`` (all inside the smoothing search's context)."""
+    import warnings
+
+    from forecastkit.evaluation import make_model
+
+    f = make_model("lstm-validated", horizon=horizon, season_length=season, seed=0)
+    f.set_params(**{f"lstm__{k}": v for k, v in TINY_LSTM.items()}, theta__n_jobs=1,
+                 comb__n_jobs=1, **params)
+    with searched(), warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        f.fit(train)
+        expected, expected_query = f.predict_array(), f.predict_array(y=query)
+    return CombinationCase(name, f, train, query, expected, expected_query)
+
+
+@pytest.fixture(scope="session")
+def combination_helpers():
+    """The helpers above, for the test modules (which cannot import a conftest)."""
+    from types import SimpleNamespace
+
+    return SimpleNamespace(networks=networks, served_inputs=served_inputs,
+                           fit_lstm_validated=fit_lstm_validated)
+
+
+@pytest.fixture(scope="session")
+def lstm_validated(searched_smoothing) -> CombinationCase:
+    """The README's recommended configuration fitted on a sample of M3 Monthly (every 119th
+    series); the query is the same series without their last 6 values."""
+    import forecastkit as fk
+
+    train, _, info = fk.datasets.load_m3("monthly")
+    ids = train["unique_id"].unique()[::119]
+    train = train[train["unique_id"].isin(ids)].reset_index(drop=True)
+    query = train[train.groupby("unique_id").cumcount(ascending=False) >= 6]
+    return fit_lstm_validated("m3-monthly", train, query, info.horizon, info.season_length,
+                              searched_smoothing)

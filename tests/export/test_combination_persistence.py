@@ -216,3 +216,16 @@ def test_unsaveable_member_is_named_before_anything_is_written(panel, tmp_path):
         f.save(tmp_path / "est")
     assert not (tmp_path / "est").exists()
 
+
+
+@pytest.mark.slow
+def test_lstm_validated_round_trip(lstm_validated, tmp_path):
+    """The recommended configuration (a network and two classical partners) round trips."""
+    f = lstm_validated.forecaster
+    g = fk.load(f.save(tmp_path / "est"))
+    pd.testing.assert_frame_equal(g.predict(), f.predict(), check_exact=True)
+    pd.testing.assert_frame_equal(g.scores_, f.scores_, check_exact=True)
+    assert g.selected_ == f.selected_
+    np.testing.assert_array_equal(g.predict_array(y=lstm_validated.query),
+                                  f.predict_array(y=lstm_validated.query))
+    assert any(p.endswith(".keras") for p in _files(tmp_path / "est"))  # Keras' own format
