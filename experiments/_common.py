@@ -114,7 +114,7 @@ def run_sets(study: str, sets: dict[str, dict[str, float]], metric: str, args,
     -------
     dict of str to Comparison
     """
-    names = _runnable(args.models)
+    names = runnable(args.models)
     command = command_line()
     out_root = args.out or RESULTS / study
     label = {"smape": "sMAPE", "owa": "OWA"}[metric]
@@ -153,17 +153,57 @@ def run_sets(study: str, sets: dict[str, dict[str, float]], metric: str, args,
     return results
 
 
-def _runnable(models: str) -> list[str]:
-    """The model names asked for, without the networks when TensorFlow is missing."""
-    from forecastkit.evaluation.registry import MODELS, parse_names
+def runnable(models: str, extra: dict[str, bool] | None = None) -> list[str]:
+    """The model names asked for, without the networks when TensorFlow is missing.
 
-    names = parse_names(models)
+    ``extra``: names a study builds itself (not in the registry) -> whether they can run here;
+    those that cannot are skipped with a message. An unknown name stops the study, named.
+    """
+    from forecastkit.evaluation.registry import MODELS
+
+    extra = extra or {}
+    names = [n for n in (part.strip() for part in models.split(",")) if n]
+    unknown = [n for n in names if n not in MODELS and n not in extra]
+    if unknown or not names:
+        raise SystemExit(f"unknown model name(s) {unknown}; valid names: "
+                         f"{', '.join([*MODELS, *extra])}")
+    unavailable = [n for n in names if n in extra and not extra[n]]
+    if unavailable:
+        print(f"not importable here: skipping {unavailable}")
     if not rnn_available():
-        dropped = [n for n in names if MODELS[n].kind == "rnn"]
+        dropped = [n for n in names if n not in extra and MODELS[n].kind == "rnn"]
         if dropped:
             print(f"RNNForecaster is not importable here: skipping {dropped}")
-        names = [n for n in names if n not in dropped]
-    return names
+        unavailable += dropped
+    return [n for n in names if n not in unavailable]
+
+
+def load_set(name: str, sample: int | None, seed: int):
+    """``(train, test, info)`` of a dataset, or of ``sample`` of its series drawn with
+    ``seed``."""
+    from forecastkit.datasets import load_dataset
+    from forecastkit.evaluation.compare import sample_series
+
+    train, test, info = load_dataset(name)
+    if sample:
+        train, test = sample_series(sample, seed, train, test)
+    return train, test, info
+
+
+def compare_set(models: dict, train, test, info, args, out: Path, **kwargs):
+    """:func:`forecastkit.evaluation.compare` of ``models`` on one dataset, resumable in
+    ``out`` (``args.fresh`` starts it over); ``kwargs`` go to ``compare``."""
+    from forecastkit.evaluation.compare import compare
+    from forecastkit.exceptions import PersistenceError
+
+    if args.fresh:
+        reset(out)
+    try:
+        return compare(models, train, test, horizon=info.horizon,
+                       season_length=info.season_length, out_dir=out, seed=args.seed,
+                       n_jobs=args.n_jobs, progress=not args.no_progress, **kwargs)
+    except PersistenceError as err:
+        raise SystemExit(f"{err}\n(add --fresh to start this set over)") from None
 
 
 def _chosen_sets(sets: dict, wanted: str | None) -> dict:
@@ -204,16 +244,9 @@ def _set_models(name: str, names: list[str], info, args, rnn_params, combination
 def _run_set(study, name, published, label, names, args, rnn_params, combinations, tuned, out,
              command):
     """Compare the models on one dataset and write its report; returns the Comparison."""
-    from forecastkit.datasets import load_dataset
-    from forecastkit.evaluation.compare import compare, sample_series
     from forecastkit.evaluation.report import write_report
-    from forecastkit.exceptions import PersistenceError
 
-    train, test, info = load_dataset(name)
-    if args.sample:
-        train, test = sample_series(args.sample, args.seed, train, test)
-    if args.fresh:
-        reset(out)
+    train, test, info = load_set(name, args.sample, args.seed)
     models, set_combinations = _set_models(name, names, info, args, rnn_params, combinations,
                                            tuned)
     pub = pd.DataFrame(
@@ -221,13 +254,7 @@ def _run_set(study, name, published, label, names, args, rnn_params, combination
         columns=["method", f"{label} (published, all {info.n_series} series)"],
     )
     print(f"\n== {name}: {train['unique_id'].nunique()} series, horizon {info.horizon}")
-    try:
-        res = compare(models, train, test, horizon=info.horizon,
-                      season_length=info.season_length, out_dir=out, seed=args.seed,
-                      combinations=set_combinations, n_jobs=args.n_jobs,
-                      progress=not args.no_progress)
-    except PersistenceError as err:
-        raise SystemExit(f"{err}\n(add --fresh to start this set over)") from None
+    res = compare_set(models, train, test, info, args, out, combinations=set_combinations)
     write_report(res, out, title=f"{study.upper()}: {name} (official test split)",
                  published=pub, command=command)
     print(res.table())

@@ -207,3 +207,193 @@ def test_validation_window_leaves_out_series_with_no_history_before_it(select_rn
     assert val["unique_id"].unique().tolist() == ["long"]
     assert val["ds"].tolist() == [12, 13, 14, 15]
     assert "1 series have no history" in capsys.readouterr().err
+
+
+# --------------------------------------------------------------------------- probabilistic study
+
+
+@pytest.fixture()
+def prob(monkeypatch):
+    """experiments/probabilistic.py and its helper modules, imported fresh."""
+    monkeypatch.syspath_prepend(str(EXPERIMENTS))
+    import probabilistic
+
+    yield probabilistic
+    for name in ("probabilistic", "_prob_report", "_statsforecast", "_common", "select_rnn",
+                 "select_conformal"):
+        sys.modules.pop(name, None)
+
+
+def _smape(y, f):
+    import numpy as np
+
+    return float(np.mean(200 * np.abs(y - f) / (np.abs(y) + np.abs(f))))
+
+
+def _theta_reference(train, test, horizon):
+    """Per series: Theta's median and 95% interval fitted on that series alone, and the
+    actuals (a plain loop, no compare)."""
+    import forecastkit as fk
+
+    out = {}
+    for sid, g in train.groupby("unique_id"):
+        f = fk.baselines.Theta(horizon=horizon).fit(_one_series(g["y"].to_numpy()))
+        q = f.predict(quantiles=[0.025, 0.5, 0.975])
+        actual = test[test["unique_id"] == sid]["y"].to_numpy()
+        out[sid] = (actual, q["q0.025"].to_numpy(), q["q0.5"].to_numpy(), q["q0.975"].to_numpy())
+    return out
+
+
+def test_probabilistic_study_end_to_end_on_a_tiny_sample(prob, tmp_path):
+    import numpy as np
+    import pandas as pd
+
+    import forecastkit as fk
+    from forecastkit.evaluation.compare import sample_series
+
+    prob.main(["--models", "snaive,theta,conformal-theta,arima", "--sample", "5", "--sets",
+               "m3-other", "--arima-sample", "2", "--n-jobs", "1", "--no-progress",
+               "--out", str(tmp_path)])
+    text = (tmp_path / "report.md").read_text()
+    for expected in ("## Goals (issue 17), per set", "## All sets", "### m3-other (5 series",
+                     "Sample of 2 series", "arima ran on a seeded sample"):
+        assert expected in text
+    # Theta's sMAPE of the median and 95% coverage against a plain per-series loop.
+    train, test, info = fk.datasets.load_dataset("m3-other")
+    train, test = sample_series(5, 0, train, test)
+    ref = _theta_reference(train, test, info.horizon)
+    metrics = pd.read_csv(tmp_path / "m3-other" / "metrics.csv", index_col="model")
+    assert metrics.loc["theta", "smape"] == pytest.approx(
+        np.mean([_smape(a, med) for a, _, med, _ in ref.values()]), rel=1e-6)
+    assert metrics.loc["theta", "coverage_95"] == pytest.approx(
+        np.mean([np.mean((a >= lo) & (a <= hi)) for a, lo, _, hi in ref.values()]))
+    assert "arima" not in metrics.index  # sampled: in the sample's table only
+    # The sample's table: ARIMA on 2 series, Theta restricted to the same 2.
+    sampled = pd.read_csv(tmp_path / "m3-other" / "sampled" / "metrics.csv", index_col="model")
+    per_series = pd.read_csv(tmp_path / "m3-other" / "sampled" / "per_series.csv.gz")
+    ids = set(per_series.loc[per_series["model"] == "arima", "unique_id"])
+    assert len(ids) == 2 and set(per_series["unique_id"]) == ids
+    assert sampled.loc["theta", "smape"] == pytest.approx(
+        np.mean([_smape(ref[i][0], ref[i][2]) for i in ids]), rel=1e-6)
+    assert np.isfinite(sampled.loc["arima", "msis_95"])
+
+
+def test_median_scoring_and_the_derived_point_reference(prob):
+    """Rows are scored on q0.5; the reference row is the recommended model's y_pred, point
+    only. A signed conformal median differs from its point forecast, so both are checked."""
+    import numpy as np
+
+    import forecastkit as fk
+    from forecastkit.evaluation.compare import sample_series
+
+    report = sys.modules["_prob_report"]
+    train, test, info = fk.datasets.load_dataset("m3-other")
+    train, test = sample_series(12, 1, train, test)
+    conformal = fk.forecasters.ConformalIntervals(fk.baselines.Theta(horizon=info.horizon),
+                                                  n_windows=2, method="signed")
+    res = fk.evaluation.compare({"rec": conformal}, train, test, horizon=info.horizon,
+                                season_length=1, quantiles=[0.025, 0.5, 0.975], n_jobs=1,
+                                progress=False)
+    scored = report.median_scored(res, test, "point-ref", "rec")
+    rows = res.forecasts[res.forecasts["model"] == "rec"]
+    by_series = list(rows.groupby("unique_id"))
+    median = np.mean([_smape(g["y"].to_numpy(), g["q0.5"].to_numpy()) for _, g in by_series])
+    point = np.mean([_smape(g["y"].to_numpy(), g["y_pred"].to_numpy()) for _, g in by_series])
+    assert median != pytest.approx(point)
+    assert scored.metrics.loc["rec", "smape"] == pytest.approx(median, rel=1e-9)
+    assert scored.metrics.loc["point-ref", "smape"] == pytest.approx(point, rel=1e-9)
+    assert np.isnan(scored.metrics.loc["point-ref", "coverage_95"])
+    assert np.isfinite(scored.metrics.loc["rec", "coverage_95"])
+
+
+def test_goals_are_judged_per_set_and_na_without_their_models(prob):
+    import pandas as pd
+
+    report = sys.modules["_prob_report"]
+    metrics = pd.DataFrame({"acd_95": [0.01, 0.04, None], "msis_95": [5.0, 6.0, None],
+                            "owa": [0.905, 0.9, 0.9]},
+                           index=["rec", "sf-autoets", "point"])
+    g = report.goals(metrics, "rec", "point")
+    assert (g["acd_met"], g["msis_met"], g["owa_met"]) == (True, True, True)  # 0.905 <= 0.909
+    g = report.goals(metrics.assign(owa=[0.91, 0.9, 0.9]), "rec", "point")
+    assert g["owa_met"] is False
+    g = report.goals(metrics.drop(index="sf-autoets"), "rec", "point")
+    assert g["msis_met"] is None and g["acd_met"] is True
+    assert report.meeting_both(metrics) == ["rec"]
+
+
+def test_conformal_windows_rule(prob):
+    import pandas as pd
+
+    def frame(lengths):
+        return pd.concat([pd.DataFrame({"unique_id": i, "ds": range(n), "y": 1.0})
+                          for i, n in enumerate(lengths)])
+
+    # 10 series want ceil(100 / 10) = 10 windows; the shortest (60, horizon 5) allows 60 // 5 - 2.
+    assert prob.conformal_windows(frame([60] * 10), 5) == 10
+    assert prob.conformal_windows(frame([40] + [100] * 9), 5) == 6
+    assert prob.conformal_windows(frame([12] * 200), 6) == 1  # enough series; short anyway
+
+
+def test_select_conformal_rule(prob):
+    import pandas as pd
+    import select_conformal
+
+    def metrics(acd, msis, owa):
+        return pd.DataFrame({"acd_95": acd + [None], "msis_95": msis + [None],
+                             "owa": owa + [1.0]}, index=["absolute", "signed", "point"])
+
+    assert select_conformal.choose(metrics([0.01, 0.01], [5.0, 4.0], [1.0, 1.0])) == "signed"
+    # signed's median loses more than 1% OWA: not eligible
+    assert select_conformal.choose(metrics([0.01, 0.01], [5.0, 4.0], [1.0, 1.02])) == "absolute"
+    # neither within the ACD goal: the lower ACD among those keeping the point's OWA
+    assert select_conformal.choose(metrics([0.05, 0.03], [4.0, 5.0], [1.0, 1.0])) == "signed"
+    assert select_conformal.choose(metrics([0.05, 0.01], [4.0, 3.0], [1.0, 1.05])) == "absolute"
+
+
+def test_unknown_model_name_is_named(prob, capsys):
+    with pytest.raises(SystemExit, match="thetta"):
+        prob.main(["--models", "theta,thetta", "--sets", "m3-other"])
+
+
+def test_statsforecast_adapter_reads_its_intervals_as_quantiles(prob):
+    pytest.importorskip("statsforecast")
+    import numpy as np
+    from statsforecast import StatsForecast
+    from statsforecast.models import AutoETS
+
+    import forecastkit as fk
+    from forecastkit.evaluation.compare import sample_series
+
+    sfa = sys.modules["_statsforecast"]
+    train, _test, info = fk.datasets.load_dataset("m3-quarterly")
+    train, _ = sample_series(3, 0, train, _test)
+    model = sfa.StatsForecastModel("AutoETS", season_length=4, horizon=info.horizon).fit(train)
+    levels = [0.025, 0.1, 0.5, 0.9, 0.975]
+    q = model.predict_quantiles_array(levels)
+    ref = StatsForecast(models=[AutoETS(season_length=4)], freq=1, n_jobs=1).forecast(
+        df=train, h=info.horizon, level=[80, 95]).sort_values(["unique_id", "ds"])
+    ids = fk.data.to_panel(train).ids
+    assert list(ref["unique_id"].unique()) == list(ids)
+    for j, col in enumerate(["AutoETS-lo-95", "AutoETS-lo-80", "AutoETS", "AutoETS-hi-80",
+                             "AutoETS-hi-95"]):
+        np.testing.assert_allclose(q[:, :, j], ref[col].to_numpy().reshape(3, -1), rtol=1e-10)
+    assert (sfa.coverage_of(0.025), sfa.coverage_of(0.5), sfa.coverage_of(0.0125)) == (
+        95, None, 97.5)
+
+
+def test_registry_builds_the_study_s_probabilistic_models():
+    from forecastkit.evaluation.registry import MODELS, make_model
+
+    model = make_model("conformal-theta", horizon=8, season_length=4, seed=1, n_windows=3)
+    assert type(model).__name__ == "ConformalIntervals"
+    assert (model.n_windows, model.horizon, model.season_length) == (3, 8, 4)
+    assert type(model.forecaster).__name__ == "Theta"
+    assert (model.forecaster.horizon, model.forecaster.season_length) == (8, 4)
+    # The wrapper needs TensorFlow exactly when the model it wraps does.
+    assert MODELS["conformal-lstm-validated"].kind == "rnn"
+    assert MODELS["conformal-theta"].kind == "baseline"
+    for name, params in [("lstm-quantile", {"loss": "quantile"}),
+                         ("lstm-normal", {"distribution": "normal"}),
+                         ("lstm-student-t", {"distribution": "student_t"})]:
+        assert MODELS[name].kind == "rnn" and MODELS[name].params == {"cell": "lstm", **params}

@@ -40,7 +40,9 @@ class ModelSpec:
         Where the forecaster lives (``attr`` may be a key of the module's ``BASELINES`` dict,
         written ``"BASELINES[theta]"``).
     params : dict
-        Parameters besides ``horizon``, ``season_length`` and the seed.
+        Parameters besides ``horizon``, ``season_length`` and the seed. ``members`` names the
+        models a combination is made of; ``wraps`` the model a wrapper (conformal intervals)
+        is built around.
     """
 
     name: str
@@ -51,6 +53,8 @@ class ModelSpec:
 
     @property
     def kind(self) -> str:
+        if "wraps" in self.params:
+            return MODELS[self.params["wraps"]].kind
         if "members" in self.params:
             # A combination needs TensorFlow as soon as one of its members does.
             return "rnn" if any(MODELS[m].kind == "rnn" for m in self.params["members"]) else (
@@ -66,6 +70,7 @@ class ModelSpec:
 
 _BASE = "forecastkit.forecasters.baselines"
 _RNN = "forecastkit.forecasters.rnn"
+_CONFORMAL = "forecastkit.forecasters.conformal"
 
 
 def _baseline(name: str, description: str) -> ModelSpec:
@@ -74,6 +79,11 @@ def _baseline(name: str, description: str) -> ModelSpec:
 
 def _rnn(name: str, description: str, **params) -> ModelSpec:
     return ModelSpec(name, description, _RNN, "RNNForecaster", params)
+
+
+def _conformal(wrapped: str, description: str, **params) -> ModelSpec:
+    return ModelSpec(f"conformal-{wrapped}", description, _CONFORMAL, "ConformalIntervals",
+                     {"wraps": wrapped, **params})
 
 
 MODELS: dict[str, ModelSpec] = {
@@ -98,6 +108,12 @@ MODELS: dict[str, ModelSpec] = {
         _rnn("gru-stacked", "two stacked GRU layers (64, 64)", cell="gru", units=(64, 64)),
         _rnn("bilstm", "bidirectional LSTM", cell="lstm", bidirectional=True),
         _rnn("bigru", "bidirectional GRU", cell="gru", bidirectional=True),
+        _rnn("lstm-quantile", "lstm with a multi-quantile head (pinball loss)", cell="lstm",
+             loss="quantile"),
+        _rnn("lstm-normal", "lstm with a Gaussian head (negative log-likelihood)", cell="lstm",
+             distribution="normal"),
+        _rnn("lstm-student-t", "lstm with a Student-t head (negative log-likelihood)",
+             cell="lstm", distribution="student_t"),
         ModelSpec("lstm+theta", "mean of the lstm and theta forecasts",
                   "forecastkit.forecasters.combination", "Combination",
                   {"members": ("lstm", "theta")}),
@@ -109,6 +125,13 @@ MODELS: dict[str, ModelSpec] = {
                   "the choice (on all but the last horizon) instead of refitting it",
                   "forecastkit.forecasters.validated", "ValidatedCombination",
                   {"members": ("lstm", "theta", "comb"), "refit": False}),
+        # One calibration window, the wrapped model fitted once for it (refit=False): the
+        # cheapest calibration, pooled over series (experiments/probabilistic.py, cost notes).
+        _conformal("lstm-validated", "lstm-validated with split-conformal intervals from "
+                   "its errors on the last horizon of the training data", n_windows=1,
+                   refit=False),
+        _conformal("theta", "theta with split-conformal intervals from its errors on the "
+                   "last horizon of the training data", n_windows=1),
     ]
 }
 
@@ -162,6 +185,13 @@ def make_model(
     """
     (name,) = parse_names([name])
     spec = MODELS[name]
+    if "wraps" in spec.params:
+        # A wrapper around another named model, built the same way.
+        inner = make_model(spec.params["wraps"], horizon=horizon, season_length=season_length,
+                           seed=seed)
+        extra = {k: v for k, v in spec.params.items() if k != "wraps"}
+        return spec.forecaster_class()(inner, horizon=horizon, season_length=season_length,
+                                       **{**extra, **params})
     if "members" in spec.params:
         # Combination or ValidatedCombination over other named models, built the same way.
         members = [(m, make_model(m, horizon=horizon, season_length=season_length, seed=seed))
