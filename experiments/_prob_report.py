@@ -150,11 +150,12 @@ def _goals_table(parts: dict, recommended: str, point_reference: str) -> str:
 # --------------------------------------------------------------------------- tables
 
 
-def metrics_table(metrics: pd.DataFrame) -> str:
-    """Best MSIS 95% first (point-only rows last, by OWA)."""
+def metrics_table(metrics: pd.DataFrame, crps: bool = True) -> str:
+    """Best MSIS 95% first (point-only rows last, by OWA). ``crps=False`` leaves out the CRPS,
+    which is in the data's units: a mean over sets of different scales means nothing."""
     order = [c for c in ("msis_95", "owa") if c in metrics]
     shown = metrics.sort_values(order, kind="stable", na_position="last").reset_index()
-    cols = [c for c in COLUMNS if c in shown]
+    cols = [c for c in COLUMNS if c in shown and (crps or c != "crps")]
     return markdown_table(shown[["model", *cols]].rename(columns=COLUMNS))
 
 
@@ -235,7 +236,7 @@ def write_study_report(parts: dict, out: Path, args, names: list[str], config: d
         "Models that ran on every series of every set only. `seconds`: fit + forecast over "
         "all sets (parallel units add up).",
         "",
-        metrics_table(summary([p["result"] for p in parts.values()], everywhere)),
+        metrics_table(summary([p["result"] for p in parts.values()], everywhere), crps=False),
         "",
     ]
     if sampled_where:
@@ -246,7 +247,7 @@ def write_study_report(parts: dict, out: Path, args, names: list[str], config: d
             "Every model on the sampled series only (all series of a set where nothing was "
             "sampled); `seconds` of the sampled models only.",
             "",
-            metrics_table(summary(on_sample)),
+            metrics_table(summary(on_sample), crps=False),
             "",
         ]
     lines += ["## Per set", "", "Rows: best MSIS 95% first; point-only rows last.", ""]
