@@ -163,9 +163,10 @@ def test_compare_with_quantiles_writes_probabilistic_scores(tmp_path):
     out = tmp_path / "prob"
     code = main(["compare", "--dataset", "m3-monthly", "--models", "naive,snaive", "--sample",
                  "6", "--out", str(out), "--n-jobs", "1", "--no-progress",
-                 "--quantiles", "0.025,0.1,0.5,0.9,0.975", "--skip-unsupported"])
+                 "--quantiles", "0.025,0.1,0.5,0.9,0.975"])
     assert code == 0
-    assert (out / "report.md").is_file()
+    report = (out / "report.md").read_text()
+    assert "coverage" in report.lower() and (out / "calibration.png").is_file()
 
 
 def test_bad_quantiles_flag_is_a_usage_error(tmp_path, capsys):

@@ -74,7 +74,7 @@ class Comparison:
         """Whether some model's forecasts carry quantiles (``q<level>`` columns with values;
         models skipped as point-only leave theirs empty)."""
         columns = quantile_columns(self.forecasts)
-        return bool(columns) and bool(self.forecasts[columns].notna().any().any())
+        return bool(columns) and bool(self.forecasts[list(columns.values())].notna().any().any())
 
     def probabilistic_table(self) -> str:
         """The probabilistic scores as a Markdown table ("" without quantiles)."""

@@ -45,9 +45,10 @@ def test_compare_scores_quantiles_beside_the_point_metrics(result):
     prob = ["coverage_95", "acd_95", "msis_95", "coverage_80", "acd_80", "msis_80",
             "pinball", "crps"]
     assert [c for c in table.columns if c in prob] == prob
-    assert table.loc[["gauss", "wide", "both"], prob].notna().all().all()
-    # Naive2 (added for OWA), the point-only model and a combination with it: point only
-    assert table.loc[["naive2", "plain", "mixed"], prob].isna().all().all()
+    # Naive2 (added for OWA) has its textbook intervals, so it is scored too.
+    assert table.loc[["gauss", "wide", "both", "naive2"], prob].notna().all().all()
+    # The point-only model and a combination with it: point only
+    assert table.loc[["plain", "mixed"], prob].isna().all().all()
     assert table.loc[["naive2", "plain", "mixed"], "owa"].notna().all()
     for model in ("gauss", "wide"):
         rows = result.per_series[result.per_series.model == model]
@@ -83,8 +84,8 @@ def test_the_report_shows_the_probabilistic_scores(result, report_dir):
     assert result.probabilistic_table() in report
     assert result.table() in report
     note = next(ln for ln in report.splitlines() if ln.startswith("Scored on point"))
-    assert all(f"`{m}`" in note for m in ("naive2", "plain", "mixed"))
-    assert "`gauss`" not in note
+    assert all(f"`{m}`" in note for m in ("plain", "mixed"))
+    assert "`gauss`" not in note and "`naive2`" not in note
     row = next(ln for ln in report.splitlines() if ln.startswith("| wide |")
                and ln.count("|") == 10)
     assert f"{result.metrics.loc['wide', 'coverage_95']:.3f}" in row
@@ -95,7 +96,7 @@ def test_the_report_writes_calibration_files(result, report_dir):
     assert png.read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
     saved = pd.read_csv(report_dir / "calibration.csv", index_col="level")
     expected = calibration(result.forecasts)
-    assert list(saved.columns) == ["gauss", "wide", "both"]
+    assert list(saved.columns) == ["gauss", "wide", "naive2", "both"]
     np.testing.assert_allclose(saved.to_numpy(), expected.to_numpy(), rtol=1e-5)
     forecasts = pd.read_csv(report_dir / "forecasts.csv.gz")
     assert set(QCOLS) <= set(forecasts.columns)
