@@ -32,17 +32,6 @@ COLUMNS = {
 # --------------------------------------------------------------------------- scoring
 
 
-class _Comparison(Comparison):
-    """Comparison whose ``is_probabilistic`` indexes the quantile columns with a list: the
-    package's (forecastkit/evaluation/compare.py) passes pandas a dict and raises TypeError
-    as soon as quantiles are present. Drop this class once that is fixed."""
-
-    @property
-    def is_probabilistic(self) -> bool:
-        columns = list(quantile_columns(self.forecasts).values())
-        return bool(columns) and bool(self.forecasts[columns].notna().any().any())
-
-
 def median_scored(res: Comparison, test: pd.DataFrame, point_reference: str,
                   recommended: str) -> Comparison:
     """``res`` re-scored on the medians, with the point reference row added when it did not run.
@@ -91,7 +80,7 @@ def _rescored(cv, train, test, horizon, season_length, seconds) -> Comparison:
     per_series = backtest_metrics(cv, full, season_length)
     metrics = summarize_models(per_series, seconds=seconds)
     cv.attrs["seconds"] = seconds
-    return _Comparison(metrics=metrics, per_series=per_series, forecasts=cv, train=train,
+    return Comparison(metrics=metrics, per_series=per_series, forecasts=cv, train=train,
                        horizon=horizon, season_length=season_length)
 
 
