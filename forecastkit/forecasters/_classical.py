@@ -223,34 +223,32 @@ def _sigma(res, n: int) -> float:
 
 
 def ses_forecast(x: np.ndarray, horizon: int) -> tuple[np.ndarray, dict]:
-    """Simple exponential smoothing (statsmodels, alpha and initial level estimated).
+    """Simple exponential smoothing, alpha and initial level estimated by least squares.
+
+    statsmodels' model, recursions, bounds and objective, minimised by the deterministic
+    search of :mod:`forecastkit.forecasters._smoothing` rather than statsmodels' L-BFGS (which
+    stops short of the optimum on some series): the exported SavedModel runs the same search
+    in its graph, so served forecasts equal ``predict``'s.
 
     Returns the forecast, shape (horizon,), and ``{"alpha", "sigma"}``: ``sigma`` is the
     root mean squared in-sample one-step error.
     """
-    from statsmodels.tsa.holtwinters import SimpleExpSmoothing
+    from forecastkit.forecasters import _smoothing
 
-    res = SimpleExpSmoothing(x, initialization_method="estimated").fit()
-    params = {"alpha": float(res.params["smoothing_level"]), "sigma": _sigma(res, len(x))}
-    return np.asarray(res.forecast(horizon)), params
+    return _smoothing.ses_forecast(x, horizon)
 
 
 def holt_forecast(x: np.ndarray, horizon: int, damped: bool) -> tuple[np.ndarray, dict]:
-    """Holt's linear trend, optionally damped (statsmodels, all parameters estimated).
+    """Holt's linear trend, optionally damped, all parameters estimated by least squares (the
+    search of :func:`ses_forecast`).
 
     Returns the forecast, shape (horizon,), and ``{"alpha", "beta"[, "phi"], "sigma"}``:
-    ``beta`` is statsmodels' ``smoothing_trend`` (``beta*`` of the error-correction form; the
+    ``beta`` is ``beta*`` of the error-correction form (statsmodels' ``smoothing_trend``; the
     ETS trend parameter is ``alpha * beta``), ``sigma`` as in :func:`ses_forecast`.
     """
-    from statsmodels.tsa.holtwinters import Holt
+    from forecastkit.forecasters import _smoothing
 
-    res = Holt(x, damped_trend=damped, initialization_method="estimated").fit()
-    p = res.params
-    params = {"alpha": float(p["smoothing_level"]), "beta": float(p["smoothing_trend"]),
-              "sigma": _sigma(res, len(x))}
-    if damped:
-        params["phi"] = float(p["damping_trend"])
-    return np.asarray(res.forecast(horizon)), params
+    return _smoothing.holt_forecast(x, horizon, damped)
 
 
 def theta_forecast(x: np.ndarray, horizon: int) -> tuple[np.ndarray, dict]:

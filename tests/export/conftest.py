@@ -8,7 +8,6 @@ datetime panel. Some query series are shorter than the lookback, so padding and 
 
 from __future__ import annotations
 
-from contextlib import contextmanager
 from dataclasses import dataclass
 
 import numpy as np
@@ -85,28 +84,6 @@ def fitted_cases(tmp_path_factory) -> dict[str, Case]:
 # ----------------------------------------------------------------------------- combinations
 
 
-@contextmanager
-def _searched_smoothing():
-    """The baselines' SES/Holt/Damped fitted by forecastkit.forecasters._smoothing, the search
-    the exported graph runs, instead of statsmodels' optimiser (whose L-BFGS-B stops short of
-    the optimum on many series, so no graph can reproduce it). Until the baselines use the
-    search themselves (a change requested in their module), tests that compare a served
-    classical forecast with ``predict`` fit and predict inside this context; joblib workers
-    would not see it, so those baselines run with ``n_jobs=1``."""
-    from forecastkit.forecasters import _classical, _smoothing
-
-    with pytest.MonkeyPatch.context() as patch:
-        patch.setattr(_classical, "ses_forecast", _smoothing.ses_forecast)
-        patch.setattr(_classical, "holt_forecast", _smoothing.holt_forecast)
-        yield
-
-
-@pytest.fixture(scope="session")
-def searched_smoothing():
-    """:func:`_searched_smoothing`, a context manager (not active by itself)."""
-    return _searched_smoothing
-
-
 TINY_LSTM = dict(units=(8,), epochs=2, n_models=1, batch_size=64, windows_per_epoch=2048)
 
 
@@ -149,9 +126,9 @@ def served_inputs(forecaster, y, width: int) -> dict:
     return inputs
 
 
-def fit_lstm_validated(name, train, query, horizon, season, searched, **params):
+def fit_lstm_validated(name, train, query, horizon, season, **params):
     """``make_model("lstm-validated")`` with a tiny network, fitted, with predict's forecasts
-    of the training panel and of ``query`` (all inside the smoothing search's context)."""
+    of the training panel and of ``query``."""
     import warnings
 
     from forecastkit.evaluation import make_model
@@ -159,7 +136,7 @@ def fit_lstm_validated(name, train, query, horizon, season, searched, **params):
     f = make_model("lstm-validated", horizon=horizon, season_length=season, seed=0)
     f.set_params(**{f"lstm__{k}": v for k, v in TINY_LSTM.items()}, theta__n_jobs=1,
                  comb__n_jobs=1, **params)
-    with searched(), warnings.catch_warnings():
+    with warnings.catch_warnings():
         warnings.simplefilter("ignore")
         f.fit(train)
         expected, expected_query = f.predict_array(), f.predict_array(y=query)
@@ -176,7 +153,7 @@ def combination_helpers():
 
 
 @pytest.fixture(scope="session")
-def lstm_validated(searched_smoothing) -> CombinationCase:
+def lstm_validated() -> CombinationCase:
     """The README's recommended configuration fitted on a sample of M3 Monthly (every 119th
     series); the query is the same series without their last 6 values."""
     import forecastkit as fk
@@ -185,5 +162,4 @@ def lstm_validated(searched_smoothing) -> CombinationCase:
     ids = train["unique_id"].unique()[::119]
     train = train[train["unique_id"].isin(ids)].reset_index(drop=True)
     query = train[train.groupby("unique_id").cumcount(ascending=False) >= 6]
-    return fit_lstm_validated("m3-monthly", train, query, info.horizon, info.season_length,
-                              searched_smoothing)
+    return fit_lstm_validated("m3-monthly", train, query, info.horizon, info.season_length)

@@ -65,13 +65,13 @@ def _graph_inputs(df):
 
 
 @pytest.mark.parametrize("cls", list(GRAPH_METHODS), ids=lambda c: c.__name__)
-def test_graph_equals_the_baselines_predict(cls, panels, searched_smoothing):
+def test_graph_equals_the_baselines_predict(cls, panels):
     for name, (df, m) in panels.items():
         kwargs = {"season_length": m, "horizon": H}
         if "n_jobs" in cls().get_params():
             kwargs["n_jobs"] = 1
         f = cls(**kwargs)
-        with searched_smoothing(), warnings.catch_warnings():
+        with warnings.catch_warnings():
             warnings.simplefilter("ignore")
             expected = f.fit(df).predict_array()
         history, mask = _graph_inputs(df)

@@ -69,13 +69,13 @@ def _classical_members():
                                  refit=False),
     lambda: B.Theta(season_length=12, horizon=H, n_jobs=1),
 ], ids=["mean", "median", "validated", "validated-norefit", "theta-alone"])
-def test_classical_combinations_serve_what_predict_gives(make, monthly, searched_smoothing,
+def test_classical_combinations_serve_what_predict_gives(make, monthly,
                                                          combination_helpers, tmp_path):
     served_inputs = combination_helpers.served_inputs
     f = make()
     query = fk.datasets.make_trend_seasonal(n_series=3, length=(20, 45), season_length=12,
                                             seed=8, freq="MS")
-    with searched_smoothing(), warnings.catch_warnings():
+    with warnings.catch_warnings():
         warnings.simplefilter("ignore")
         f.fit(monthly)
         expected, expected_query = f.predict_array(), f.predict_array(y=query)
@@ -164,7 +164,7 @@ def test_bad_requests_fail_with_a_message(monthly, tmp_path):
 
 
 @pytest.fixture(scope="module")
-def network_cases(lstm_validated, searched_smoothing, combination_helpers):
+def network_cases(lstm_validated, combination_helpers):
     """The recommended configuration on three data sets: the M3 Monthly sample as it is, and
     two synthetic ones with the candidate forced to each classical partner, so that both are
     served whatever the validation would choose there."""
@@ -183,9 +183,9 @@ def network_cases(lstm_validated, searched_smoothing, combination_helpers):
 
     return [
         lstm_validated,
-        fit_lstm_validated("seasonal", seasonal, cut(seasonal, 5), H, 12, searched_smoothing,
+        fit_lstm_validated("seasonal", seasonal, cut(seasonal, 5), H, 12,
                            candidates=[["lstm", "theta"]]),
-        fit_lstm_validated("non-seasonal", flat, cut(flat, 7), H, 1, searched_smoothing,
+        fit_lstm_validated("non-seasonal", flat, cut(flat, 7), H, 1,
                            candidates=[["lstm", "comb"]]),
     ]
 

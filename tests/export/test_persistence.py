@@ -156,7 +156,7 @@ def test_pickled_array_is_refused(saved):
     # A state file with an object array (loading it would need pickle) is refused even when
     # its checksum is right.
     np.savez(saved / "state.npz", forecasts=np.array([{"a": 1}], dtype=object),
-             fallback=np.zeros(3, bool))
+             fallback=np.zeros(3, bool), scales=np.ones((3, 4)))
     _rewrite_checksums(saved)
     with pytest.raises(PersistenceError, match="cannot be read"):
         fk.load(saved)

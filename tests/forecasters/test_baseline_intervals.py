@@ -125,24 +125,28 @@ def _trending(n=60, seed=2):
 @pytest.mark.parametrize("cls", [B.SES, B.Holt, B.Damped])
 def test_smoothing_intervals_equal_statsmodels_ets(cls):
     from statsmodels.tsa.exponential_smoothing.ets import ETSModel
-    from statsmodels.tsa.holtwinters import Holt, SimpleExpSmoothing
+
+    from forecastkit.forecasters import _smoothing as sm
 
     x, h = _trending(), 10
-    if cls is B.SES:
-        hw = SimpleExpSmoothing(x, initialization_method="estimated").fit()
-    else:
-        hw = Holt(x, damped_trend=cls is B.Damped, initialization_method="estimated").fit()
-    p = hw.params
-    # ETSModel with holtwinters' fitted states and parameters: beta = alpha * beta*
+    # The baselines' least-squares fit (parameters and initial states, back in data units)...
+    kind = {B.SES: "ses", B.Holt: "holt", B.Damped: "damped"}[cls]
+    y = np.asarray(x, dtype=np.float64)[None]
+    _, fit = sm.smoothing_forecast(y, np.ones_like(y), kind, h)
+    _, mean, scale = sm.standardise(y, np.ones_like(y))
+    level0 = mean[0, 0] + scale[0, 0] * fit.initial[0, 0]
+    trend0 = scale[0, 0] * fit.initial[0, 1]
+    # ... in statsmodels' ETSModel, whose prediction intervals are the reference (beta = alpha
+    # * beta*, the error-correction form).
     trend = None if cls is B.SES else "add"
     model = ETSModel(pd.Series(x), error="add", trend=trend, damped_trend=cls is B.Damped,
-                     initialization_method="known", initial_level=p["initial_level"],
-                     initial_trend=p["initial_trend"] if trend else None)
-    values = [p["smoothing_level"]]
+                     initialization_method="known", initial_level=level0,
+                     initial_trend=trend0 if trend else None)
+    values = [fit.alpha[0]]
     if trend:
-        values.append(p["smoothing_level"] * p["smoothing_trend"])
+        values.append(fit.alpha[0] * fit.beta[0])
     if cls is B.Damped:
-        values.append(p["damping_trend"])
+        values.append(fit.phi[0])
     pred = model.smooth(values).get_prediction(start=len(x), end=len(x) + h - 1)
     f = make(cls, horizon=h).fit(pd.Series(x))
     q = quantiles(f, [0.025, 0.1, 0.9, 0.975])[0]
