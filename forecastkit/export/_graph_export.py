@@ -18,6 +18,7 @@ from forecastkit.exceptions import ExportError
 from forecastkit.export._member_graph import graph_plan
 from forecastkit.export._serving import (
     checked,
+    finite,
     network_width,
     positive_checks,
     request_checks,
@@ -59,14 +60,8 @@ def graph_export(forecaster, format_marker: dict):
     logs = [(where, w) for (where, f), w in zip(plan.networks, widths, strict=True) if f.log_]
 
     def forecast(history, mask, position):
-        checks = request_checks(history, mask, position if season else None, season)
-        # The signature states the width, but a loaded concrete function does not enforce it.
-        for name, tensor in (("history", history), ("mask", mask)):
-            checks.append(tf.debugging.assert_equal(
-                tf.shape(tensor)[1], width,
-                message=f"{name} must have {width} steps (the model's lookback: left-pad "
-                f"shorter histories with 0 and mask them, cut longer ones to their last {width})",
-            ))
+        checks = request_checks(history, mask, position if season else None, season, width,
+                                networks=bool(plan.networks))
         for where, w in logs:
             checks += positive_checks(
                 history[:, -w:], mask[:, -w:],
@@ -78,11 +73,7 @@ def graph_export(forecaster, format_marker: dict):
         inputs.setdefault("position", None)
         inputs["history64"] = tf.cast(inputs["history"], tf.float64)
         inputs["mask64"] = tf.cast(inputs["mask"], tf.float64)
-        out = tf.cast(plan.forecast(inputs), tf.float32)
-        out = tf.debugging.assert_all_finite(
-            out, "the forecast is not finite (values beyond float32, or a member failed on "
-            "this history)"
-        )
+        out = finite(tf.cast(plan.forecast(inputs), tf.float32))
         return {"forecast": tf.ensure_shape(out, [None, horizon])}
 
     variables = [v for _, f in plan.networks for v in f.model_.variables]

@@ -10,13 +10,31 @@ from __future__ import annotations
 
 import tensorflow as tf
 
-__all__ = ["request_checks", "positive_checks", "checked", "signed_module", "network_width"]
+__all__ = ["request_checks", "positive_checks", "checked", "finite", "signed_module",
+           "network_width"]
+
+# The networks compute in float32: values beyond this magnitude overflow their window sums
+# (forecastkit.forecasters._rnn_setup.MAX_MAGNITUDE, the bound fit and predict enforce).
+MAX_MAGNITUDE = 1e30
 
 
-def request_checks(history, mask, position, season_length: int | None) -> list:
-    """History finite; mask of 0/1, padding on the left, last step observed; position (when
+def request_checks(history, mask, position, season_length: int | None,
+                   width: int | None = None, networks: bool = True) -> list:
+    """At least one series; ``width`` steps (a loaded concrete function does not enforce the
+    signature's width); history finite and, when ``networks`` read it, within float32's
+    working range; mask of 0/1, padding on the left, last step observed; position (when
     given) in ``[0, season_length)``."""
-    checks = [
+    checks = [tf.debugging.assert_positive(
+        tf.shape(history)[0], message="the request holds no series (batch of 0 histories)"
+    )]
+    if width is not None:
+        for name, tensor in (("history", history), ("mask", mask)):
+            checks.append(tf.debugging.assert_equal(
+                tf.shape(tensor)[1], width,
+                message=f"{name} must have {width} steps (the model's lookback: left-pad "
+                f"shorter histories with 0 and mask them, cut longer ones to their last {width})",
+            ))
+    checks += [
         tf.debugging.assert_all_finite(
             history, "history holds NaN or infinite values; fill them before forecasting "
             "(pad short histories with 0 and use the serve_masked signature)"
@@ -33,6 +51,13 @@ def request_checks(history, mask, position, season_length: int | None) -> list:
             message="the last history step must be observed (mask 1)",
         ),
     ]
+    if networks:
+        checks.append(tf.debugging.assert_less_equal(
+            tf.abs(tf.where(mask > 0, history, tf.zeros_like(history))),
+            tf.constant(MAX_MAGNITUDE, history.dtype),
+            message=f"history holds values beyond {MAX_MAGNITUDE:g} in size, more than the "
+            f"network's float32 arithmetic can carry; divide the data by a constant",
+        ))
     if position is not None:
         checks += [
             tf.debugging.assert_non_negative(position, message="position must be >= 0"),
@@ -48,6 +73,14 @@ def positive_checks(history, mask, message: str) -> list:
     """Observed values > 0 (a model working in log space)."""
     observed = tf.where(mask > 0, history, tf.ones_like(history))
     return [tf.debugging.assert_positive(observed, message=message)]
+
+
+def finite(out, name: str = "forecast"):
+    """``out`` once checked finite: a request the model cannot answer fails, never NaN."""
+    return tf.debugging.assert_all_finite(
+        out, f"the {name} is not finite (values beyond float32, or a member failed on this "
+        f"history)"
+    )
 
 
 def checked(checks: list, tensors: dict) -> dict:

@@ -32,11 +32,16 @@ members, or the longer window the normaliser reads when it deseasonalises; ``H``
     values at the right end of ``history``, pad the left with any finite number (0) and set
     ``mask`` to 1 where observed, 0 on the padding.
 
+With ``quantiles=[...]`` at export, a probabilistic network's signatures also return
+``quantiles`` float32 ``[batch, H, n_levels]`` at those levels (``assets/forecastkit.json``,
+``quantile_levels``).
+
 Checks inside the served function (``tf.debugging`` asserts, so a bad request fails with an
-``InvalidArgumentError`` naming the problem rather than returning NaN): ``history`` finite,
-positive where observed when the model works in log space, ``mask`` of 0/1 with the padding on
-the left and the last step observed, ``position`` in range. A wrong shape or dtype is rejected
-by the signature itself.
+``InvalidArgumentError`` naming the problem rather than returning NaN): at least one series;
+``history`` and ``mask`` ``L`` steps wide (stated with the expected width); ``history`` finite,
+within float32's working range and positive where observed when the model works in log space;
+``mask`` of 0/1 with the padding on the left and the last step observed; ``position`` in range;
+the output finite. A wrong dtype is rejected by the signature itself.
 """
 
 from __future__ import annotations
@@ -57,7 +62,8 @@ _FORMAT = "forecastkit.saved_model"
 _FORMAT_VERSION = 1
 
 
-def export_saved_model(forecaster, path, version: int = 1, *, overwrite: bool = False) -> Path:
+def export_saved_model(forecaster, path, version: int = 1, *, overwrite: bool = False,
+                       quantiles=None) -> Path:
     """Write ``forecaster`` as a TensorFlow SavedModel at ``path/<version>/``.
 
     Parameters
@@ -74,6 +80,11 @@ def export_saved_model(forecaster, path, version: int = 1, *, overwrite: bool = 
         Version sub-folder; TensorFlow Serving serves the highest.
     overwrite : bool
         Replace an existing ``path/<version>/``; otherwise that is an error.
+    quantiles : sequence of float, optional
+        Levels in (0, 1) for a probabilistic RNNForecaster (quantile or distribution head,
+        direct or seq2seq strategy): the signatures also return ``quantiles`` float32
+        ``[batch, H, n_levels]`` at these levels (sorted; recorded in
+        ``assets/forecastkit.json``), equal to ``predict(quantiles=...)``.
 
     Returns
     -------
@@ -112,9 +123,10 @@ def export_saved_model(forecaster, path, version: int = 1, *, overwrite: bool = 
 
     # Built before anything is touched on disk: a forecaster that cannot be exported leaves an
     # earlier version in place.
+    levels = _export_levels(forecaster, quantiles)
     if isinstance(forecaster, RNNForecaster):
-        metadata = export_metadata(forecaster)
-        module, signatures = _build_module(forecaster, metadata)
+        metadata = export_metadata(forecaster, levels)
+        module, signatures = _build_module(forecaster, metadata, levels)
     else:
         from forecastkit.export._graph_export import graph_export
 
@@ -148,7 +160,38 @@ def export_saved_model(forecaster, path, version: int = 1, *, overwrite: bool = 
     return target
 
 
-def export_metadata(forecaster) -> dict:
+def _export_levels(forecaster, quantiles):
+    """The sorted quantile levels to serve, or None; ExportError for a model that cannot."""
+    from forecastkit.exceptions import ForecastkitError
+    from forecastkit.forecasters._probabilistic import check_levels
+    from forecastkit.forecasters._rnn_setup import head_of
+    from forecastkit.forecasters.rnn import RNNForecaster
+
+    if quantiles is None:
+        return None
+    try:
+        levels = check_levels(quantiles)
+    except ForecastkitError as err:
+        raise ExportError(str(err)) from None
+    name = type(forecaster).__name__
+    if not isinstance(forecaster, RNNForecaster) or not forecaster.supports_quantiles:
+        raise ExportError(
+            f"{name} cannot serve quantiles: export a probabilistic RNNForecaster "
+            f"(loss='quantile' or a distribution) or leave quantiles out"
+        )
+    if forecaster.strategy == "recursive":
+        raise ExportError(
+            "a recursive network's quantiles come from sampling paths, which a SavedModel does "
+            "not serve; export a direct or seq2seq probabilistic network for served quantiles"
+        )
+    try:
+        head_of(forecaster).check_levels(levels)
+    except ForecastkitError as err:
+        raise ExportError(str(err)) from None
+    return levels
+
+
+def export_metadata(forecaster, levels=None) -> dict:
     """The JSON record stored in ``assets/forecastkit.json`` of an export."""
     import keras
     import tensorflow as tf
@@ -164,6 +207,9 @@ def export_metadata(forecaster) -> dict:
         inputs["position"] = {"dtype": "int32", "shape": [None]}
         masked["position"] = {"dtype": "int32", "shape": [None]}
     output = {"forecast": {"dtype": "float32", "shape": [None, int(f.horizon)]}}
+    if levels is not None:
+        output["quantiles"] = {"dtype": "float32",
+                               "shape": [None, int(f.horizon), len(levels)]}
     return {
         "format": _FORMAT,
         "format_version": _FORMAT_VERSION,
@@ -185,6 +231,7 @@ def export_metadata(forecaster) -> dict:
             else None
         ),
         "model": _describe_params(f.get_params(deep=False)),
+        "quantile_levels": None if levels is None else [float(v) for v in levels],
         "signatures": {
             "serve": {"inputs": inputs, "outputs": output},
             "serve_masked": {"inputs": masked, "outputs": output},
@@ -219,7 +266,7 @@ def history_length(forecaster) -> int:
     return network_width(forecaster)
 
 
-def _build_module(forecaster, metadata: dict):
+def _build_module(forecaster, metadata: dict, levels=None):
     """A ``tf.Module`` with the serving model's variables and its two checked, signed functions.
 
     Returns the module and its signatures (concrete functions by signature name).
@@ -228,12 +275,15 @@ def _build_module(forecaster, metadata: dict):
 
     from forecastkit.export._serving import (
         checked,
+        finite,
         positive_checks,
         request_checks,
         signed_module,
     )
 
     model = forecaster.model_
+    if levels is not None:
+        model = forecaster._serving_model(int(forecaster.horizon), levels=levels)
     lookback = metadata["lookback"]
     season_length = metadata["season_length"]
     log_space = metadata["log_space"]
@@ -242,7 +292,7 @@ def _build_module(forecaster, metadata: dict):
 
     def forecast(history, mask, position):
         checks = request_checks(history, mask, position if use_position else None,
-                                season_length)
+                                season_length, lookback)
         if log_space:
             checks += positive_checks(
                 history, mask,
@@ -253,8 +303,14 @@ def _build_module(forecaster, metadata: dict):
             inputs["position"] = position
         inputs = checked(checks, inputs)
         out = model(inputs, training=False)
+        q = None
+        if levels is not None:
+            out, q = out["forecast"], out["quantiles"]
         # The ensemble median loses the static horizon; the signature should state it.
-        out = tf.ensure_shape(tf.cast(out, tf.float32), [None, horizon])
-        return {"forecast": out}
+        served = {"forecast": tf.ensure_shape(finite(tf.cast(out, tf.float32)), [None, horizon])}
+        if q is not None:
+            q = finite(tf.cast(q, tf.float32), "quantiles")
+            served["quantiles"] = tf.ensure_shape(q, [None, horizon, len(levels)])
+        return served
 
     return signed_module(forecast, lookback, use_position, model.variables)

@@ -156,8 +156,9 @@ def test_bad_requests_fail_with_a_message(monthly, tmp_path):
     with pytest.raises((ValueError, TypeError, tf.errors.InvalidArgumentError),
                        match=f"must have {width} steps|shape"):
         _serve(export_dir, {"history": history[:, 1:], "mask": mask[:, 1:]})
-    # No series, no forecasts (and no error).
-    assert _serve(export_dir, {"history": history[:0], "mask": mask[:0]}).shape == (0, H)
+    # No series: a request error that says so, as for every SavedModel.
+    with pytest.raises(tf.errors.InvalidArgumentError, match="no series"):
+        _serve(export_dir, {"history": history[:0], "mask": mask[:0]})
 
 
 # ----------------------------------------------------------------------------- with a network
