@@ -18,8 +18,9 @@ from sklearn.base import clone
 
 from forecastkit._compat import BaseComposition, Interval, StrOptions
 from forecastkit.data.frames import Panel, check_min_length, to_panel
-from forecastkit.exceptions import InvalidInputError, PersistenceError
+from forecastkit.exceptions import InvalidInputError, NotProbabilisticError, PersistenceError
 from forecastkit.forecasters import _combination_saving as _cs
+from forecastkit.forecasters._probabilistic import check_quantiles
 from forecastkit.forecasters.base import BaseForecaster, fits_series_independently
 
 __all__ = ["Combination", "combine_forecasts"]
@@ -45,6 +46,42 @@ def combine_forecasts(forecasts, method: str = "mean", weights=None) -> np.ndarr
     if method == "median":
         return np.median(stacked, axis=0)
     return np.average(stacked, axis=0, weights=weights)
+
+
+def combine_member_quantiles(members, horizon: int, levels, histories, method: str = "mean",
+                             weights=None) -> tuple[np.ndarray, np.ndarray]:
+    """Members' point forecasts and quantiles, combined.
+
+    Parameters
+    ----------
+    members : list of (str, forecaster)
+        Fitted members; each must support quantiles.
+    levels : ndarray of shape (n_levels,)
+    histories : callable
+        ``histories(member)``: the ``y`` to forecast with that member (None: its own panel).
+    method, weights
+        As in :func:`combine_forecasts`; quantiles are combined level by level, so a mean
+        averages the members' quantile functions (Vincentization) and a median takes their
+        pointwise median - both keep quantiles non-crossing.
+
+    Returns
+    -------
+    point : ndarray of shape (n_series, horizon)
+    quantiles : ndarray of shape (n_series, horizon, n_levels)
+    """
+    point_only = [name for name, est in members if not getattr(est, "supports_quantiles", False)]
+    if point_only:
+        raise NotProbabilisticError(
+            f"members {point_only} give no quantiles, so the combination cannot; wrap the "
+            f"combination in forecastkit.forecasters.ConformalIntervals instead"
+        )
+    points, quantiles = [], []
+    for _, est in members:
+        y = histories(est)
+        quantiles.append(est.predict_quantiles_array(levels, horizon, y=y))
+        points.append(est.predict_array(horizon, y=y))
+    return (combine_forecasts(points, method, weights),
+            combine_forecasts(quantiles, method, weights))
 
 
 class NamedEstimatorsMixin(BaseComposition):
@@ -234,6 +271,25 @@ class Combination(NamedEstimatorsMixin, BaseForecaster):
         panel = to_panel(y)
         check_min_length(panel, self._min_train_length(), what=type(self).__name__)
         return panel, self._predict(panel, horizon)
+
+    @property
+    def supports_quantiles(self) -> bool:
+        """Every member gives quantiles; they are combined as the point forecasts are (mean:
+        averaged quantile functions; median: their pointwise median)."""
+        return all(getattr(est, "supports_quantiles", False) for _, est in self.estimators)
+
+    def _forecast_quantiles(self, horizon: int, levels, y=None):
+        panel = self.panel_
+        if y is not None:
+            panel = to_panel(y)
+            check_min_length(panel, self._min_train_length(), what=type(self).__name__)
+        weights = None if self.weights is None else np.asarray(self.weights, dtype=np.float64)
+        point, q = combine_member_quantiles(
+            self.estimators_, horizon, levels, lambda est: None if y is None else panel,
+            self.combine, weights,
+        )
+        return panel, point, check_quantiles(q, panel, horizon, len(levels),
+                                             type(self).__name__)
 
     def _predict(self, panel: Panel, horizon: int) -> np.ndarray:
         own = panel is self.panel_

@@ -32,11 +32,13 @@ from forecastkit._compat import Interval, StrOptions
 from forecastkit.data.frames import Panel, check_min_length, to_panel
 from forecastkit.exceptions import ForecastkitError, InvalidInputError, SeriesTooShortError
 from forecastkit.forecasters import _combination_saving as _cs
+from forecastkit.forecasters._probabilistic import check_quantiles
 from forecastkit.forecasters.base import BaseForecaster
 from forecastkit.forecasters.combination import (
     Combination,
     NamedEstimatorsMixin,
     combine_forecasts,
+    combine_member_quantiles,
 )
 from forecastkit.metrics import mase, mase_scale, smape
 
@@ -376,6 +378,23 @@ class ValidatedCombination(NamedEstimatorsMixin, BaseForecaster):
             for _, est in self.members_
         ]
         return panel, combine_forecasts(forecasts)
+
+    @property
+    def supports_quantiles(self) -> bool:
+        """The chosen forecaster gives quantiles (before fit: every candidate member does)."""
+        members = self._fitted_members() if hasattr(self, "selected_") else self.estimators
+        return all(getattr(est, "supports_quantiles", False) for _, est in members)
+
+    def _forecast_quantiles(self, horizon: int, levels, y=None):
+        if not hasattr(self, "members_"):
+            return self.best_estimator_._forecast_quantiles(horizon, levels, y)
+        panel = self.panel_ if y is None else to_panel(y)
+        point, q = combine_member_quantiles(
+            self.members_, horizon, levels,
+            lambda est: panel if (y is not None or est.is_global) else None,
+        )
+        return panel, point, check_quantiles(q, panel, horizon, len(levels),
+                                             type(self).__name__)
 
     def _predict(self, panel: Panel, horizon: int) -> np.ndarray:
         # Only the training panel comes here: _forecast hands new histories on directly.

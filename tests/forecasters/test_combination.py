@@ -130,3 +130,38 @@ def test_a_combination_inside_another_reports_its_members_limit(panel_df):
     assert Combination(_members()).max_horizon is None
     with pytest.raises(ForecastkitError, match="longer than member 'inner'"):
         Combination([("inner", inner), ("naive", Naive(horizon=6))], horizon=6).fit(panel_df)
+
+
+# --------------------------------------------------------------------------- quantiles
+
+
+def test_combination_averages_the_members_quantile_functions():
+    import forecastkit as fk
+
+    df = fk.datasets.make_trend_seasonal(n_series=5, length=(40, 60), season_length=12, seed=3,
+                                         freq="MS")
+    B = fk.baselines
+    levels = [0.05, 0.5, 0.95]
+    c = Combination([("theta", B.Theta(season_length=12, horizon=6)),
+                     ("naive", B.Naive(horizon=6))], weights=[3, 1]).fit(df)
+    members = [est.predict_quantiles_array(levels) for _, est in c.estimators_]
+    np.testing.assert_allclose(c.predict_quantiles_array(levels),
+                               0.75 * members[0] + 0.25 * members[1], rtol=1e-12)
+    med = Combination([("a", B.Naive(horizon=6)), ("b", B.Drift(horizon=6)),
+                       ("c", B.Mean(horizon=6))], combine="median").fit(df)
+    stacked = [est.predict_quantiles_array(levels) for _, est in med.estimators_]
+    np.testing.assert_allclose(med.predict_quantiles_array(levels), np.median(stacked, axis=0))
+    assert np.all(np.diff(med.predict_quantiles_array(levels), axis=2) >= 0)
+
+
+def test_combination_with_a_point_only_member_names_it():
+    import forecastkit as fk
+    from forecastkit.exceptions import NotProbabilisticError
+
+    df = fk.datasets.make_trend_seasonal(n_series=3, length=40, season_length=12, seed=3)
+    point = fk.RNNForecaster(horizon=4, units=(4,), lookback=8, epochs=1, n_models=1,
+                             random_state=0)
+    c = Combination([("net", point), ("naive", fk.baselines.Naive(horizon=4))]).fit(df)
+    assert not c.supports_quantiles
+    with pytest.raises(NotProbabilisticError, match="ConformalIntervals"):
+        c.predict(quantiles=[0.1, 0.9])
