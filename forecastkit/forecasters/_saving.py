@@ -51,10 +51,13 @@ def save_forecaster(forecaster, path) -> Path:
         raise PersistenceError(f"cannot save an unfitted {name}; call fit first") from None
     forecaster._check_saveable()
     target = Path(path)
-    with atomic_folder(target) as tmp:
-        folder = CheckedFolder(tmp)
-        manifest = _write(forecaster, folder)
-        (tmp / MANIFEST).write_text(seal(manifest))
+    try:
+        with atomic_folder(target) as tmp:
+            folder = CheckedFolder(tmp)
+            manifest = _write(forecaster, folder)
+            (tmp / MANIFEST).write_text(seal(manifest))
+    except OSError as err:  # disk full, permissions...: the earlier save is still in place
+        raise PersistenceError(f"cannot save {name} to {target}: {err}") from err
     return target
 
 
