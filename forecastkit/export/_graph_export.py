@@ -11,18 +11,19 @@ recorded in ``assets/forecastkit.json``.
 
 from __future__ import annotations
 
-import numpy as np
 import tensorflow as tf
 
 from forecastkit.exceptions import ExportError
 from forecastkit.export._member_graph import graph_plan
 from forecastkit.export._serving import (
+    POSITION_NOTE,
     checked,
     finite,
     network_width,
     positive_checks,
     request_checks,
     signed_module,
+    versions,
 )
 
 __all__ = ["graph_export"]
@@ -83,9 +84,7 @@ def graph_export(forecaster, format_marker: dict):
 
 
 def _metadata(forecaster, plan, width: int, horizon: int, season, format_marker: dict) -> dict:
-    import keras
 
-    import forecastkit
 
     panel = forecaster.panel_
     inputs = {"history": {"dtype": "float32", "shape": [None, width]}}
@@ -111,23 +110,14 @@ def _metadata(forecaster, plan, width: int, horizon: int, season, format_marker:
         "index_kind": panel.index_kind,
         "integer_step": int(panel.step),
         "season_position": season is not None,
-        "position": (
-            "seasonal position of the first forecast step: the pandas Period ordinal of that "
-            "step (integer time: t // step) modulo season_length; for monthly data, month - 1"
-            if season else None
-        ),
+        "position": POSITION_NOTE if season else None,
         "graph": plan.description,
         "model": _describe(forecaster),
         "signatures": {
             "serve": {"inputs": inputs, "outputs": output},
             "serve_masked": {"inputs": masked, "outputs": output},
         },
-        "versions": {
-            "forecastkit": forecastkit.__version__,
-            "tensorflow": tf.__version__,
-            "keras": keras.__version__,
-            "numpy": np.__version__,
-        },
+        "versions": versions(),
     }
 
 

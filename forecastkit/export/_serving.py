@@ -11,7 +11,13 @@ from __future__ import annotations
 import tensorflow as tf
 
 __all__ = ["request_checks", "positive_checks", "checked", "finite", "signed_module",
-           "network_width"]
+           "network_width", "versions", "POSITION_NOTE"]
+
+# How a client computes the ``position`` input (recorded in every export's metadata).
+POSITION_NOTE = (
+    "seasonal position of the first forecast step: the pandas Period ordinal of that step "
+    "(integer time: t // step) modulo season_length; for monthly data, month - 1"
+)
 
 # The networks compute in float32: values beyond this magnitude overflow their window sums
 # (forecastkit.forecasters._rnn_setup.MAX_MAGNITUDE, the bound fit and predict enforce).
@@ -145,3 +151,14 @@ def network_width(forecaster) -> int:
         if tensor.name == "history":
             return int(tensor.shape[1])
     return int(max(forecaster.lookbacks_))
+
+
+def versions() -> dict:
+    """The library versions an export was written with (recorded in its metadata)."""
+    import keras
+    import numpy as np
+
+    import forecastkit
+
+    return {"forecastkit": forecastkit.__version__, "tensorflow": tf.__version__,
+            "keras": keras.__version__, "numpy": np.__version__}

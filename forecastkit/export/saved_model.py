@@ -193,10 +193,7 @@ def _export_levels(forecaster, quantiles):
 
 def export_metadata(forecaster, levels=None) -> dict:
     """The JSON record stored in ``assets/forecastkit.json`` of an export."""
-    import keras
-    import tensorflow as tf
-
-    import forecastkit
+    from forecastkit.export._serving import POSITION_NOTE, versions
 
     f = forecaster
     panel = f.panel_
@@ -224,24 +221,14 @@ def export_metadata(forecaster, levels=None) -> dict:
         "log_space": bool(f.log_),
         "deseasonalize": bool(getattr(f, "deseasonalize_", False)),
         "season_position": bool(f.use_position_),
-        "position": (
-            "seasonal position of the first forecast step: the pandas Period ordinal of that "
-            "step (integer time: t // step) modulo season_length; for monthly data, month - 1"
-            if f.use_position_
-            else None
-        ),
+        "position": POSITION_NOTE if f.use_position_ else None,
         "model": _describe_params(f.get_params(deep=False)),
         "quantile_levels": None if levels is None else [float(v) for v in levels],
         "signatures": {
             "serve": {"inputs": inputs, "outputs": output},
             "serve_masked": {"inputs": masked, "outputs": output},
         },
-        "versions": {
-            "forecastkit": forecastkit.__version__,
-            "tensorflow": tf.__version__,
-            "keras": keras.__version__,
-            "numpy": np.__version__,
-        },
+        "versions": versions(),
     }
 
 
