@@ -18,6 +18,7 @@ import math
 import warnings
 from contextlib import contextmanager
 from dataclasses import dataclass
+from typing import NamedTuple
 
 import numpy as np
 
@@ -32,6 +33,9 @@ __all__ = [
     "ses_forecast",
     "holt_forecast",
     "theta_forecast",
+    "theta_line",
+    "theta_combine",
+    "ThetaTrend",
     "quiet",
 ]
 
@@ -217,11 +221,6 @@ def naive2_forecast(x: np.ndarray, m: int, horizon: int) -> np.ndarray:
 # --------------------------------------------------------------------------- smoothing
 
 
-def _sigma(res, n: int) -> float:
-    # ETSModel's mse: the in-sample one-step squared errors averaged over all n observations
-    return float(np.sqrt(res.sse / n))
-
-
 def ses_forecast(x: np.ndarray, horizon: int) -> tuple[np.ndarray, dict]:
     """Simple exponential smoothing, alpha and initial level estimated by least squares.
 
@@ -251,20 +250,42 @@ def holt_forecast(x: np.ndarray, horizon: int, damped: bool) -> tuple[np.ndarray
     return _smoothing.holt_forecast(x, horizon, damped)
 
 
+class ThetaTrend(NamedTuple):
+    """The theta = 0 line of a series: a least-squares line in time 1..n, and its values at
+    the ``horizon`` steps after the series, shape (horizon,)."""
+
+    intercept: float
+    slope: float
+    future: np.ndarray
+
+
+def theta_line(x: np.ndarray, horizon: int) -> tuple[np.ndarray, ThetaTrend]:
+    """The theta = 2 line ``2 x - trend`` of :func:`theta_forecast` (shape (n,)), which SES
+    forecasts, and the trend line."""
+    n = len(x)
+    t = np.arange(1, n + 1, dtype=np.float64)
+    slope, intercept = np.polyfit(t, x, 1)
+    trend_in = intercept + slope * t
+    future = intercept + slope * np.arange(n + 1, n + horizon + 1)
+    return 2.0 * x - trend_in, ThetaTrend(float(intercept), float(slope), future)
+
+
+def theta_combine(ses_out: np.ndarray, ses_params: dict,
+                  trend: ThetaTrend) -> tuple[np.ndarray, dict]:
+    """:func:`theta_forecast` from SES's forecast and parameters on the theta line."""
+    fc = 0.5 * ses_out + 0.5 * trend.future
+    return fc, {"alpha": ses_params["alpha"], "intercept": trend.intercept,
+                "slope": trend.slope, "sigma": 0.5 * ses_params["sigma"]}
+
+
 def theta_forecast(x: np.ndarray, horizon: int) -> tuple[np.ndarray, dict]:
     """The classic Theta method as M4's benchmark code computes it.
 
     Equal-weight mean of the linear trend line (theta = 0) extrapolated, and SES on the
     theta = 2 line ``2 x - trend``. The method's in-sample one-step error is half the SES
     error on the theta line, so ``sigma`` (in the params) is half that SES fit's; the method
-    is SES with drift on ``x`` with the same ``alpha`` (Hyndman & Billah, 2003).
+    is SES with drift on ``x`` with the same ``alpha`` (Hyndman & Billah, 2003). The
+    baselines fit many series' SES at once from :func:`theta_line` and :func:`theta_combine`.
     """
-    n = len(x)
-    t = np.arange(1, n + 1, dtype=np.float64)
-    slope, intercept = np.polyfit(t, x, 1)
-    trend_in = intercept + slope * t
-    trend_out = intercept + slope * np.arange(n + 1, n + horizon + 1)
-    ses_out, ses_params = ses_forecast(2.0 * x - trend_in, horizon)
-    fc = 0.5 * ses_out + 0.5 * trend_out
-    return fc, {"alpha": ses_params["alpha"], "intercept": float(intercept), "slope": float(slope),
-                "sigma": 0.5 * ses_params["sigma"]}
+    line, trend = theta_line(x, horizon)
+    return theta_combine(*ses_forecast(line, horizon), trend)

@@ -1,7 +1,8 @@
 """The base of the classical baselines: one model per series, run by per-series kernels.
 
 :class:`_LocalBaseline` runs a kernel of :mod:`._kernels` over every series (in-process, or
-over joblib processes for :class:`_ParallelBaseline`), stores the forecasts, their error
+over chunks of series in joblib processes for :class:`_ParallelBaseline`; a kernel with a batch
+method gets a chunk's series in one call), stores the forecasts, their error
 standard deviations and the per-series parameters, and answers quantile and sample-path
 requests from them; see :mod:`forecastkit.forecasters.baselines` for the methods.
 """
@@ -68,25 +69,28 @@ class _LocalBaseline(BaseForecaster):
             horizon = self.forecasts_.shape[1]  # what fit computed without a horizon
         return super()._check_horizon(horizon)
 
-    def _map(self, func, jobs: list) -> list:
-        """``[func(*args) for args in jobs]``, spread over joblib processes when worth it."""
+    def _map(self, func, items: list, *args) -> list:
+        """``func(chunk, *args)`` over chunks of ``items``, concatenated: one chunk in-process,
+        or a few per joblib process when worth it (``func`` returns a list per chunk)."""
         n_jobs = getattr(self, "n_jobs", 1)
         workers = effective_n_jobs(n_jobs)
-        if not self._parallel or workers <= 1 or len(jobs) < 2 * workers:
-            return _k.run_chunk(func, jobs)
+        if not self._parallel or workers <= 1 or len(items) < 2 * workers:
+            return func(items, *args)
         # A few chunks per worker: balanced load without one task per (millisecond) series.
-        bounds = np.linspace(0, len(jobs), 4 * workers + 1).astype(int)
+        bounds = np.linspace(0, len(items), 4 * workers + 1).astype(int)
         chunks = Parallel(n_jobs=n_jobs)(
-            delayed(_k.run_chunk)(func, jobs[a:b])
+            delayed(func)(items[a:b], *args)
             for a, b in zip(bounds[:-1], bounds[1:], strict=True)
             if b > a
         )
         return [r for chunk in chunks for r in chunk]
 
     def _run(self, panel: Panel, horizon: int) -> list:
+        # A chunk's series go to the kernel together: kernels with a batch method (the
+        # smoothing methods) fit them all in one search.
         kernel, m, need = type(self)._kernel, self.season_length, self._required_length()
-        return self._map(_k.run_one, [(kernel, panel.series(i), m, horizon, need)
-                                      for i in range(panel.n_series)])
+        series = [panel.series(i) for i in range(panel.n_series)]
+        return self._map(_k.run_series, series, kernel, m, horizon, need)
 
     def _fit(self, panel: Panel) -> None:
         results = self._run(panel, self._fit_horizon())
@@ -166,7 +170,7 @@ class _LocalBaseline(BaseForecaster):
         """Paths (len(rows), n_paths, horizon) of the fitted ETS/ARIMA models of ``rows``."""
         jobs = [(panel.series(i), params[i], horizon, n_paths, int(seed))
                 for i, seed in zip(rows, seeds, strict=True)]
-        return np.stack(self._map(_k.model_paths, jobs))
+        return np.stack(self._map(_k.run_each, jobs, _k.model_paths))
 
     def _check_spread(self, panel: Panel, params: list, sd: np.ndarray) -> np.ndarray:
         """Which series have Gaussian errors (bool, (n_series,)); raise for a Gaussian one

@@ -19,7 +19,9 @@ L-BFGS-B over the joint parameters, by contrast, stops where its tolerances say,
 the least-squares optimum on badly scaled initial states.
 
 Arrays are batches of left-padded series: ``y`` and ``mask`` of shape (batch, timesteps), with
-``mask`` 1 on observed steps and 0 on the padding before each series starts.
+``mask`` 1 on observed steps and 0 on the padding before each series starts. Every series' fit
+is the same, bit for bit, whatever it is batched with, so many series are best fitted in one
+call (:func:`forecast_many`): the time loop then costs the same Python steps for all of them.
 """
 
 from __future__ import annotations
@@ -38,6 +40,7 @@ __all__ = [
     "SmoothingFit",
     "fit_smoothing",
     "smoothing_forecast",
+    "forecast_many",
     "ses_forecast",
     "holt_forecast",
 ]
@@ -52,6 +55,12 @@ KINDS = tuple(COARSE_POINTS)
 # Relative ridge on the 2x2 normal equations of the initial states: only there to keep them
 # solvable when a parameter corner makes them singular.
 RIDGE = 1e-12
+# Entries of the (series, points) arrays one evaluation works on at once: small enough for the
+# CPU caches, large enough that numpy's per-call overhead is small beside the arithmetic.
+BLOCK_ENTRIES = 1 << 15
+# What each kind reports (forecast_many), in this order.
+PARAMS = {"ses": ("alpha", "sigma"), "holt": ("alpha", "beta", "sigma"),
+          "damped": ("alpha", "beta", "sigma", "phi")}
 
 
 class SmoothingFit(NamedTuple):
@@ -210,6 +219,9 @@ def fit_smoothing(z, mask, kind: str) -> SmoothingFit:
     lo, hi = box(kind)
     grid, width = coarse_grid(kind)
     offsets = zoom_offsets(kind)
+    # Series of similar lengths side by side, so each block of them starts late (_profile).
+    order = np.argsort(np.argmax(mask > 0, axis=1), kind="stable")
+    z, mask = z[order], mask[order]
     rows = np.arange(z.shape[0])
     points = np.broadcast_to(grid, (z.shape[0],) + grid.shape)
 
@@ -217,8 +229,7 @@ def fit_smoothing(z, mask, kind: str) -> SmoothingFit:
         """The best of ``points`` (batch, n, 3) per series: sse, point, level, slope, initial
         states."""
         alpha, ratio, phi = points[..., 0], points[..., 1], points[..., 2]
-        sse, level, slope, l0, b0 = profile_sse(z, mask, alpha, alpha * ratio, phi,
-                                                kind != "ses")
+        sse, level, slope, l0, b0 = _profile(z, mask, alpha, alpha * ratio, phi, kind != "ses")
         i = np.argmin(sse, axis=1)
         return (sse[rows, i], points[rows, i], level[rows, i], slope[rows, i],
                 np.stack([l0[rows, i], b0[rows, i]], axis=1))
@@ -231,9 +242,26 @@ def fit_smoothing(z, mask, kind: str) -> SmoothingFit:
         better = found[0] < best[0]
         best = tuple(np.where(better if new.ndim == 1 else better[:, None], new, old)
                      for new, old in zip(found, best, strict=True))
-    sse, point, level, slope, initial = best
+    back = np.argsort(order)
+    sse, point, level, slope, initial = (part[back] for part in best)
     return SmoothingFit(point[:, 0], point[:, 0] * point[:, 1], point[:, 2], level, slope,
                         initial, sse)
+
+
+def _profile(z, mask, alpha, beta, phi, trend: bool):
+    """:func:`profile_sse` over blocks of about ``BLOCK_ENTRIES`` (series, point) pairs, each
+    block's time loop starting at its earliest observation (the padding before it changes
+    nothing, exactly: see :func:`profile_sse`)."""
+    size = max(1, BLOCK_ENTRIES // alpha.shape[1])
+    parts = []
+    for a in range(0, z.shape[0], size):
+        b = a + size
+        start = int(np.argmax(mask[a:b].any(axis=0)))
+        parts.append(profile_sse(z[a:b, start:], mask[a:b, start:], alpha[a:b], beta[a:b],
+                                 phi[a:b], trend))
+    if len(parts) == 1:
+        return parts[0]
+    return tuple(np.concatenate(part) for part in zip(*parts, strict=True))
 
 
 def trend_multipliers(phi: np.ndarray, horizon: int) -> np.ndarray:
@@ -262,31 +290,52 @@ def smoothing_forecast(y, mask, kind: str, horizon: int) -> tuple[np.ndarray, Sm
     return mean + scale * path, fit
 
 
-def _one(x, kind: str, horizon: int):
-    """Forecast of one series, shape (horizon,), and its parameters: ``alpha``, ``beta`` (the
-    error-correction form's ``beta*``, as statsmodels' ``smoothing_trend``), ``phi`` and
-    ``sigma`` (root mean squared in-sample one-step error)."""
-    x = np.asarray(x, dtype=np.float64)[None, :]
-    mask = np.ones_like(x)
-    forecast, fit = smoothing_forecast(x, mask, kind, horizon)
-    scale = standardise(x, mask)[2][0, 0]
-    params = {"alpha": float(fit.alpha[0]), "beta": float(fit.beta[0]),
-              "phi": float(fit.phi[0]),
-              "sigma": float(scale * np.sqrt(max(fit.sse[0], 0.0) / x.shape[1]))}
-    return forecast[0], params
+def forecast_many(xs, kind: str, horizon: int) -> list[tuple[np.ndarray, dict]]:
+    """Fit ``kind`` to each series of ``xs`` in one batch and forecast ``horizon`` steps.
+
+    Parameters
+    ----------
+    xs : sequence of ndarray of shape (timesteps_i,)
+        The series, of any lengths (left-padded to the longest here).
+    kind : {"ses", "holt", "damped"}
+    horizon : int
+
+    Returns
+    -------
+    list of (ndarray of shape (horizon,), dict)
+        Per series, its forecast and parameters (``PARAMS[kind]``): ``alpha``, ``beta`` (the
+        error-correction form's ``beta*``, as statsmodels' ``smoothing_trend``), ``phi`` and
+        ``sigma`` (root mean squared in-sample one-step error). Each equals, bit for bit, what
+        the series fitted alone gets.
+    """
+    if len(xs) == 0:
+        return []
+    width = max(len(x) for x in xs)
+    y = np.zeros((len(xs), width))
+    mask = np.zeros((len(xs), width))
+    for i, x in enumerate(xs):
+        y[i, width - len(x):] = x
+        mask[i, width - len(x):] = 1.0
+    forecast, fit = smoothing_forecast(y, mask, kind, horizon)
+    scale = standardise(y, mask)[2][:, 0]
+    out = []
+    for i, x in enumerate(xs):
+        params = {"alpha": float(fit.alpha[i]), "beta": float(fit.beta[i]),
+                  "sigma": float(scale[i] * np.sqrt(max(fit.sse[i], 0.0) / len(x))),
+                  "phi": float(fit.phi[i])}
+        out.append((forecast[i], {k: params[k] for k in PARAMS[kind]}))
+    return out
 
 
 def ses_forecast(x: np.ndarray, horizon: int) -> tuple[np.ndarray, dict]:
     """Simple exponential smoothing of one series: forecast of shape (horizon,) and
     ``{"alpha", "sigma"}`` (a drop-in for :func:`forecastkit.forecasters._classical.
     ses_forecast`)."""
-    forecast, params = _one(x, "ses", horizon)
-    return forecast, {k: params[k] for k in ("alpha", "sigma")}
+    return forecast_many([np.asarray(x, dtype=np.float64)], "ses", horizon)[0]
 
 
 def holt_forecast(x: np.ndarray, horizon: int, damped: bool) -> tuple[np.ndarray, dict]:
     """Holt's linear trend of one series, optionally damped: forecast of shape (horizon,) and
     ``{"alpha", "beta", "sigma"[, "phi"]}`` (a drop-in for ``_classical.holt_forecast``)."""
-    forecast, params = _one(x, "damped" if damped else "holt", horizon)
-    return forecast, {k: params[k] for k in ("alpha", "beta", "sigma")
-                      + (("phi",) if damped else ())}
+    kind = "damped" if damped else "holt"
+    return forecast_many([np.asarray(x, dtype=np.float64)], kind, horizon)[0]

@@ -138,3 +138,33 @@ def test_drop_in_kernels_return_what_the_baselines_read():
     assert forecast.shape == (H,) and set(params) == {"alpha", "beta", "phi", "sigma"}
     _, _, _, sse = _search(x, "damped")
     assert params["sigma"] == pytest.approx(np.sqrt(sse / len(x)), rel=1e-12)
+
+
+@pytest.mark.parametrize("kind", sm.KINDS)
+def test_forecast_many_in_small_blocks_equals_each_series_alone(kind, monkeypatch):
+    rng = np.random.default_rng(3)
+    # Lengths out of order, so the fit sorts them by start and splits them over blocks
+    xs = [np.cumsum(rng.normal(size=n)) + 40.0 for n in rng.permutation(np.arange(8, 68, 4))]
+    alone = [sm.forecast_many([x], kind, H)[0] for x in xs]
+    monkeypatch.setattr(sm, "BLOCK_ENTRIES", 3 * len(sm.coarse_grid(kind)[0]))
+    many = sm.forecast_many(xs, kind, H)
+    for (fc, params), (fc_alone, params_alone) in zip(many, alone, strict=True):
+        np.testing.assert_array_equal(fc, fc_alone)
+        assert params == params_alone and set(params) == set(sm.PARAMS[kind])
+
+
+def test_batched_theta_and_comb_baselines_equal_the_per_series_methods():
+    from forecastkit.forecasters import _kernels as k
+
+    xs = SERIES[:4]
+    for kernel in (k.theta, k.comb):
+        batched = kernel.batch(xs, 1, H)
+        for x, (fc, sd, params) in zip(xs, batched, strict=True):
+            fc_alone, sd_alone, params_alone = kernel(x, 1, H)
+            np.testing.assert_array_equal(fc, fc_alone)
+            np.testing.assert_array_equal(sd, sd_alone)
+            assert params == params_alone
+    for x, (fc, _, params) in zip(xs, k.theta.batch(xs, 1, H), strict=True):
+        reference, ref_params = cl.theta_forecast(x, H)  # the one-series Theta method
+        np.testing.assert_allclose(fc, reference, rtol=1e-12)
+        assert params["alpha"] == ref_params["alpha"]
