@@ -25,10 +25,11 @@ import argparse
 import shlex
 import sys
 import tempfile
+import warnings
 from collections.abc import Sequence
 from pathlib import Path
 
-from forecastkit.exceptions import ForecastkitError, InvalidInputError
+from forecastkit.exceptions import ForecastkitError, ForecastkitWarning, InvalidInputError
 
 __all__ = ["main", "build_parser"]
 
@@ -80,16 +81,30 @@ def main(argv: Sequence[str] | None = None) -> int:
     """Run the command line; returns the exit status (0 ok, 2 bad input, or a file that cannot
     be read or written)."""
     args = build_parser().parse_args(argv)
-    try:
-        if args.command == "datasets":
-            return _datasets()
-        if args.command == "models":
-            return _models()
-        _check_args(args)
-        return _run(args, argv)
-    except (ForecastkitError, OSError) as err:
-        print(f"forecastkit: error: {err}", file=sys.stderr)
-        return 2
+    with warnings.catch_warnings():
+        warnings.showwarning = _one_line_warnings(warnings.showwarning)
+        try:
+            if args.command == "datasets":
+                return _datasets()
+            if args.command == "models":
+                return _models()
+            _check_args(args)
+            return _run(args, argv)
+        except (ForecastkitError, OSError) as err:
+            print(f"forecastkit: error: {err}", file=sys.stderr)
+            return 2
+
+
+def _one_line_warnings(fallback):
+    """A ``warnings.showwarning`` that prints our warnings as one line a command-line user
+    reads (not the source line that raised them) and leaves others to ``fallback``."""
+    def show(message, category, filename, lineno, file=None, line=None) -> None:
+        if issubclass(category, ForecastkitWarning):
+            print(f"forecastkit: warning: {message}", file=sys.stderr)
+        else:
+            fallback(message, category, filename, lineno, file, line)
+
+    return show
 
 
 # flag -> (smallest value, what it is); --n-jobs also takes -1
@@ -239,6 +254,7 @@ def _backtest(args, names, train, info, command) -> int:
         f"- Command: `{command}`",
         f"- Series: {train['unique_id'].nunique()}, horizon {info.horizon}, "
         f"season length {info.season_length}",
+        _ragged_line(per_series, args.n_windows),
         "",
         "## Means over series and windows",
         "",
@@ -253,6 +269,18 @@ def _backtest(args, names, train, info, command) -> int:
     print(table)
     print(f"\nreport: {args.out / 'report.md'}")
     return 0
+
+
+def _ragged_line(per_series, n_windows: int) -> str:
+    """The report's line on series too short for the earlier windows (per_series.csv.gz has
+    each series' ``n_windows``)."""
+    counts = per_series.groupby("unique_id")["n_windows"].max()
+    short = counts[counts < n_windows]
+    if short.empty:
+        return f"- Every series is scored in all {n_windows} windows"
+    return (f"- {len(short)} series too short for all {n_windows} windows are scored in the "
+            f"latest ones they support ({int(short.min())} at the fewest; `n_windows` in "
+            f"per_series.csv.gz)")
 
 
 if __name__ == "__main__":  # pragma: no cover

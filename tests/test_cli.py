@@ -1,9 +1,11 @@
+import importlib
 import socket
 import subprocess
 import sys
 import time
 from pathlib import Path
 
+import numpy as np
 import pandas as pd
 import pytest
 
@@ -69,6 +71,42 @@ def test_backtest_on_a_sample(tmp_path, capsys):
     last = train.groupby("unique_id").ds.max()
     w1 = cv[cv.window == 1].groupby("unique_id").ds.max()
     assert (w1 == last.loc[w1.index]).all()
+
+
+def _shortest_and_longest(n, seed, *frames):
+    """Stands in for compare.sample_series: the two shortest series of the first frame and its
+    longest, so that a default backtest meets the dataset's hardest case."""
+    lengths = frames[0].groupby("unique_id", sort=False).size().sort_values(kind="stable")
+    ids = [*lengths.index[:2], lengths.index[-1]]
+    return tuple(f[f.unique_id.isin(ids)].reset_index(drop=True) for f in frames)
+
+
+@pytest.mark.parametrize("dataset", list_datasets())
+def test_backtest_and_compare_run_with_their_defaults_on_every_dataset(dataset, tmp_path,
+                                                                      monkeypatch, capsys):
+    compare_module = importlib.import_module("forecastkit.evaluation.compare")
+    monkeypatch.setattr(compare_module, "sample_series", _shortest_and_longest)
+    warned = {}
+    for command in ("backtest", "compare"):
+        out = tmp_path / command
+        code = main([command, "--dataset", dataset, "--models", "naive,theta", "--out", str(out),
+                     "--sample", "3", "--no-progress", "--n-jobs", "1"])
+        assert code == 0
+        warned[command] = "forecastkit: warning: " in capsys.readouterr().err
+        per = pd.read_csv(out / "per_series.csv.gz")
+        assert per.unique_id.nunique() == 3 and set(per.model) == {"naive", "theta", "naive2"}
+        assert np.isfinite(per[["smape", "mase"]].to_numpy()).all()
+    # Backtest windows: every series in the latest; the report says how many were left out
+    # of earlier ones, and per_series.csv.gz each series' count.
+    per = pd.read_csv(tmp_path / "backtest" / "per_series.csv.gz")
+    counts = per[per.model == "naive"].groupby("unique_id").size()
+    assert (per.groupby("unique_id").n_windows.first().loc[counts.index] == counts).all()
+    assert per.window.max() == 2 and (per[per.window == 2].groupby("model").size() == 3).all()
+    report = (tmp_path / "backtest" / "report.md").read_text()
+    short = int((counts < 3).sum())
+    assert (f"{short} series too short for all 3 windows" in report if short
+            else "Every series is scored in all 3 windows" in report)
+    assert warned == {"backtest": short > 0, "compare": False}
 
 
 def test_console_module_runs():

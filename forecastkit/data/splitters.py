@@ -41,6 +41,15 @@ class Window:
     start: np.ndarray
     end: np.ndarray
 
+    def covered(self) -> np.ndarray:
+        """Positions of the series this window scores: all of them, except those a ragged
+        split left out of it (whose training part is empty: ``end`` is 0)."""
+        return np.flatnonzero(self.end >= 1)
+
+    def take(self, positions) -> Window:
+        """The window over the series at ``positions`` (indices or a slice), in that order."""
+        return Window(self.index, self.start[positions], self.end[positions])
+
 
 class RollingOriginSplitter:
     """Cutoffs of a rolling-origin (time-series cross-validation) evaluation.
@@ -125,7 +134,8 @@ class RollingOriginSplitter:
         back = self.horizon + step * np.arange(self.n_windows - 1, -1, -1)
         return np.asarray(length, dtype=np.int64)[..., None] - back
 
-    def windows(self, panel: Panel, min_train_length: int = 1) -> list[Window]:
+    def windows(self, panel: Panel, min_train_length: int = 1, *,
+                ragged: bool = False) -> list[Window]:
         """The windows over ``panel``.
 
         Parameters
@@ -133,24 +143,32 @@ class RollingOriginSplitter:
         panel : Panel
         min_train_length : int, default=1
             Shortest training part a window may have.
+        ragged : bool, default=False
+            False: every series must support every window. True: a series with fewer than
+            ``min_train_length`` points before an earlier window is left out of it (its
+            ``start`` and ``end`` there are 0, and :meth:`Window.covered` omits it); it must
+            still support the last window.
 
         Raises
         ------
         SeriesTooShortError
-            Naming the first series whose earliest window would train on fewer than
-            ``min_train_length`` points.
+            Naming the first series whose earliest window (with ``ragged``, its last window)
+            would train on fewer than ``min_train_length`` points.
         """
         ends = self.train_ends(panel.lengths)  # (n_series, n_windows)
-        short = np.flatnonzero(ends[:, 0] < min_train_length)
+        first = self.n_windows - 1 if ragged else 0
+        short = np.flatnonzero(ends[:, first] < min_train_length)
         if len(short):
             i = short[0]
             more = f" (and {len(short) - 1} more)" if len(short) > 1 else ""
+            held_out = self.horizon if ragged else self.held_out
+            which = "its last window" if ragged else (
+                f"a rolling origin with {self.n_windows} window(s)")
             raise SeriesTooShortError(
-                f"series {panel.ids[i]!r} has {panel.lengths[i]} observations; a rolling origin "
-                f"with {self.n_windows} window(s) of horizon {self.horizon} holds out the last "
-                f"{self.held_out} and needs at least {min_train_length} before them, i.e. "
-                f"{self.held_out + min_train_length} in all{more}. Use fewer windows, a smaller "
-                f"step, or drop short series"
+                f"series {panel.ids[i]!r} has {panel.lengths[i]} observations; {which} of "
+                f"horizon {self.horizon} holds out the last {held_out} and needs at least "
+                f"{min_train_length} before them, i.e. {held_out + min_train_length} in "
+                f"all{more}. Use fewer windows, a smaller step or horizon, or drop short series"
             )
         out = []
         for w in range(self.n_windows):
@@ -159,6 +177,9 @@ class RollingOriginSplitter:
                 start = np.maximum(end - int(self.window_length), 0)  # type: ignore[arg-type]
             else:
                 start = np.zeros_like(end)
+            # A series a ragged split leaves out: an empty training part at position 0.
+            end = np.where(end >= min_train_length, end, 0)
+            start = np.minimum(start, end)
             out.append(Window(index=w, start=start, end=end))
         return out
 

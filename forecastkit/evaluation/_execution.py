@@ -20,7 +20,7 @@ from forecastkit.evaluation.splitters import Window
 from forecastkit.exceptions import InvalidInputError
 from forecastkit.forecasters.base import fits_series_independently
 
-__all__ = ["Unit", "sub_window", "forecast_window", "check_backend", "check_n_jobs", "execute",
+__all__ = ["Unit", "unit_view", "forecast_window", "check_backend", "check_n_jobs", "execute",
            "progress_bar", "CONNECT_TIMEOUT"]
 
 # Seconds to wait for a Dask scheduler given by address before giving up; Dask's own default
@@ -38,34 +38,40 @@ class Unit:
     levels: tuple[float, ...] | None = None  # quantile levels to forecast too, or None
 
 
-def sub_window(win: Window, block: tuple[int, int] | None) -> Window:
-    """The window restricted to the series ``[first, stop)`` of ``block`` (None: all)."""
-    if block is None:
-        return win
-    sl = slice(*block)
-    return Window(win.index, win.start[sl], win.end[sl])
+def unit_view(panel: Panel, win: Window, block: tuple[int, int] | None) -> tuple[Panel, Window]:
+    """The series of ``block`` (``[first, stop)`` positions; None: all) that ``win`` covers,
+    and the window over them: a series too short for a window of a ragged split is left out
+    of it (see :meth:`Window.covered`)."""
+    if block is not None:
+        panel, win = panel.take(np.arange(*block)), win.take(slice(*block))
+    keep = win.covered()
+    if len(keep) == len(win.end):
+        return panel, win
+    return panel.take(keep), win.take(keep)
 
 
 def run_unit(unit: Unit, forecaster, panel: Panel, windows: list[Window], horizon: int):
     """Fit at ``unit.fit_window`` and forecast ``unit.windows``; runs in a worker.
 
     Returns a list of ``(unit, window, y_pred, quantiles, seconds)``: ``y_pred`` of shape
-    (n_series, horizon), ``quantiles`` of shape (n_series, horizon, n_levels) at
-    ``unit.levels`` (None when the unit forecasts no quantiles).
+    (n_covered, horizon), ``quantiles`` of shape (n_covered, horizon, n_levels) at
+    ``unit.levels`` (None when the unit forecasts no quantiles), for the series of the unit's
+    block that the window covers (:func:`unit_view`).
     """
     t0 = time.perf_counter()
-    if unit.series is not None:
-        panel = panel.take(np.arange(*unit.series))
-        windows = [sub_window(w, unit.series) for w in windows]
-    fit_win = windows[unit.fit_window]
+    fit_panel, fit_win = unit_view(panel, windows[unit.fit_window], unit.series)
     # The forecaster only ever receives the sliced panel: nothing after the cutoff.
-    model = clone(forecaster).fit(panel.slice(fit_win.start, fit_win.end))
+    model = clone(forecaster).fit(fit_panel.slice(fit_win.start, fit_win.end))
     fit_seconds = time.perf_counter() - t0
     out = []
     for w in unit.windows:
         t1 = time.perf_counter()
-        win = windows[w]
-        history = None if w == unit.fit_window else panel.slice(win.start, win.end)
+        history = None
+        if w != unit.fit_window:
+            # A later window may cover more series than the fit window of a ragged split; a
+            # global model continues them from their histories, a local one is fitted on them.
+            sub, win = unit_view(panel, windows[w], unit.series)
+            history = sub.slice(win.start, win.end)
         y_pred, q = forecast_window(model, horizon, unit.levels, history)
         secs = time.perf_counter() - t1 + (fit_seconds if w == unit.fit_window else 0.0)
         out.append((unit, w, y_pred, q, secs))

@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import hashlib
 import json
+import warnings
 from collections.abc import Mapping
 from typing import Any, Literal
 
@@ -27,12 +28,17 @@ from forecastkit.evaluation._execution import (
     check_n_jobs,
     execute,
     progress_bar,
-    sub_window,
+    unit_view,
 )
 from forecastkit.evaluation.scoring import backtest_metrics
 from forecastkit.evaluation.splitters import RollingOriginSplitter, Window
 from forecastkit.evaluation.store import ResultStore
-from forecastkit.exceptions import InvalidInputError, NotProbabilisticError, PersistenceError
+from forecastkit.exceptions import (
+    ForecastkitWarning,
+    InvalidInputError,
+    NotProbabilisticError,
+    PersistenceError,
+)
 from forecastkit.forecasters._probabilistic import check_levels, quantile_name
 from forecastkit.forecasters.base import fits_series_independently
 
@@ -45,6 +51,10 @@ COLUMNS = ["unique_id", "ds", "cutoff", "y", "y_pred", "model", "window"]
 # series, each its own unit, so that a slow one (ETS, ARIMA) spreads over all cores; its
 # forecasts are the same as unsplit.
 SERIES_PER_UNIT = 100
+
+# The fewest training points a series needs before a window to be forecast and scored in it
+# (a scaled error needs two); a shorter series is left out of that window.
+MIN_TRAIN_LENGTH = 2
 
 Key = tuple[str, int, int | None]  # (model, window, block of series)
 
@@ -130,7 +140,8 @@ def backtest(
     Raises
     ------
     SeriesTooShortError
-        Naming a series that has no training data before its first window.
+        Naming a series with fewer than :data:`MIN_TRAIN_LENGTH` (2) points before its last
+        window (at most ``horizon + 1`` in all).
     PersistenceError
         ``out_dir`` cannot be written, holds another run (other data, split, models or
         quantile levels), or a stored unit is damaged (the message names the file;
@@ -138,6 +149,14 @@ def backtest(
     NotProbabilisticError
         ``quantiles`` were asked and a model cannot give them (the message names it), unless
         ``skip_unsupported=True``.
+
+    Warns
+    -----
+    ForecastkitWarning
+        Once, when some series are too short for the earlier windows: each such series is
+        forecast in the windows it supports (at least :data:`MIN_TRAIN_LENGTH` training
+        points before the cutoff) and left out of the others, so windows differ in their series (see
+        :func:`backtest_metrics`' ``n_windows`` column).
 
     Notes
     -----
@@ -156,7 +175,9 @@ def backtest(
     window: Literal["expanding", "sliding"] = (
         "expanding" if window_length is None else "sliding"
     )
-    windows = RollingOriginSplitter(horizon, n_windows, step, window, window_length).windows(panel)
+    splitter = RollingOriginSplitter(horizon, n_windows, step, window, window_length)
+    windows = splitter.windows(panel, MIN_TRAIN_LENGTH, ragged=True)
+    _warn_ragged(panel, windows)
     every = _refit_every(refit, n_windows)
     store = None
     if out_dir is not None:
@@ -180,23 +201,25 @@ def backtest(
     model_levels = {name: None if levels is None or name in point_only else levels
                     for name in models}
     done, seconds, units = _plan(model_levels, parts, panel, windows, horizon, every, store)
-    total = n_windows * sum(len(p) for p in parts.values())
+    total = sum(_covers(windows[w], block)
+                for name in models for _, block in parts[name] for w in range(n_windows))
     with progress_bar(total, initial=len(done), enabled=progress) as bar:
         for unit, w, y_pred, q, secs in execute(units, models, panel, windows, horizon,
                                                 n_jobs, backend):
             done[unit.model, w, unit.part] = (y_pred, q)
             seconds[unit.model, w, unit.part] = secs
             if store is not None:
-                sub = panel if unit.series is None else panel.take(np.arange(*unit.series))
-                frame = _frame(sub, sub_window(windows[w], unit.series), horizon, unit.model,
-                               (y_pred, q), levels)
+                sub, win = unit_view(panel, windows[w], unit.series)
+                frame = _frame(sub, win, horizon, unit.model, (y_pred, q), levels)
                 store.save(unit.model, w, unit.part, frame, secs)
             bar.update(1)
     frames = [
-        _frame(panel, windows[w], horizon, name,
-               _join_parts([done[name, w, part] for part, _ in parts[name]]), levels)
+        _frame(*unit_view(panel, windows[w], None), horizon, name,
+               _join_parts([done[name, w, part] for part, _ in parts[name]
+                            if (name, w, part) in done]), levels)
         for name in models
         for w in range(len(windows))
+        if len(windows[w].covered())
     ]
     out = pd.concat(frames, ignore_index=True)
     out.attrs["seconds"] = {name: float(sum(v for k, v in seconds.items() if k[0] == name))
@@ -234,27 +257,52 @@ def check_quantile_support(models: Mapping[str, Any], quantiles, skip_unsupporte
 def _plan(model_levels: dict[str, np.ndarray | None], parts, panel: Panel,
           windows: list[Window], horizon: int, every: int, store: ResultStore | None):
     """The finished units' forecasts and seconds (reloaded from ``store``), and the units
-    still to run."""
+    still to run. A block of series that a window does not cover (a ragged split) has no
+    unit for it; a group of windows is fitted at the first of them that covers the block."""
     done: dict[Key, tuple] = {}
     seconds: dict[Key, float] = {}
     units = []
     for name, levels in model_levels.items():
         as_tuple = None if levels is None else tuple(float(v) for v in levels)
         for part, block in parts[name]:
-            sub = panel if block is None else panel.take(np.arange(*block))
             for first in range(0, len(windows), every):
+                group = [w for w in range(first, min(first + every, len(windows)))
+                         if _covers(windows[w], block)]
                 todo = []
-                for w in range(first, min(first + every, len(windows))):
+                for w in group:
                     if store is not None and store.is_done(name, w, part):
-                        win = sub_window(windows[w], block)
+                        sub, win = unit_view(panel, windows[w], block)
                         done[name, w, part] = _reload(store, name, w, part, sub, win, horizon,
                                                       levels)
                         seconds[name, w, part] = store.seconds(name, w, part)
                     else:
                         todo.append(w)
                 if todo:
-                    units.append(Unit(name, first, tuple(todo), part, block, as_tuple))
+                    units.append(Unit(name, group[0], tuple(todo), part, block, as_tuple))
     return done, seconds, units
+
+
+def _covers(win: Window, block: tuple[int, int] | None) -> bool:
+    """Whether ``win`` covers any series of ``block`` (None: of the panel)."""
+    return len((win if block is None else win.take(slice(*block))).covered()) > 0
+
+
+def _warn_ragged(panel: Panel, windows: list[Window]) -> None:
+    """One warning when some series are left out of the earlier windows."""
+    counts = np.zeros(panel.n_series, dtype=np.int64)
+    for win in windows:
+        counts[win.covered()] += 1
+    short = np.flatnonzero(counts < len(windows))
+    if not len(short):
+        return
+    fewest = int(counts[short].min())
+    warnings.warn(
+        f"{len(short)} of {panel.n_series} series are too short for all {len(windows)} "
+        f"windows (e.g. {panel.ids[short[0]]!r}, {panel.lengths[short[0]]} observations): "
+        f"each is forecast in the latest windows it supports ({fewest} at the fewest) and "
+        f"left out of the earlier ones; backtest_metrics gives each series' n_windows",
+        ForecastkitWarning, stacklevel=3,
+    )
 
 
 def _parts(forecaster, n_series: int) -> list[tuple[int | None, tuple | None]]:

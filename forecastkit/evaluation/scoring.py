@@ -64,7 +64,8 @@ def backtest_metrics(cv: pd.DataFrame, y, season_length: int) -> pd.DataFrame:
     Returns
     -------
     pd.DataFrame
-        Columns ``model, window, unique_id, cutoff``, one column per metric of
+        Columns ``model, window, unique_id, cutoff, n_windows`` (the windows that series was
+        scored in, for that model), one column per metric of
         :data:`forecastkit.metrics.METRICS` (``mae, rmse, mape, smape, mase, rmsse``) computed
         on ``y_pred``, and, when ``cv`` has quantile columns, the probabilistic scores
         present among :data:`PROBABILISTIC_METRICS` (see the module's docstring).
@@ -79,6 +80,10 @@ def backtest_metrics(cv: pd.DataFrame, y, season_length: int) -> pd.DataFrame:
     out = score_forecasts(cv, history, season_length, by=KEYS)
     first = cv.groupby(KEYS, sort=False).head(1)
     out.insert(3, "cutoff", first["cutoff"].reset_index(drop=True))
+    # Windows this series was scored in: fewer than the backtest's for a series too short for
+    # the earlier windows of a ragged split.
+    out.insert(4, "n_windows", out.groupby(["model", "unique_id"], sort=False)["window"]
+               .transform("size").astype(np.int64))
     if quantile_columns(cv):
         prob = score_quantiles(cv, history, season_length, by=KEYS)
         out = out.merge(prob, on=KEYS, how="left", validate="one_to_one")

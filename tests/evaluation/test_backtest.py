@@ -1,4 +1,5 @@
 import importlib
+import warnings
 
 import numpy as np
 import pandas as pd
@@ -7,7 +8,7 @@ from _dummies import GlobalMean, LastValue
 
 import forecastkit as fk
 from forecastkit.evaluation.backtest import backtest, backtest_metrics
-from forecastkit.exceptions import InvalidInputError, SeriesTooShortError
+from forecastkit.exceptions import ForecastkitWarning, InvalidInputError, SeriesTooShortError
 
 # The module, not the function the package exports under the same name.
 backtest_module = importlib.import_module("forecastkit.evaluation.backtest")
@@ -114,11 +115,101 @@ def test_metrics_per_series_window_and_model(panel_df):
         assert row.mae == pytest.approx(np.mean(np.abs(y - p)))
 
 
-def test_too_short_series_is_named(panel_df):
-    short = pd.DataFrame({"unique_id": "short-one", "ds": np.arange(8), "y": np.arange(8.0) + 1})
-    df = pd.concat([panel_df, short], ignore_index=True)
-    with pytest.raises(SeriesTooShortError, match="short-one"):
+def _with_short_series(panel_df, lengths):
+    """``panel_df`` and one short series ``short-<k>`` of each length, after it."""
+    short = [pd.DataFrame({"unique_id": f"short-{k}", "ds": np.arange(n),
+                           "y": np.arange(n, dtype=float) + 1 + k})
+             for k, n in enumerate(lengths)]
+    return pd.concat([panel_df, *short], ignore_index=True)
+
+
+def _manual_naive_ragged(df, horizon, n_windows, step):
+    """The manual loop, leaving out the windows with no training point before them."""
+    rows = []
+    for sid, g in df.groupby("unique_id", sort=False):
+        y, ds = g["y"].to_numpy(), g["ds"].to_numpy()
+        for w in range(n_windows):
+            end = len(y) - horizon - (n_windows - 1 - w) * step
+            if end >= 2:  # a scaled error needs two training points
+                rows += [(sid, ds[end + k], ds[end - 1], y[end + k], y[end - 1], w)
+                         for k in range(horizon)]
+    return pd.DataFrame(rows, columns=["unique_id", "ds", "cutoff", "y", "y_pred", "window"])
+
+
+def _sorted(frame):
+    return (frame.drop(columns="model", errors="ignore")
+            .sort_values(["unique_id", "window", "ds"]).reset_index(drop=True))
+
+
+def test_a_series_too_short_for_the_last_window_is_named(panel_df):
+    df = _with_short_series(panel_df, [5])
+    with pytest.raises(SeriesTooShortError, match="'short-0' has 5 observations; its last"):
         backtest(LastValue(), df, horizon=4, n_windows=2, n_jobs=1, progress=False)
+
+
+@pytest.mark.parametrize("step", [5, 2])
+@pytest.mark.parametrize("refit", [True, 2])
+def test_series_too_short_for_the_early_windows_are_scored_in_the_others(
+    panel_df, step, refit, monkeypatch
+):
+    # Horizon 5, 3 windows: a series of 7 points supports window 2 only (2 training points),
+    # one of 7 + step windows 1 and 2. Blocks of 2 series: the last block holds a short series
+    # alone, so its first group of windows (refit=2: windows 0 and 1) is fitted at window 1.
+    monkeypatch.setattr(backtest_module, "SERIES_PER_UNIT", 2)
+    df = _with_short_series(panel_df, [7, 7 + step])
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always")
+        cv = backtest({"last": LastValue()}, df, horizon=5, n_windows=3, step=step,
+                      refit=refit, n_jobs=1, progress=False)
+    ours = [w for w in caught if issubclass(w.category, ForecastkitWarning)]
+    assert len(ours) == 1
+    assert "2 of 7 series are too short for all 3 windows" in str(ours[0].message)
+    expected = _manual_naive_ragged(df, 5, 3, step)
+    pd.testing.assert_frame_equal(_sorted(cv), _sorted(expected), check_dtype=False)
+    assert set(cv[cv.unique_id == "short-0"].window) == {2}
+    assert set(cv[cv.unique_id == "short-1"].window) == {1, 2}
+    per = backtest_metrics(cv, df, season_length=1)
+    n_windows = per.groupby("unique_id")["n_windows"].first()
+    assert n_windows["short-0"] == 1 and n_windows["short-1"] == 2
+    assert (n_windows.drop(["short-0", "short-1"]) == 3).all()
+    assert (per.groupby("unique_id").size() == n_windows).all()
+
+
+def test_a_global_model_continues_series_that_join_in_later_windows(panel_df):
+    GlobalMean.FITS.clear()
+    h = 4
+    df = _with_short_series(panel_df, [h + 3])  # supports the last window only
+    with pytest.warns(ForecastkitWarning, match="1 of 6 series"):
+        cv = backtest({"g": GlobalMean()}, df, horizon=h, n_windows=3, refit=False, n_jobs=1,
+                      progress=False)
+    first_len = panel_df.groupby("unique_id", sort=False).size().iloc[0]
+    assert GlobalMean.FITS == [first_len - 3 * h]  # one fit, at window 0, without short-0
+    train0 = np.concatenate([g.y.to_numpy()[: len(g) - 3 * h]
+                             for _, g in panel_df.groupby("unique_id", sort=False)])
+    short = cv[cv.unique_id == "short-0"]
+    assert set(short.window) == {2}
+    y_short = df[df.unique_id == "short-0"].y.to_numpy()
+    np.testing.assert_allclose(short.y_pred, y_short[2] + 1e-3 * train0.mean())
+
+
+def test_a_ragged_run_resumes_from_its_store(panel_df, tmp_path, monkeypatch):
+    monkeypatch.setattr(backtest_module, "SERIES_PER_UNIT", 2)
+    df = _with_short_series(panel_df, [7, 12])
+    kwargs = dict(horizon=5, n_windows=3, n_jobs=1, progress=False, out_dir=tmp_path)
+    with pytest.warns(ForecastkitWarning):
+        first = backtest({"last": LastValue()}, df, **kwargs)
+    # (block, windows covered): 3 full blocks x 3, and the last block (short-1) x 2; short-0
+    # shares block 2 with a full series.
+    assert len(list((tmp_path / "records").glob("*.json"))) == 3 * 3 + 2
+    monkeypatch.setattr(backtest_module, "execute", _no_work)
+    with pytest.warns(ForecastkitWarning):
+        again = backtest({"last": LastValue()}, df, **kwargs)
+    pd.testing.assert_frame_equal(_sorted(again), _sorted(first))
+
+
+def _no_work(units, *args):
+    assert not units, f"a resumed run ran {len(units)} unit(s) again"
+    return iter(())
 
 
 def test_bad_arguments(panel_df):

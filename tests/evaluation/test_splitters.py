@@ -58,6 +58,25 @@ def test_short_series_error_names_the_series():
         RollingOriginSplitter(horizon=3, n_windows=2).windows(to_panel(df))
 
 
+@pytest.mark.parametrize("window", ["expanding", "sliding"])
+def test_a_ragged_split_leaves_short_series_out_of_the_early_windows(window):
+    lengths = {"a": 30, "b": 8, "c": 6}
+    df = pd.concat([pd.DataFrame({"unique_id": k, "ds": np.arange(n), "y": np.ones(n)})
+                    for k, n in lengths.items()])
+    s = RollingOriginSplitter(horizon=3, n_windows=3, step=2, window=window, window_length=4)
+    # Training ends (length - 7, - 5, - 3): b has 1, 3, 5 points, c -1, 1, 3; two needed.
+    wins = s.windows(to_panel(df), min_train_length=2, ragged=True)
+    assert [w.covered().tolist() for w in wins] == [[0], [0, 1], [0, 1, 2]]
+    for w in wins:
+        left_out = np.setdiff1d(np.arange(3), w.covered())
+        assert (w.start[left_out] == 0).all() and (w.end[left_out] == 0).all()
+        kept = w.take(w.covered())
+        np.testing.assert_array_equal(kept.end, s.train_ends(np.array([30, 8, 6]))[
+            w.covered(), w.index])
+    with pytest.raises(SeriesTooShortError, match="'c' has 6 observations; its last window"):
+        s.windows(to_panel(df), min_train_length=4, ragged=True)
+
+
 @pytest.mark.parametrize(
     "kwargs",
     [dict(horizon=0), dict(horizon=2, n_windows=0), dict(horizon=2, step=0),
