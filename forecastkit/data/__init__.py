@@ -18,7 +18,7 @@ from forecastkit.data.frames import Panel, check_min_length, from_panel_values, 
 from forecastkit.data.padding import pad_sequences
 from forecastkit.data.pipeline import WindowSource, make_dataset, window_dataset, window_source
 from forecastkit.data.scaling import SCALER_METHODS, SeriesScaler
-from forecastkit.data.splitters import RollingOriginSplitter, Window
+from forecastkit.data.splitters import RollingOriginCV, RollingOriginSplitter, Window
 from forecastkit.data.window_plan import WindowPlan
 from forecastkit.data.windowing import (
     gather_windows,
@@ -49,6 +49,7 @@ __all__ = [
     "make_dataset",
     "window_dataset",
     "WindowPlan",
+    "RollingOriginCV",
     "RollingOriginSplitter",
     "Window",
     "last_windows",

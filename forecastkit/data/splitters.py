@@ -17,11 +17,17 @@ from dataclasses import dataclass
 from typing import Literal
 
 import numpy as np
+import pandas as pd
 
+from forecastkit.data.frames import to_panel
 from forecastkit.data.panel import Panel
 from forecastkit.exceptions import InvalidInputError, SeriesTooShortError
 
-__all__ = ["RollingOriginSplitter", "Window"]
+__all__ = ["RollingOriginSplitter", "RollingOriginCV", "Window", "MIN_SCORED_TRAIN_LENGTH"]
+
+# The fewest training points a series needs before a window to be forecast and scored in it (a
+# scaled error needs two); a ragged split leaves a shorter series out of that window.
+MIN_SCORED_TRAIN_LENGTH = 2
 
 
 @dataclass(frozen=True)
@@ -195,3 +201,113 @@ class RollingOriginSplitter:
             f"step={self.step}, window={self.window!r}, window_length={self.window_length})"
         )
 
+
+
+class RollingOriginCV:
+    """Rolling-origin folds of a long frame in scikit-learn's splitter protocol.
+
+    ``split(X)`` yields, per window of :class:`RollingOriginSplitter`, the row positions of
+    ``X`` each series trains on and the row positions of the ``horizon`` steps after them, so
+    ``GridSearchCV(forecaster, grid, cv=RollingOriginCV(...)).fit(frame)`` fits every
+    candidate on each fold's training rows and scores it with the forecaster's ``score`` on
+    the rows that follow (:meth:`BaseForecaster.score`). The folds are the windows
+    :func:`~forecastkit.evaluation.backtest` scores: positions count from the end of each
+    series, and a series with fewer than :data:`MIN_SCORED_TRAIN_LENGTH` points before an
+    early window is left out of that fold (the fold's train and test rows alike).
+
+    Parameters
+    ----------
+    horizon, n_windows, step, window, window_length
+        As for :class:`RollingOriginSplitter`.
+
+    Examples
+    --------
+    >>> import forecastkit as fk
+    >>> from sklearn.model_selection import GridSearchCV
+    >>> df = fk.datasets.make_trend_seasonal(n_series=3, length=60, season_length=12,
+    ...                                      trend="none", seed=0)
+    >>> search = GridSearchCV(
+    ...     fk.baselines.SeasonalNaive(horizon=6), {"season_length": [1, 12]},
+    ...     cv=fk.data.RollingOriginCV(horizon=6, n_windows=2),
+    ...     scoring=fk.evaluation.ForecastScorer("mase", season_length=12),  # one scale for all
+    ... ).fit(df)
+    >>> search.best_params_
+    {'season_length': 12}
+    """
+
+    def __init__(
+        self,
+        horizon: int,
+        n_windows: int = 3,
+        step: int | None = None,
+        window: Literal["expanding", "sliding"] = "expanding",
+        window_length: int | None = None,
+    ):
+        self.horizon = horizon
+        self.n_windows = n_windows
+        self.step = step
+        self.window = window
+        self.window_length = window_length
+
+    def _splitter(self) -> RollingOriginSplitter:
+        return RollingOriginSplitter(self.horizon, self.n_windows, self.step, self.window,
+                                     self.window_length)
+
+    def get_n_splits(self, X=None, y=None, groups=None) -> int:
+        """The number of folds: ``n_windows`` (``X``, ``y``, ``groups`` are ignored)."""
+        self._splitter()._check()
+        return int(self.n_windows)
+
+    def split(self, X, y=None, groups=None) -> Iterator[tuple[np.ndarray, np.ndarray]]:
+        """Yield ``(train_rows, test_rows)`` per window, earliest first.
+
+        Parameters
+        ----------
+        X : pd.DataFrame or pd.Series
+            A long frame ``unique_id, ds, y`` (each series sorted by time, series in any
+            order or interleaved) or one series indexed by time: what ``fit`` takes.
+        y, groups : ignored
+            scikit-learn passes them; the target is a column of ``X``.
+
+        Yields
+        ------
+        train_rows, test_rows : ndarray of int64
+            Positions (``X.iloc``) of each covered series' training points and of its
+            ``horizon`` points after them.
+
+        Raises
+        ------
+        SeriesTooShortError
+            Naming a series too short for the last window.
+        """
+        panel = to_panel(X)
+        windows = self._splitter().windows(panel, MIN_SCORED_TRAIN_LENGTH, ragged=True)
+        series, position = _row_positions(X, panel)
+        for win in windows:
+            covered = np.zeros(panel.n_series, dtype=bool)
+            covered[win.covered()] = True
+            keep = covered[series]
+            start, end = win.start[series], win.end[series]
+            train = keep & (position >= start) & (position < end)
+            test = keep & (position >= end) & (position < end + self.horizon)
+            yield np.flatnonzero(train), np.flatnonzero(test)
+
+    def __repr__(self) -> str:
+        return repr(self._splitter()).replace("RollingOriginSplitter", "RollingOriginCV", 1)
+
+
+def _row_positions(X, panel: Panel) -> tuple[np.ndarray, np.ndarray]:
+    """Per row of ``X``: its series' index in ``panel`` and its position in that series."""
+    if isinstance(X, pd.Series):
+        order = np.argsort(np.argsort(panel.from_time_values(X.index), kind="stable"),
+                           kind="stable")
+        return np.zeros(len(X), dtype=np.int64), order.astype(np.int64)
+    if not isinstance(X, pd.DataFrame) or panel.id_col not in X:
+        raise InvalidInputError(
+            "RollingOriginCV splits a long DataFrame (unique_id, ds, y) or one Series indexed "
+            f"by time, got {type(X).__name__}"
+        )
+    series = pd.Index(panel.ids).get_indexer(X[panel.id_col].to_numpy())
+    times = pd.Series(panel.from_time_values(X[panel.time_col]), index=X.index)
+    position = times.groupby(series).rank(method="first").to_numpy(dtype=np.int64) - 1
+    return series.astype(np.int64), position

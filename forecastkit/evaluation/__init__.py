@@ -19,8 +19,8 @@ from forecastkit.evaluation.compare import Comparison, compare, summarize_models
 from forecastkit.evaluation.plots import plot_calibration
 from forecastkit.evaluation.registry import list_models, make_model, make_models
 from forecastkit.evaluation.report import write_report
-from forecastkit.evaluation.scoring import calibration
-from forecastkit.evaluation.splitters import RollingOriginSplitter
+from forecastkit.evaluation.scoring import ForecastScorer, calibration
+from forecastkit.evaluation.splitters import RollingOriginCV, RollingOriginSplitter
 from forecastkit.evaluation.store import ResultStore
 
 __all__ = [
@@ -32,10 +32,12 @@ __all__ = [
     "summarize_models",
     "write_report",
     "calibration",
+    "ForecastScorer",
     "plot_calibration",
     "list_models",
     "make_model",
     "make_models",
+    "RollingOriginCV",
     "RollingOriginSplitter",
     "ResultStore",
 ]

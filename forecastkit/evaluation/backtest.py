@@ -23,6 +23,7 @@ import numpy as np
 import pandas as pd
 
 from forecastkit.data.frames import Panel, to_panel
+from forecastkit.data.splitters import MIN_SCORED_TRAIN_LENGTH
 from forecastkit.evaluation._execution import (
     Unit,
     check_n_jobs,
@@ -51,10 +52,6 @@ COLUMNS = ["unique_id", "ds", "cutoff", "y", "y_pred", "model", "window"]
 # series, each its own unit, so that a slow one (ETS, ARIMA) spreads over all cores; its
 # forecasts are the same as unsplit.
 SERIES_PER_UNIT = 100
-
-# The fewest training points a series needs before a window to be forecast and scored in it
-# (a scaled error needs two); a shorter series is left out of that window.
-MIN_TRAIN_LENGTH = 2
 
 Key = tuple[str, int, int | None]  # (model, window, block of series)
 
@@ -140,8 +137,8 @@ def backtest(
     Raises
     ------
     SeriesTooShortError
-        Naming a series with fewer than :data:`MIN_TRAIN_LENGTH` (2) points before its last
-        window (at most ``horizon + 1`` in all).
+        Naming a series with fewer than 2 points (``MIN_SCORED_TRAIN_LENGTH``) before its
+        last window (at most ``horizon + 1`` in all).
     PersistenceError
         ``out_dir`` cannot be written, holds another run (other data, split, models or
         quantile levels), or a stored unit is damaged (the message names the file;
@@ -154,8 +151,8 @@ def backtest(
     -----
     ForecastkitWarning
         Once, when some series are too short for the earlier windows: each such series is
-        forecast in the windows it supports (at least :data:`MIN_TRAIN_LENGTH` training
-        points before the cutoff) and left out of the others, so windows differ in their series (see
+        forecast in the windows it supports (at least 2 training points before the cutoff)
+        and left out of the others, so windows differ in their series (see
         :func:`backtest_metrics`' ``n_windows`` column).
 
     Notes
@@ -176,7 +173,7 @@ def backtest(
         "expanding" if window_length is None else "sliding"
     )
     splitter = RollingOriginSplitter(horizon, n_windows, step, window, window_length)
-    windows = splitter.windows(panel, MIN_TRAIN_LENGTH, ragged=True)
+    windows = splitter.windows(panel, MIN_SCORED_TRAIN_LENGTH, ragged=True)
     _warn_ragged(panel, windows)
     every = _refit_every(refit, n_windows)
     store = None

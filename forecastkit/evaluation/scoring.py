@@ -30,6 +30,7 @@ from forecastkit.forecasters._probabilistic import quantile_name
 from forecastkit.metrics import coverage, crps_quantiles, msis, pinball, score_forecasts
 
 __all__ = [
+    "ForecastScorer",
     "backtest_metrics",
     "quantile_columns",
     "score_quantiles",
@@ -88,6 +89,35 @@ def backtest_metrics(cv: pd.DataFrame, y, season_length: int) -> pd.DataFrame:
         prob = score_quantiles(cv, history, season_length, by=KEYS)
         out = out.merge(prob, on=KEYS, how="left", validate="one_to_one")
     return out
+
+
+class ForecastScorer:
+    """A scikit-learn scorer (``scoring=`` of ``GridSearchCV``, ``cross_validate``) that calls
+    a forecaster's :meth:`~forecastkit.forecasters.base.BaseForecaster.score` with a metric.
+
+    Parameters
+    ----------
+    metric : {"mase", "smape", "owa"}, default="mase"
+    season_length : int, optional
+        Passed to ``score`` (default: the forecaster's own).
+
+    Examples
+    --------
+    >>> GridSearchCV(f, grid, cv=fk.data.RollingOriginCV(horizon=6),
+    ...              scoring=ForecastScorer("smape"))  # doctest: +SKIP
+    """
+
+    def __init__(self, metric: str = "mase", season_length: int | None = None):
+        self.metric = metric
+        self.season_length = season_length
+
+    def __call__(self, estimator, X, y=None) -> float:
+        """``estimator.score(X, metric=..., season_length=...)``; ``y`` is ignored (the
+        target is a column of ``X``)."""
+        return float(estimator.score(X, metric=self.metric, season_length=self.season_length))
+
+    def __repr__(self) -> str:
+        return f"ForecastScorer(metric={self.metric!r}, season_length={self.season_length!r})"
 
 
 def _histories(cv: pd.DataFrame, y):
