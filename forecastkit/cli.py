@@ -29,6 +29,7 @@ import warnings
 from collections.abc import Sequence
 from pathlib import Path
 
+from forecastkit import __version__
 from forecastkit.exceptions import ForecastkitError, ForecastkitWarning, InvalidInputError
 
 __all__ = ["main", "build_parser"]
@@ -39,6 +40,7 @@ def build_parser() -> argparse.ArgumentParser:
         prog="forecastkit",
         description="Backtest and compare forecasters on the bundled M3/M4 data.",
     )
+    parser.add_argument("--version", action="version", version=f"forecastkit {__version__}")
     sub = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
     sub.add_parser("datasets", help="list dataset names with horizon and season length")
     sub.add_parser("models", help="list model names")

@@ -212,3 +212,15 @@ def test_bad_quantiles_flag_is_a_usage_error(tmp_path, capsys):
         main(["compare", "--dataset", "m3-monthly", "--models", "naive", "--out",
               str(tmp_path), "--quantiles", "0.5,1.5"])
     assert exc.value.code == 2 and "(0, 1)" in capsys.readouterr().err
+
+
+def test_version_is_the_installed_distributions():
+    from importlib.metadata import version
+
+    import forecastkit
+
+    assert forecastkit.__version__ == version("forecastkit")
+    done = subprocess.run([sys.executable, "-m", "forecastkit", "--version"],
+                          capture_output=True, text=True, timeout=120)
+    assert done.returncode == 0
+    assert done.stdout.strip() == f"forecastkit {forecastkit.__version__}"

@@ -44,6 +44,7 @@ LAYERS: dict[str, int] = {
     "forecastkit.evaluation": 4,
     "forecastkit.export": 5,
     "forecastkit.cli": 5,
+    "forecastkit.__main__": 6,  # `python -m forecastkit`: runs the command line
 }
 
 # Units of one layer are independent of each other, except these (importer, imported) pairs.

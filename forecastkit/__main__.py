@@ -1,0 +1,7 @@
+"""``python -m forecastkit``: the command line (``forecastkit --help``)."""
+
+import sys
+
+from forecastkit.cli import main
+
+sys.exit(main())
