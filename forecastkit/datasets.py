@@ -58,15 +58,20 @@ _CLASSIC = {
 
 
 def data_dir() -> Path:
-    """The folder holding the bundled data (``$FORECASTKIT_DATA`` or the repository's datasets/)."""
+    """The folder holding the bundled data: ``$FORECASTKIT_DATA``, else the copy an installed
+    wheel carries (``forecastkit/bundled_datasets``), else the repository's ``datasets/`` (a
+    source checkout or an editable install)."""
     env = os.environ.get("FORECASTKIT_DATA")
-    path = Path(env) if env else Path(__file__).resolve().parents[1] / "datasets"
-    if not path.is_dir():
-        raise FileNotFoundError(
-            f"bundled datasets not found at {path}; install forecastkit from its repository "
-            f"(pip install -e .) or set FORECASTKIT_DATA to the datasets/ folder"
-        )
-    return path
+    here = Path(__file__).resolve().parent
+    candidates = [Path(env)] if env else [here / "bundled_datasets", here.parent / "datasets"]
+    for path in candidates:
+        if path.is_dir():
+            return path
+    raise FileNotFoundError(
+        f"bundled datasets not found at {' or '.join(map(str, candidates))}; reinstall "
+        f"forecastkit (pip install forecastkit, or pip install -e . from its repository) or "
+        f"set FORECASTKIT_DATA to the datasets/ folder"
+    )
 
 
 def _split(path: Path, name: str) -> tuple[pd.DataFrame, pd.DataFrame]:
