@@ -25,6 +25,7 @@ _LAZY: dict[str, tuple[str, str | None]] = {
     "RNNForecaster": ("forecastkit.forecasters.rnn", "RNNForecaster"),
     "backtest": ("forecastkit.evaluation.backtest", "backtest"),
     "compare": ("forecastkit.evaluation.compare", "compare"),
+    "tune": ("forecastkit.evaluation.tuning", "tune"),
     "export_saved_model": ("forecastkit.export.saved_model", "export_saved_model"),
     "load": ("forecastkit.export.persistence", "load"),
 }

@@ -22,6 +22,7 @@ from forecastkit.evaluation.report import write_report
 from forecastkit.evaluation.scoring import ForecastScorer, calibration
 from forecastkit.evaluation.splitters import RollingOriginCV, RollingOriginSplitter
 from forecastkit.evaluation.store import ResultStore
+from forecastkit.evaluation.tuning import TuningResult, rnn_search_space, tune
 
 __all__ = [
     "metrics",
@@ -40,4 +41,7 @@ __all__ = [
     "RollingOriginCV",
     "RollingOriginSplitter",
     "ResultStore",
+    "tune",
+    "TuningResult",
+    "rnn_search_space",
 ]
