@@ -213,7 +213,9 @@ class RollingOriginCV:
     the rows that follow (:meth:`BaseForecaster.score`). The folds are the windows
     :func:`~forecastkit.evaluation.backtest` scores: positions count from the end of each
     series, and a series with fewer than :data:`MIN_SCORED_TRAIN_LENGTH` points before an
-    early window is left out of that fold (the fold's train and test rows alike).
+    early window is left out of that fold (the fold's train and test rows alike). With a sliding
+    window, ``score`` scales MASE by the fold's training rows (what the estimator was fitted
+    on), the backtest by the whole history up to the cutoff.
 
     Parameters
     ----------
@@ -278,10 +280,20 @@ class RollingOriginCV:
         Raises
         ------
         SeriesTooShortError
-            Naming a series too short for the last window.
+            Naming a series too short for the last window, or an early window no series is
+            long enough for.
         """
         panel = to_panel(X)
         windows = self._splitter().windows(panel, MIN_SCORED_TRAIN_LENGTH, ragged=True)
+        empty = [w.index for w in windows if not len(w.covered())]
+        if empty:
+            # An empty fold would score NaN, and GridSearchCV would then rank every candidate
+            # alike and keep the first without a word.
+            raise SeriesTooShortError(
+                f"window {empty[-1]} of {self.n_windows} (0 the earliest) covers no series: "
+                f"every series has fewer than {MIN_SCORED_TRAIN_LENGTH} points before it; use "
+                f"fewer windows or a smaller step"
+            )
         series, position = _row_positions(X, panel)
         for win in windows:
             covered = np.zeros(panel.n_series, dtype=bool)

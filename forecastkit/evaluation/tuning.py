@@ -34,7 +34,10 @@ from forecastkit.forecasters.base import _season_length_of
 
 __all__ = ["tune", "TuningResult", "rnn_search_space"]
 
-_FINISHED = ("COMPLETE", "PRUNED", "FAIL")
+# Trials that count towards n_trials: a failed one (say, an environment fault fixed since) is
+# tried again on resume, not counted.
+_DISTRIBUTIONS = ("IntDistribution", "FloatDistribution", "CategoricalDistribution")
+_FINISHED = ("COMPLETE", "PRUNED")
 
 
 @dataclass
@@ -97,8 +100,8 @@ def tune(
         ``optuna.distributions`` ``IntDistribution``/``FloatDistribution``/
         ``CategoricalDistribution``. :func:`rnn_search_space` gives one for RNNForecaster.
     n_trials : int, default=30
-        Finished trials (complete, pruned or failed) the study should hold; a resumed study
-        runs only those still missing.
+        Complete or pruned trials the study should hold; a resumed study runs only those
+        still missing (a failed trial does not count: it is tried again).
     horizon : int, optional
         Steps scored per window; default: the forecaster's ``horizon``.
     n_windows, step
@@ -151,37 +154,24 @@ def tune(
     m = _season_length_of(forecaster) if season_length is None else int(season_length)
     name = study_name or _study_name(forecaster, panel, space, horizon, n_windows, step, metric,
                                      m)
-    study = optuna.create_study(
-        storage=_storage_url(storage), study_name=name, direction="minimize",
-        load_if_exists=True,
-        sampler=sampler if sampler is not None else optuna.samplers.TPESampler(seed=seed),
-        pruner=pruner if pruner is not None else optuna.pruners.MedianPruner(n_startup_trials=5),
-    )
-
-    def objective(trial) -> float:
-        params = {key: _suggest(trial, key, spec) for key, spec in space.items()}
-        errors = []
-        try:
-            for w, (train, test) in enumerate(folds):
-                # Cloned after set_params too: a chosen estimator is copied, never fitted in place.
-                model = clone(clone(forecaster).set_params(**params)).fit(frame.iloc[train])
-                errors.append(-model.score(frame.iloc[test], metric=metric, season_length=m))
-                trial.report(float(np.mean(errors)), step=w)
-                if trial.should_prune():
-                    raise optuna.TrialPruned()
-        except ForecastkitError as err:
-            trial.set_user_attr("error", f"{type(err).__name__}: {err}")
-            raise
-        return float(np.mean(errors))
-
-    done = sum(t.state.name in _FINISHED for t in study.trials)
     level = optuna.logging.get_verbosity()
     optuna.logging.set_verbosity(logging.INFO if progress else logging.WARNING)
     try:
-        study.optimize(objective, n_trials=max(0, n_trials - done), catch=(ForecastkitError,),
-                       show_progress_bar=progress)
+        study = optuna.create_study(
+            storage=_storage_url(storage), study_name=name, direction="minimize",
+            load_if_exists=True, sampler=sampler,
+            pruner=pruner if pruner is not None else optuna.pruners.MedianPruner(
+                n_startup_trials=5),
+        )
+        if sampler is None:
+            # Seeded by the trials already held, so a resumed search draws new candidates
+            # instead of replaying the first run's random start-up draws.
+            study.sampler = optuna.samplers.TPESampler(seed=seed + len(study.trials))
+        _optimize(study, _objective(optuna, forecaster, space, frame, folds, metric, m),
+                  n_trials, progress)
     finally:
         optuna.logging.set_verbosity(level)
+
     complete = [t for t in study.trials if t.state.name == "COMPLETE"]
     if not complete:
         failed = [t for t in study.trials if "error" in t.user_attrs]
@@ -192,6 +182,36 @@ def tune(
     fitted = clone(clone(forecaster).set_params(**params)).fit(panel) if refit else None
     return TuningResult(best_params=params, best_error=float(best.value),
                         best_forecaster=fitted, study=study)
+
+
+def _objective(optuna, forecaster, space, frame, folds, metric: str, m: int):
+    """A trial: the running mean error over the folds, reported after each (pruned early when
+    Optuna's pruner says so; never after the last window, which completes the trial)."""
+    def objective(trial) -> float:
+        params = {key: _suggest(trial, key, spec) for key, spec in space.items()}
+        errors = []
+        try:
+            for w, (train, test) in enumerate(folds):
+                # Cloned after set_params too: a chosen estimator is copied, never fitted in place.
+                model = clone(clone(forecaster).set_params(**params)).fit(frame.iloc[train])
+                errors.append(-model.score(frame.iloc[test], metric=metric, season_length=m))
+                trial.report(float(np.mean(errors)), step=w)
+                if w < len(folds) - 1 and trial.should_prune():
+                    raise optuna.TrialPruned()
+        except ForecastkitError as err:
+            trial.set_user_attr("error", f"{type(err).__name__}: {err}")
+            raise
+        return float(np.mean(errors))
+
+    return objective
+
+
+def _optimize(study, objective, n_trials: int, progress: bool) -> None:
+    """Run the trials still missing from ``n_trials`` (a forecastkit error fails one trial,
+    not the search)."""
+    done = sum(t.state.name in _FINISHED for t in study.trials)
+    study.optimize(objective, n_trials=max(0, n_trials - done), catch=(ForecastkitError,),
+                   show_progress_bar=progress)
 
 
 def rnn_search_space(horizon: int, season_length: int = 1) -> dict[str, Any]:
@@ -250,6 +270,11 @@ def _check_space(forecaster, space) -> None:
     for key, spec in space.items():
         if isinstance(spec, list) and not spec:
             raise InvalidInputError(f"space[{key!r}] has no choices")
+        if not isinstance(spec, list) and type(spec).__name__ not in _DISTRIBUTIONS:
+            raise InvalidInputError(
+                f"space[{key!r}] must be a list of choices or an optuna IntDistribution, "
+                f"FloatDistribution or CategoricalDistribution, got {type(spec).__name__}"
+            )
 
 
 def _primitive(value) -> bool:
@@ -270,12 +295,7 @@ def _suggest(trial, key: str, spec):
         return trial.suggest_int(key, spec.low, spec.high, step=spec.step, log=spec.log)
     if kind == "FloatDistribution":
         return trial.suggest_float(key, spec.low, spec.high, step=spec.step, log=spec.log)
-    if kind == "CategoricalDistribution":
-        return trial.suggest_categorical(key, spec.choices)
-    raise InvalidInputError(
-        f"space[{key!r}] must be a list of choices or an optuna IntDistribution, "
-        f"FloatDistribution or CategoricalDistribution, got {type(spec).__name__}"
-    )
+    return trial.suggest_categorical(key, spec.choices)  # checked by _check_space
 
 
 def _chosen(spec, recorded):

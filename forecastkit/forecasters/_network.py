@@ -21,7 +21,7 @@ from keras import ops
 from forecastkit.data.normalization import ForecastDenormalizer, WindowNormalizer
 from forecastkit.layers import recurrent_stack
 
-__all__ = ["SeasonalPosition", "build_member", "build_serving_model"]
+__all__ = ["SeasonalPosition", "build_member", "build_serving_model", "serve_batch"]
 
 _PACKAGE = "forecastkit"
 
@@ -215,6 +215,20 @@ def build_serving_model(
     q_out = quantiles[0] if len(quantiles) == 1 else ops.mean(ops.stack(quantiles, 0), axis=0)
     q_out = keras.layers.Identity(name="quantiles")(q_out)
     return keras.Model(inputs, {"forecast": out, "quantiles": q_out}, name="forecastkit_serving")
+
+
+def serve_batch(model, inputs):
+    """The serving model's output for one batch of series.
+
+    ``predict_on_batch`` (one compiled call) for a model used without a ``tf.distribute``
+    strategy. A model built under a strategy of several replicas (``RNNForecaster.fit`` called
+    inside ``strategy.scope()``) is called directly instead: Keras' ``predict_on_batch`` hands
+    the whole batch to every replica and concatenates their outputs, so each series would come
+    back once per replica.
+    """
+    if model.distribute_strategy.num_replicas_in_sync > 1:
+        return model(inputs, training=False)
+    return model.predict_on_batch(inputs)
 
 
 def _degrees_of_freedom(member, head) -> float | None:

@@ -23,6 +23,7 @@ _ROWS_PER_BATCH = 16_384
 
 def predict_quantiles(f, panel: Panel, horizon: int, levels: np.ndarray) -> np.ndarray:
     """(n_series, horizon, n_levels) from the quantile serving model (direct, seq2seq)."""
+    from forecastkit.forecasters._network import serve_batch
     from forecastkit.forecasters._rnn_setup import head_of
 
     head = head_of(f)
@@ -31,7 +32,7 @@ def predict_quantiles(f, panel: Panel, horizon: int, levels: np.ndarray) -> np.n
     out = []
     for a in range(0, panel.n_series, 1024):
         inputs = f.serving_inputs(panel, slice(a, a + 1024))
-        out.append(np.asarray(model.predict_on_batch(inputs)["quantiles"]))
+        out.append(np.asarray(serve_batch(model, inputs)["quantiles"]))
     return np.concatenate(out).astype(np.float64)[:, :horizon]
 
 

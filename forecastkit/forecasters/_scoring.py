@@ -35,8 +35,8 @@ def forecast_score(forecaster, y, metric: str, season_length: int) -> float:
     y : pd.DataFrame or pd.Series
         Long frame ``unique_id, ds, y`` (the column names the forecaster was fitted with) of
         the steps after each series' training data, or a Series indexed by time for a
-        forecaster fitted on one series. A series may have fewer steps than another, and a
-        fitted series may be absent (it is not scored).
+        forecaster fitted on one series. Each series holds its next ``k`` steps (no gap; ``k``
+        may differ between series), and a fitted series may be absent (it is not scored).
     metric : {"mase", "smape", "owa"}
     season_length : int
         Seasonal period of MASE's scale and of Naive2's decomposition.
@@ -77,6 +77,15 @@ def forecast_score(forecaster, y, metric: str, season_length: int) -> float:
             f"inside the training period)"
         )
     step = match.argmax(axis=1)
+    # A series' rows are its next k steps, whatever the other series hold: no gap.
+    beyond = np.flatnonzero(step >= counts[series])
+    if len(beyond):
+        row = int(beyond[0])
+        raise InvalidInputError(
+            f"series {ids[row]!r}: y holds {counts[series[row]]} time stamps but not the first "
+            f"{counts[series[row]]} steps after its training data (a gap); give its next steps "
+            f"without gaps"
+        )
     forecast = np.asarray(forecaster.predict_array(horizon), dtype=np.float64)
     order = np.lexsort((step, series))
     scores = []

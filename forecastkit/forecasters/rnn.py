@@ -357,6 +357,8 @@ class RNNForecaster(BaseForecaster):
         return int(self.horizon)
 
     def _predict(self, panel: Panel, horizon: int) -> np.ndarray:
+        from forecastkit.forecasters._network import serve_batch
+
         model = self.model_
         if horizon > self.horizon:
             self._check_horizon_reachable(horizon)
@@ -367,7 +369,7 @@ class RNNForecaster(BaseForecaster):
         chunk, outputs = 1024, []
         for a in range(0, panel.n_series, chunk):
             inputs = self.serving_inputs(panel, slice(a, a + chunk))
-            outputs.append(np.asarray(model.predict_on_batch(inputs)))
+            outputs.append(np.asarray(serve_batch(model, inputs)))
         out = np.concatenate(outputs).astype(np.float64)[:, :horizon]
         if not np.all(np.isfinite(out)):
             bad = panel.ids[int(np.flatnonzero(~np.isfinite(out).all(axis=1))[0])]

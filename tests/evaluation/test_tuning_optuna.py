@@ -49,6 +49,8 @@ def test_an_interrupted_search_resumes_from_its_sqlite_file(panel_df, tmp_path):
     assert again.study.study_name == first.study.study_name
     assert len(again.study.trials) == 5
     assert [(t.params, t.value) for t in again.study.trials[:3]] == seen  # kept, not rerun
+    # The resumed sampler is seeded anew: it does not replay the first run's draws.
+    assert [t.params for t in again.study.trials[3:]] != [p for p, _ in seen[:2]]
     done = tune(fk.baselines.SeasonalNaive(horizon=6), panel_df, {"season_length": CHOICES},
                 n_trials=5, **kwargs)
     assert len(done.study.trials) == 5  # nothing left to run
@@ -113,6 +115,11 @@ def test_every_trial_failing_and_bad_arguments_are_clear(panel_df):
              storage=None)
     with pytest.raises(InvalidInputError, match="no choices"):
         tune(fk.baselines.Naive(horizon=6), panel_df, {"season_length": []}, storage=None)
+    with pytest.raises(InvalidInputError, match="must be a list of choices or an optuna"):
+        tune(fk.baselines.Naive(horizon=6), panel_df, {"season_length": (1, 12)}, storage=None)
+    with pytest.raises(fk.exceptions.SeriesTooShortError, match="window 7 of 20 .* covers no"):
+        tune(fk.baselines.Naive(horizon=6), panel_df, {"season_length": [1]}, n_windows=20,
+             storage=None)
 
 
 def test_the_rnn_search_space_tunes_an_rnn_forecaster(panel_df):
