@@ -57,33 +57,9 @@ class Window:
         return Window(self.index, self.start[positions], self.end[positions])
 
 
-class RollingOriginSplitter:
-    """Cutoffs of a rolling-origin (time-series cross-validation) evaluation.
-
-    The last window forecasts the last ``horizon`` points of each series; each earlier window ends
-    ``step`` points before the next, so the windows together hold out the last
-    ``(n_windows - 1) * step + horizon`` points of each series.
-
-    Parameters
-    ----------
-    horizon : int
-        Steps forecast in each window.
-    n_windows : int, default=3
-        Number of forecast origins.
-    step : int, optional
-        Points between consecutive origins; defaults to ``horizon`` (windows that do not overlap).
-    window : {"expanding", "sliding"}, default="expanding"
-        ``"expanding"`` trains on all history up to the cutoff; ``"sliding"`` on the last
-        ``window_length`` points only.
-    window_length : int, optional
-        Training length of a sliding window (required for ``window="sliding"``). A series with
-        fewer points before a cutoff trains on what it has.
-
-    Examples
-    --------
-    >>> RollingOriginSplitter(horizon=2, n_windows=3).train_ends(10)
-    array([4, 6, 8])
-    """
+class _RollingOrigin:
+    """The parameters of a rolling origin, checked; shared by the panel splitter and the
+    scikit-learn one."""
 
     def __init__(
         self,
@@ -118,6 +94,41 @@ class RollingOriginSplitter:
                     f"window='sliding' needs a positive integer window_length, got {wl!r}"
                 )
         return int(step)
+
+    def __repr__(self) -> str:
+        return (
+            f"{type(self).__name__}(horizon={self.horizon}, n_windows={self.n_windows}, "
+            f"step={self.step}, window={self.window!r}, window_length={self.window_length})"
+        )
+
+
+class RollingOriginSplitter(_RollingOrigin):
+    """Cutoffs of a rolling-origin (time-series cross-validation) evaluation.
+
+    The last window forecasts the last ``horizon`` points of each series; each earlier window ends
+    ``step`` points before the next, so the windows together hold out the last
+    ``(n_windows - 1) * step + horizon`` points of each series.
+
+    Parameters
+    ----------
+    horizon : int
+        Steps forecast in each window.
+    n_windows : int, default=3
+        Number of forecast origins.
+    step : int, optional
+        Points between consecutive origins; defaults to ``horizon`` (windows that do not overlap).
+    window : {"expanding", "sliding"}, default="expanding"
+        ``"expanding"`` trains on all history up to the cutoff; ``"sliding"`` on the last
+        ``window_length`` points only.
+    window_length : int, optional
+        Training length of a sliding window (required for ``window="sliding"``). A series with
+        fewer points before a cutoff trains on what it has.
+
+    Examples
+    --------
+    >>> RollingOriginSplitter(horizon=2, n_windows=3).train_ends(10)
+    array([4, 6, 8])
+    """
 
     @property
     def held_out(self) -> int:
@@ -195,15 +206,10 @@ class RollingOriginSplitter:
         for win in self.windows(panel):
             yield panel.slice(win.start, win.end), panel.values_after(win.end, self.horizon)
 
-    def __repr__(self) -> str:
-        return (
-            f"RollingOriginSplitter(horizon={self.horizon}, n_windows={self.n_windows}, "
-            f"step={self.step}, window={self.window!r}, window_length={self.window_length})"
-        )
 
 
 
-class RollingOriginCV:
+class RollingOriginCV(_RollingOrigin):
     """Rolling-origin folds of a long frame in scikit-learn's splitter protocol.
 
     ``split(X)`` yields, per window of :class:`RollingOriginSplitter`, the row positions of
@@ -237,27 +243,13 @@ class RollingOriginCV:
     {'season_length': 12}
     """
 
-    def __init__(
-        self,
-        horizon: int,
-        n_windows: int = 3,
-        step: int | None = None,
-        window: Literal["expanding", "sliding"] = "expanding",
-        window_length: int | None = None,
-    ):
-        self.horizon = horizon
-        self.n_windows = n_windows
-        self.step = step
-        self.window = window
-        self.window_length = window_length
-
     def _splitter(self) -> RollingOriginSplitter:
         return RollingOriginSplitter(self.horizon, self.n_windows, self.step, self.window,
                                      self.window_length)
 
     def get_n_splits(self, X=None, y=None, groups=None) -> int:
         """The number of folds: ``n_windows`` (``X``, ``y``, ``groups`` are ignored)."""
-        self._splitter()._check()
+        self._check()
         return int(self.n_windows)
 
     def split(self, X, y=None, groups=None) -> Iterator[tuple[np.ndarray, np.ndarray]]:
@@ -304,8 +296,6 @@ class RollingOriginCV:
             test = keep & (position >= end) & (position < end + self.horizon)
             yield np.flatnonzero(train), np.flatnonzero(test)
 
-    def __repr__(self) -> str:
-        return repr(self._splitter()).replace("RollingOriginSplitter", "RollingOriginCV", 1)
 
 
 def _row_positions(X, panel: Panel) -> tuple[np.ndarray, np.ndarray]:
