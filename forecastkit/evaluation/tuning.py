@@ -29,8 +29,7 @@ from forecastkit.data.frames import to_panel
 from forecastkit.data.splitters import RollingOriginCV
 from forecastkit.evaluation.backtest import _describe, _fingerprint
 from forecastkit.exceptions import ForecastkitError, InvalidInputError
-from forecastkit.forecasters._scoring import SCORE_METRICS
-from forecastkit.forecasters.base import _season_length_of
+from forecastkit.forecasters._scoring import SCORE_METRICS, season_length_of
 
 __all__ = ["tune", "TuningResult", "rnn_search_space"]
 
@@ -151,7 +150,7 @@ def tune(
     panel = to_panel(y)
     frame = panel.to_long()
     folds = list(RollingOriginCV(int(horizon), n_windows, step).split(frame))
-    m = _season_length_of(forecaster) if season_length is None else int(season_length)
+    m = season_length_of(forecaster) if season_length is None else int(season_length)
     name = study_name or _study_name(forecaster, panel, space, horizon, n_windows, step, metric,
                                      m)
     level = optuna.logging.get_verbosity()

@@ -17,7 +17,7 @@ from forecastkit.exceptions import InvalidInputError
 from forecastkit.forecasters._classical import naive2_forecast
 from forecastkit.metrics import mase, owa, smape
 
-__all__ = ["SCORE_METRICS", "forecast_score"]
+__all__ = ["SCORE_METRICS", "forecast_score", "season_length_of"]
 
 # metric -> what ``score`` returns: minus the mean over series (OWA: minus M4's OWA, from the
 # means of sMAPE and MASE against Naive2's on the same series, as the competition computes it).
@@ -140,3 +140,25 @@ def _future_rows(train: Panel, y) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
     if len(bad):
         raise InvalidInputError(f"series {ids[bad[0]]!r}: y has a non-finite value to score")
     return ids, train.from_time_values(stamps), values
+
+
+def season_length_of(forecaster) -> int:
+    """A forecaster's ``season_length``, else that of the first member (of a combination or
+    a wrapper) that has one, else 1."""
+    return _find_season_length(forecaster) or 1
+
+
+def _find_season_length(forecaster) -> int | None:
+    m = getattr(forecaster, "season_length", None)
+    if m is not None:
+        return int(m)
+    for value in forecaster.get_params(deep=False).values():
+        members = ([v[-1] for v in value if isinstance(v, tuple)] if isinstance(value, list)
+                   else [value])
+        for member in members:
+            # A forecaster by what it has (importing BaseForecaster here would be a cycle).
+            if hasattr(member, "get_params") and hasattr(member, "predict_array"):
+                found = _find_season_length(member)
+                if found is not None:
+                    return found
+    return None

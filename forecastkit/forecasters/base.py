@@ -232,45 +232,33 @@ class BaseForecaster(SavingMixin, BaseEstimator):
 
     def score(self, y, X=None, *, metric: str = "mase", season_length: int | None = None
               ) -> float:
-        """Accuracy of the forecasts of ``y``'s time stamps; greater is better.
-
-        scikit-learn's ``score`` convention, so that ``GridSearchCV`` and ``cross_validate``
-        tune a forecaster over :class:`~forecastkit.data.RollingOriginCV` folds (a fold's
-        estimator is fitted on its training rows and scored on the rows after them; pass
-        ``scoring=forecastkit.evaluation.ForecastScorer("smape")`` for another metric).
+        """Minus the error of the forecasts of ``y``'s time stamps (scikit-learn's ``score``:
+        greater is better), so ``GridSearchCV`` and ``cross_validate`` tune a forecaster on
+        :class:`~forecastkit.data.RollingOriginCV` folds.
 
         Parameters
         ----------
         y : pd.DataFrame or pd.Series
-            The actual values of steps after the training data: a long frame ``unique_id, ds,
-            y`` (a subset of the fitted series, each with any of its next steps), or a Series
-            indexed by time for a forecaster fitted on one series.
+            Actual values of each series' next steps after the training data (long frame
+            ``unique_id, ds, y``; a Series for a forecaster fitted on one series).
         X : None
             Exogenous regressors (not supported yet).
         metric : {"mase", "smape", "owa"}, default="mase"
-            Minus the mean over series of MASE or sMAPE, or minus M4's OWA (from those means
-            and Naive2's on the same steps).
+            Minus the mean over series of MASE or sMAPE, or minus M4's OWA.
         season_length : int, optional
-            Seasonal period of MASE's scale and Naive2; default: the forecaster's own
-            ``season_length`` (or its first member's), else 1. Fix it when ``season_length``
-            is itself searched, so that every candidate is scaled alike.
-
-        Returns
-        -------
-        float
-            ``-error``: 0 for perfect forecasts, more negative for worse ones.
+            MASE's scale and Naive2's period; default the forecaster's (or its first
+            member's), else 1. Fix it when ``season_length`` itself is searched.
 
         Raises
         ------
         InvalidInputError
-            A series of ``y`` the forecaster was not fitted on, a time stamp that is not one
-            of the steps after its training data, a non-finite value, an unknown metric.
+            See :func:`forecastkit.forecasters._scoring.forecast_score`.
         """
-        from forecastkit.forecasters._scoring import forecast_score
+        from forecastkit.forecasters._scoring import forecast_score, season_length_of
 
         self._check_fitted()
         _reject_exogenous(X)
-        m = _season_length_of(self) if season_length is None else season_length
+        m = season_length_of(self) if season_length is None else season_length
         return forecast_score(self, y, metric, int(m))
 
     def predict_array(self, horizon: int | None = None, y=None) -> np.ndarray:
@@ -394,26 +382,6 @@ def fits_series_independently(forecaster) -> bool:
     class with ``fit``/``predict_array``), the opposite of its ``is_global``."""
     return getattr(forecaster, "fits_series_independently",
                    not getattr(forecaster, "is_global", False))
-
-
-def _season_length_of(forecaster) -> int:
-    """A forecaster's ``season_length``, else that of the first member (of a combination or
-    a wrapper) that has one, else 1."""
-    return _find_season_length(forecaster) or 1
-
-
-def _find_season_length(forecaster) -> int | None:
-    m = getattr(forecaster, "season_length", None)
-    if m is not None:
-        return int(m)
-    for value in forecaster.get_params(deep=False).values():
-        members = ([v[-1] for v in value if isinstance(v, tuple)] if isinstance(value, list)
-                   else [value])
-        for member in members:
-            found = _find_season_length(member) if isinstance(member, BaseForecaster) else None
-            if found is not None:
-                return found
-    return None
 
 
 def _reject_exogenous(X) -> None:
