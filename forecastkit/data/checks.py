@@ -136,7 +136,8 @@ def find_nonfinite(
     what = "NaN" if np.isnan(values[pos]) else "infinite"
     return i, MissingValuesError(
         f"series {ids[i]!r} has {count} NaN/inf value(s); the first ({what}) is at "
-        f"{format_time(times[pos], tz)}. Fill or drop them before fitting"
+        f"{format_time(times[pos], tz)}. Fill or drop them before fitting "
+        f"(forecastkit.data.fill_missing interpolates them)"
     )
 
 

@@ -86,7 +86,8 @@ def _integer_step(times: np.ndarray, indptr: np.ndarray, ids: Ids) -> int:
         gap = int(odd[0] - d_ptr[i])
         raise FrequencyError(
             f"series {ids[i]!r} has irregular integer time steps: {t[gap]} -> {t[gap + 1]} "
-            f"after a step of {first[i]}; fill the missing steps first"
+            f"after a step of {first[i]}; fill the missing steps first "
+            f"(forecastkit.data.fill_gaps, then fill_missing)"
         )
     stepping = np.flatnonzero(has_step)
     if len(stepping) == 0:
@@ -141,7 +142,8 @@ def _series_alias(times, indptr, ids, i, tz) -> str:
     if alias is None:
         raise FrequencyError(
             f"series {ids[i]!r} has irregular time stamps (no frequency could be inferred); "
-            f"resample it to a regular frequency first"
+            f"resample it to a regular frequency, or if it has gaps fill them first "
+            f"(forecastkit.data.fill_gaps, then fill_missing)"
         )
     return alias
 

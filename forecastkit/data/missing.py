@@ -1,0 +1,244 @@
+"""Gaps and missing values in a long frame, made explicit and then filled.
+
+Real data has rows that never arrived (a sensor offline for a day: time stamps missing from a
+regular grid) and values that arrived empty (NaN). forecastkit's models need a regular series of
+finite values, so :func:`to_panel` refuses both, naming the series. These two steps repair a
+frame before fitting, each reporting what it did:
+
+* :func:`fill_gaps` puts a row, with NaN values, at every time stamp missing from each series'
+  regular grid (the panel's frequency, inferred or given); an irregular series stays an error.
+* :func:`fill_missing` trims leading NaN (a series that starts late), fills the other NaN by
+  pandas' interpolation (``"linear"``, ``"time"``, ``"nearest"``) or, for seasonal data, by
+  linear interpolation between the same season position of neighbouring cycles
+  (``"seasonal"``: a lost day of hourly data is filled from the hours of the days around it,
+  not by a straight line across the daily cycle), and reports per series what was filled.
+"""
+
+from __future__ import annotations
+
+import warnings
+
+import numpy as np
+import pandas as pd
+
+from forecastkit.data.frequency import infer_freq_alias
+from forecastkit.exceptions import (
+    ForecastkitWarning,
+    FrequencyError,
+    InvalidInputError,
+    MissingValuesError,
+)
+
+__all__ = ["fill_gaps", "fill_missing", "FILL_METHODS"]
+
+FILL_METHODS = ("linear", "time", "nearest", "seasonal")
+
+
+def fill_gaps(y: pd.DataFrame, freq=None, *, id_col: str = "unique_id", time_col: str = "ds",
+              target_col: str = "y") -> pd.DataFrame:
+    """The frame with a NaN row at every time stamp missing from each series' regular grid.
+
+    Parameters
+    ----------
+    y : pd.DataFrame
+        Long frame ``id_col, time_col, target_col`` (other columns are kept, NaN in the added
+        rows), each series sorted or not.
+    freq : str or pandas offset, optional
+        The grid's frequency for datetime stamps (``"h"``, ``"D"``, ``"MS"``...). Default:
+        inferred from the series that have no gap (``pd.infer_freq``); an integer grid's step
+        is the smallest step between two stamps of any series.
+    id_col, time_col, target_col : str
+
+    Returns
+    -------
+    pd.DataFrame
+        The rows of ``y`` and the added ones, sorted by series (in order of first appearance)
+        and time, with a fresh index; ``attrs["gaps_filled"]`` maps each series that had gaps
+        to the number of rows added.
+
+    Raises
+    ------
+    FrequencyError
+        No frequency can be inferred (every series has gaps: pass ``freq``), or a series has a
+        stamp off the grid (irregular, or of another frequency), named.
+    InvalidInputError
+        Missing columns or duplicate time stamps in a series.
+    """
+    _check_columns(y, [id_col, time_col, target_col])
+    frame = y.sort_values([id_col, time_col], kind="stable")
+    order = pd.unique(y[id_col])
+    groups = dict(tuple(frame.groupby(id_col, sort=False)))
+    times = {sid: pd.Index(groups[sid][time_col]) for sid in order}
+    for sid, t in times.items():
+        if t.has_duplicates:
+            raise InvalidInputError(f"series {sid!r} has duplicate time stamps; cannot fill gaps")
+    integer = all(pd.api.types.is_integer_dtype(t.dtype) for t in times.values())
+    step = _integer_step(times) if integer else _datetime_freq(times, freq)
+    out, added = [], {}
+    for sid in order:
+        t, g = times[sid], groups[sid]
+        grid = (pd.Index(np.arange(t[0], t[-1] + 1, step)) if integer
+                else _date_grid(t, step))
+        off = t.difference(grid)
+        if len(off):
+            raise FrequencyError(
+                f"series {sid!r} has time stamp {off[0]} off its grid of frequency "
+                f"{step if integer else getattr(step, 'freqstr', step)}; it is irregular or of "
+                f"another frequency"
+            )
+        if len(grid) > len(t):
+            added[sid] = len(grid) - len(t)
+            g = g.set_index(time_col).reindex(grid).rename_axis(time_col).reset_index()
+            g[id_col] = sid
+        out.append(g)
+    result = pd.concat(out, ignore_index=True)[list(y.columns)]
+    result.attrs["gaps_filled"] = added
+    return result
+
+
+def fill_missing(y: pd.DataFrame, method: str = "linear", *, season_length: int | None = None,
+                 drop_empty: bool = False, id_col: str = "unique_id", time_col: str = "ds",
+                 target_col: str = "y") -> tuple[pd.DataFrame, pd.DataFrame]:
+    """Trim leading NaN and fill the other NaN of every series.
+
+    Parameters
+    ----------
+    y : pd.DataFrame
+        Long frame ``id_col, time_col, target_col`` on a regular grid (see :func:`fill_gaps`),
+        each series sorted by time.
+    method : {"linear", "time", "nearest", "seasonal"}, default="linear"
+        ``"linear"``: a straight line between the observed neighbours (by position);
+        ``"time"``: the same by time stamp; ``"nearest"``: the nearest observation;
+        ``"seasonal"``: linear between the same season position of the neighbouring cycles
+        (needs ``season_length``; a position never observed falls back to ``"linear"``).
+        NaN after the last observation take the last value (``"seasonal"``: the last value of
+        the same position).
+    season_length : int, optional
+        Period of ``"seasonal"``.
+    drop_empty : bool, default=False
+        Drop a series with no observed value (recorded) instead of raising.
+    id_col, time_col, target_col : str
+
+    Returns
+    -------
+    filled : pd.DataFrame
+        ``y`` without the leading NaN rows of each series (and without dropped series), every
+        ``target_col`` value finite.
+    report : pd.DataFrame
+        One row per series that had NaN: ``id_col``, ``trimmed`` (leading rows removed),
+        ``filled`` (values filled), ``dropped`` (no value at all).
+
+    Warns
+    -----
+    ForecastkitWarning
+        Once, when anything was trimmed, filled or dropped, with the totals.
+
+    Raises
+    ------
+    MissingValuesError
+        A series with no observed value (named), unless ``drop_empty``.
+    InvalidInputError
+        An unknown method, ``"seasonal"`` without a season length of at least 2, an infinite
+        value, or missing columns.
+    """
+    if method not in FILL_METHODS:
+        raise InvalidInputError(f"method must be one of {FILL_METHODS}, got {method!r}")
+    if method == "seasonal" and (season_length is None or int(season_length) < 2):
+        raise InvalidInputError(f"method='seasonal' needs season_length >= 2, got "
+                                f"{season_length!r}")
+    _check_columns(y, [id_col, time_col, target_col])
+    values = pd.to_numeric(y[target_col], errors="coerce").astype(np.float64)
+    if np.isinf(values).any():
+        sid = y[id_col].to_numpy()[int(np.flatnonzero(np.isinf(values.to_numpy()))[0])]
+        raise InvalidInputError(f"series {sid!r} has an infinite value; only NaN is filled")
+    frame = y.assign(**{target_col: values})
+    out, rows = [], []
+    for sid, g in frame.groupby(id_col, sort=False):
+        v = g[target_col]
+        if not v.isna().any():
+            out.append(g)
+            continue
+        observed = np.flatnonzero(v.notna().to_numpy())
+        if not len(observed):
+            if not drop_empty:
+                raise MissingValuesError(f"series {sid!r} has no observed value; drop it or "
+                                         f"pass drop_empty=True")
+            rows.append({id_col: sid, "trimmed": 0, "filled": 0, "dropped": True})
+            continue
+        g = g.iloc[observed[0]:]
+        n_missing = int(g[target_col].isna().sum())
+        g = g.assign(**{target_col: _filled(g, target_col, time_col, method, season_length)})
+        out.append(g)
+        rows.append({id_col: sid, "trimmed": int(observed[0]), "filled": n_missing,
+                     "dropped": False})
+    report = pd.DataFrame(rows, columns=[id_col, "trimmed", "filled", "dropped"])
+    if len(report):
+        warnings.warn(
+            f"{len(report)} series had NaN: {int(report.filled.sum())} value(s) filled "
+            f"({method}), {int(report.trimmed.sum())} leading row(s) trimmed, "
+            f"{int(report.dropped.sum())} series dropped; the report lists them",
+            ForecastkitWarning, stacklevel=2,
+        )
+    filled = pd.concat(out, ignore_index=True) if out else frame.iloc[:0]
+    return filled, report
+
+
+# --------------------------------------------------------------------------- helpers
+
+
+def _check_columns(y, needed: list[str]) -> None:
+    if not isinstance(y, pd.DataFrame):
+        raise InvalidInputError(f"expected a long DataFrame {needed}, got {type(y).__name__}")
+    missing = [c for c in needed if c not in y.columns]
+    if missing:
+        raise InvalidInputError(f"the frame has no column(s) {missing}; expected {needed}")
+
+
+def _integer_step(times: dict) -> int:
+    diffs = [np.diff(t.to_numpy()) for t in times.values() if len(t) > 1]
+    positive = np.concatenate(diffs) if diffs else np.array([1])
+    return int(positive.min()) if len(positive) else 1
+
+
+def _datetime_freq(times: dict, freq):
+    if freq is not None:
+        return pd.tseries.frequencies.to_offset(freq)
+    inferred: dict[str, int] = {}
+    for t in times.values():
+        if len(t) >= 3:
+            alias = infer_freq_alias(pd.DatetimeIndex(t))
+            if alias is not None:
+                inferred[alias] = inferred.get(alias, 0) + 1
+    if not inferred:
+        raise FrequencyError(
+            "cannot infer the frequency: every series has gaps (or fewer than 3 stamps); pass "
+            "freq= (e.g. 'h', 'D', 'MS')"
+        )
+    return pd.tseries.frequencies.to_offset(max(inferred, key=lambda a: inferred[a]))
+
+
+def _date_grid(t: pd.Index, freq) -> pd.Index:
+    if isinstance(t, pd.PeriodIndex):
+        return pd.period_range(t[0], t[-1], freq=t.freq)
+    return pd.date_range(t[0], t[-1], freq=freq)
+
+
+def _filled(g: pd.DataFrame, target_col: str, time_col: str, method: str,
+            season_length: int | None) -> np.ndarray:
+    v = g[target_col].reset_index(drop=True)
+    if method == "time":
+        s = pd.Series(v.to_numpy(), index=pd.DatetimeIndex(g[time_col]))
+        return s.interpolate(method="time").ffill().to_numpy()
+    if method == "nearest":
+        return v.interpolate(method="nearest").ffill().to_numpy()
+    if method == "linear":
+        return v.interpolate(method="linear").ffill().to_numpy()
+    out = v.to_numpy().copy()
+    m = int(season_length)  # type: ignore[arg-type]
+    for p in range(m):
+        # One season position: the values one cycle apart, interpolated between themselves.
+        phase = pd.Series(out[p::m])
+        if phase.notna().any():
+            out[p::m] = phase.interpolate(method="linear", limit_area="inside").ffill().to_numpy()
+    rest = pd.Series(out)  # positions never observed, or before their first observation
+    return rest.interpolate(method="linear").ffill().bfill().to_numpy()

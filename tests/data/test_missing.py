@@ -1,0 +1,151 @@
+"""fill_gaps and fill_missing: gaps made explicit, NaN filled, each checked against a plain
+numpy/pandas reference, and the result accepted by to_panel and a forecaster."""
+
+import warnings
+
+import numpy as np
+import pandas as pd
+import pytest
+
+import forecastkit as fk
+from forecastkit.data import fill_gaps, fill_missing, to_panel
+from forecastkit.exceptions import (
+    ForecastkitWarning,
+    FrequencyError,
+    InvalidInputError,
+    MissingValuesError,
+)
+
+
+def _frame(ids_lengths, freq=None, start="2021-03-20", tz=None):
+    parts = []
+    for k, (sid, n) in enumerate(ids_lengths):
+        ds = (np.arange(n) if freq is None
+              else pd.date_range(start, periods=n, freq=freq, tz=tz))
+        parts.append(pd.DataFrame({"unique_id": sid, "ds": ds,
+                                   "y": np.sin(np.arange(n) / 3.0) + 10 + k}))
+    return pd.concat(parts, ignore_index=True)
+
+
+def test_integer_gaps_become_nan_rows_at_the_missing_steps():
+    df = _frame([("a", 30), ("b", 20)])
+    gapped = df.drop(index=[5, 6, 7, 40]).sample(frac=1.0, random_state=0)  # unsorted too
+    out = fill_gaps(gapped)
+    assert out.attrs["gaps_filled"] == {"a": 3, "b": 1}
+    pd.testing.assert_frame_equal(out[["unique_id", "ds"]], df[["unique_id", "ds"]])
+    nan = out.y.isna().to_numpy()
+    assert np.flatnonzero(nan).tolist() == [5, 6, 7, 40]
+    np.testing.assert_array_equal(out.y.to_numpy()[~nan], df.y.to_numpy()[~nan])
+    with pytest.raises(fk.exceptions.MissingValuesError, match="fill_missing"):
+        to_panel(out)
+
+
+def test_datetime_gaps_infer_the_frequency_from_the_complete_series():
+    df = _frame([("a", 60), ("b", 60)], freq="h", tz="Europe/Berlin")  # across a DST change
+    gapped = df.drop(index=range(70, 94))  # a whole day of b
+    out = fill_gaps(gapped)
+    assert out.attrs["gaps_filled"] == {"b": 24}
+    assert out.ds.equals(df.ds) and out.y.isna().sum() == 24
+    with pytest.raises(FrequencyError, match="fill_gaps"):
+        to_panel(gapped)
+
+
+def test_monthly_gaps_in_every_series_need_the_frequency():
+    df = _frame([("a", 24), ("b", 24)], freq="MS")
+    gapped = df.drop(index=[3, 30])
+    with pytest.raises(FrequencyError, match="pass freq="):
+        fill_gaps(gapped)
+    out = fill_gaps(gapped, freq="MS")
+    assert out.ds.equals(df.ds) and out.y.isna().sum() == 2
+
+
+def test_a_stamp_off_the_grid_is_named():
+    df = _frame([("a", 30), ("odd", 30)], freq="D")
+    df.loc[45, "ds"] += pd.Timedelta(hours=5)
+    with pytest.raises(FrequencyError, match="'odd' has time stamp .* off its grid"):
+        fill_gaps(df)
+    with pytest.raises(InvalidInputError, match="duplicate time stamps"):
+        fill_gaps(pd.concat([_frame([("a", 5)]), _frame([("a", 5)])]))
+
+
+def test_linear_and_time_filling_match_numpy_interp():
+    df = _frame([("a", 40), ("late", 40)], freq="D")
+    y = df.y.to_numpy().copy()
+    y[[3, 4, 10, 39]] = np.nan  # inner gaps and a trailing NaN in a
+    y[40:45] = np.nan  # "late" starts on its 6th day
+    y[50] = np.nan
+    df = df.assign(y=y)
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always")
+        filled, report = fill_missing(df)
+    assert [str(w.message) for w in caught if w.category is ForecastkitWarning] == [
+        "2 series had NaN: 5 value(s) filled (linear), 5 leading row(s) trimmed, 0 series "
+        "dropped; the report lists them"]
+    assert report.to_dict("records") == [
+        {"unique_id": "a", "trimmed": 0, "filled": 4, "dropped": False},
+        {"unique_id": "late", "trimmed": 5, "filled": 1, "dropped": False}]
+    a = filled[filled.unique_id == "a"].y.to_numpy()
+    obs = ~np.isnan(y[:40])
+    expected = np.interp(np.arange(40), np.flatnonzero(obs), y[:40][obs])  # ends held flat
+    np.testing.assert_allclose(a, expected)
+    late = filled[filled.unique_id == "late"]
+    assert late.ds.iloc[0] == df.ds.iloc[45] and len(late) == 35
+    to_panel(filled)  # regular and finite: accepted
+    # "time" weighs by time stamps: on a daily grid the same as by position
+    with pytest.warns(ForecastkitWarning, match=r"filled \(time\)"):
+        by_time = fill_missing(df, "time")[0]
+    np.testing.assert_allclose(by_time.y, filled.y)
+
+
+def test_seasonal_filling_uses_the_same_hour_of_the_neighbouring_days():
+    n, m = 24 * 10, 24
+    t = np.arange(n)
+    y = 10 + 3 * np.sin(2 * np.pi * t / m) + 0.01 * t
+    df = pd.DataFrame({"unique_id": "s", "ds": pd.date_range("2022-01-01", periods=n, freq="h"),
+                       "y": y})
+    lost = np.arange(4 * m, 5 * m)  # one whole day
+    gapped = df.assign(y=np.where(np.isin(t, lost), np.nan, y))
+    with pytest.warns(ForecastkitWarning):
+        seasonal = fill_missing(gapped, "seasonal", season_length=m)[0].y.to_numpy()
+        linear = fill_missing(gapped, "linear")[0].y.to_numpy()
+    # the reference: the midpoint of the same hour one day before and one day after
+    np.testing.assert_allclose(seasonal[lost], (y[lost - m] + y[lost + m]) / 2)
+    assert np.abs(seasonal[lost] - y[lost]).max() < 0.05 < np.abs(linear[lost] - y[lost]).max()
+
+
+def test_empty_series_and_bad_arguments_are_named():
+    df = _frame([("a", 10), ("void", 10)]).astype({"y": float})
+    df.loc[df.unique_id == "void", "y"] = np.nan
+    with pytest.raises(MissingValuesError, match="'void' has no observed value"):
+        fill_missing(df)
+    with pytest.warns(ForecastkitWarning, match="1 series dropped"):
+        filled, report = fill_missing(df, drop_empty=True)
+    assert set(filled.unique_id) == {"a"} and report.dropped.tolist() == [True]
+    with pytest.raises(InvalidInputError, match="method must be one of"):
+        fill_missing(df, "spline")
+    with pytest.raises(InvalidInputError, match="season_length >= 2"):
+        fill_missing(df, "seasonal")
+    with pytest.raises(InvalidInputError, match="'a' has an infinite value"):
+        fill_missing(df.assign(y=np.inf))
+    with pytest.raises(InvalidInputError, match="no column"):
+        fill_gaps(df.drop(columns="ds"))
+
+
+def test_a_forecaster_fits_the_repaired_frame(panel_df):
+    gapped = panel_df.drop(index=[10, 11, 200]).reset_index(drop=True)
+    gapped.loc[50, "y"] = np.nan
+    with pytest.warns(ForecastkitWarning):
+        repaired, report = fill_missing(fill_gaps(gapped), season_length=12, method="seasonal")
+    assert report.filled.sum() == 4
+    fc = fk.baselines.Theta(season_length=12, horizon=6).fit(repaired).predict()
+    assert np.isfinite(fc.y_pred).all() and len(fc) == 6 * panel_df.unique_id.nunique()
+
+
+def test_nearest_filling_takes_the_closest_observation():
+    y = np.array([1.0, np.nan, 5.0, np.nan, np.nan, np.nan, np.nan, 9.0, np.nan])
+    df = pd.DataFrame({"unique_id": "a", "ds": np.arange(len(y)), "y": y})
+    with pytest.warns(ForecastkitWarning):
+        filled = fill_missing(df, "nearest")[0].y.to_numpy()
+    # position 1 ties between 0 and 2 (either is nearest); the rest by distance; the end held
+    assert filled[1] in (1.0, 5.0)
+    np.testing.assert_array_equal(filled[[3, 4, 6, 8]], [5.0, 5.0, 9.0, 9.0])
