@@ -1,0 +1,165 @@
+"""Missing-data robustness: training values knocked out, filled and forecast; OWA vs complete.
+
+Run from the repository root::
+
+    python experiments/missing_data.py                 # M3 Monthly and M4 Hourly, minutes
+    python experiments/missing_data.py --models theta,snaive --sets m3-monthly
+
+For each set, 5 %, 10 % and 20 % of every series' training values are knocked out (seeded),
+either at random or in blocks (one season at a time: a quarter of monthly data, a day of hourly
+data), filled by :func:`forecastkit.data.fill_missing` (``linear`` and ``seasonal``), and each
+model is fitted on the filled data and scored on the official test split. MASE is scaled by the
+complete training data and OWA is against Naive2 on the complete data, so a change is the
+model's alone. The report gives OWA and its ratio to the complete data's. RNNForecaster with a
+mask for missing values (issue 18's ``missing="mask"``) is not built yet, so it is not here.
+Writes experiments/results/missing_data/.
+"""
+
+from __future__ import annotations
+
+import os
+import sys
+import time
+import warnings
+from pathlib import Path
+
+os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "3")
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+
+import numpy as np  # noqa: E402
+import pandas as pd  # noqa: E402
+from _common import RESULTS, command_line, header, load_set, parser  # noqa: E402
+
+SETS = ["m3-monthly", "m4-hourly"]
+RATES = (0.05, 0.10, 0.20)
+PATTERNS = ("random", "blocks")
+METHODS = ("linear", "seasonal")
+DEFAULT_MODELS = ["theta", "snaive"]
+
+
+def knock_out(train: pd.DataFrame, rate: float, pattern: str, season_length: int,
+              seed: int) -> pd.DataFrame:
+    """``train`` with ``rate`` of each series' values set to NaN: single values at random, or
+    whole seasons (``season_length`` steps; 3 for non-seasonal data) at random starts. The
+    last value of a series is kept, so every series still ends with an observation."""
+    rng = np.random.default_rng(seed)
+    y = train["y"].to_numpy(dtype=np.float64).copy()
+    bounds = np.flatnonzero(np.r_[True, train["unique_id"].to_numpy()[1:]
+                                  != train["unique_id"].to_numpy()[:-1], True])
+    block = season_length if season_length > 1 else 3
+    for a, b in zip(bounds[:-1], bounds[1:], strict=True):
+        n = b - a - 1  # never the last value
+        want = int(round(rate * (b - a)))
+        if pattern == "random":
+            hit = rng.choice(n, size=min(want, n), replace=False)
+        else:
+            hit = np.zeros(0, dtype=np.int64)
+            while len(hit) < want:
+                start = int(rng.integers(0, max(1, n - block + 1)))
+                hit = np.union1d(hit, np.arange(start, min(start + block, n)))
+            hit = hit[:want]
+        y[a + hit] = np.nan
+    return train.assign(y=y)
+
+
+def score(model_name: str, filled: pd.DataFrame, train: pd.DataFrame, test: pd.DataFrame,
+          info, naive2: pd.DataFrame, seed: int) -> dict:
+    """sMAPE, MASE (scaled by the complete ``train``) and OWA against ``naive2``'s per-series
+    metrics on the complete data."""
+    from forecastkit.evaluation.registry import make_model
+    from forecastkit.metrics import evaluate, summarize
+
+    model = make_model(model_name, horizon=info.horizon, season_length=info.season_length,
+                       seed=seed)
+    t0 = time.perf_counter()
+    forecast = model.fit(filled).predict(info.horizon)
+    seconds = time.perf_counter() - t0
+    per = evaluate(forecast, test, train, info.season_length)
+    row = summarize(per, naive2).to_dict()
+    return {"smape": row["smape"], "mase": row["mase"], "owa": row["owa"], "seconds": seconds}
+
+
+def run_set(name: str, models: list[str], args) -> pd.DataFrame:
+    from forecastkit.data import fill_missing
+    from forecastkit.evaluation.registry import make_model
+    from forecastkit.metrics import evaluate
+
+    train, test, info = load_set(name, args.sample, args.seed)
+    naive2 = make_model("naive2", horizon=info.horizon, season_length=info.season_length)
+    naive2_per = evaluate(naive2.fit(train).predict(info.horizon), test, train,
+                          info.season_length)
+    rows = []
+    for model in models:
+        base = score(model, train, train, test, info, naive2_per, args.seed)
+        rows.append({"set": name, "model": model, "pattern": "complete", "rate": 0.0,
+                     "method": "-", **base})
+        print(f"{name} {model} complete OWA {base['owa']:.3f}", flush=True)
+        for pattern in PATTERNS:
+            for rate in RATES:
+                gapped = knock_out(train, rate, pattern, info.season_length, args.seed)
+                for method in METHODS:
+                    if method == "seasonal" and info.season_length < 2:
+                        continue
+                    with warnings.catch_warnings():
+                        warnings.simplefilter("ignore")  # the fill's one summary warning
+                        filled, _ = fill_missing(gapped, method,
+                                                 season_length=info.season_length)
+                    res = score(model, filled, train, test, info, naive2_per, args.seed)
+                    rows.append({"set": name, "model": model, "pattern": pattern,
+                                 "rate": rate, "method": method, **res})
+                    print(f"{name} {model} {pattern} {rate:.0%} {method}: OWA "
+                          f"{res['owa']:.3f}", flush=True)
+    df = pd.DataFrame(rows)
+    complete = df[df.pattern == "complete"].set_index("model")["owa"]
+    df["owa_ratio"] = df["owa"] / df["model"].map(complete)
+    return df
+
+
+def write_report(df: pd.DataFrame, out: Path, command: str) -> Path:
+    from forecastkit.evaluation.report import markdown_table
+
+    out.mkdir(parents=True, exist_ok=True)
+    df.to_csv(out / "metrics.csv", index=False, float_format="%.6g")
+    lines = header("Missing-data robustness: knocked-out training values, filled, forecast",
+                   command)
+    lines += [
+        "Each series loses 5/10/20 % of its training values (seeded; `random`: single values, "
+        "`blocks`: one season at a time), filled by `fk.data.fill_missing` (`linear` or "
+        "`seasonal`); the model is fitted on the filled data and scored on the official test "
+        "split. MASE is scaled by the complete training data and OWA is against Naive2 on the "
+        "complete data: `owa_ratio` is the model's OWA over its own OWA on the complete data "
+        "(1.03 = 3 % worse). Issue 18's goal (at 10 % random missing, OWA within 3 % of the "
+        "complete data's) is stated for RNNForecaster with `missing=\"mask\"`, not built yet; "
+        "these are the classical models with filling.", ""]
+    for name, part in df.groupby("set", sort=False):
+        lines += [f"## {name}", ""]
+        table = part.pivot_table(index=["model", "pattern", "method"], columns="rate",
+                                 values="owa_ratio", sort=False)
+        table.columns = [f"{c:.0%}" if c else "complete" for c in table.columns]
+        lines += ["OWA relative to the complete data (owa_ratio):", "",
+                  markdown_table(table.reset_index()), ""]
+        lines += ["OWA:", "",
+                  markdown_table(part.pivot_table(index=["model", "pattern", "method"],
+                                                  columns="rate", values="owa",
+                                                  sort=False).reset_index()), ""]
+    path = out / "report.md"
+    path.write_text("\n".join(lines))
+    return path
+
+
+def main(argv=None) -> int:
+    args = parser(__doc__.splitlines()[0], DEFAULT_MODELS, None).parse_args(argv)
+    sets = SETS if not args.sets else args.sets.split(",")
+    unknown = sorted(set(sets) - set(SETS))
+    if unknown:
+        raise SystemExit(f"unknown set(s) {unknown}; choose from {', '.join(SETS)}")
+    models = [m for m in args.models.split(",") if m]
+    df = pd.concat([run_set(name, models, args) for name in sets], ignore_index=True)
+    out = args.out or RESULTS / "missing_data"
+    path = write_report(df, out, command_line())
+    print(f"\nReport: {path}")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
