@@ -19,7 +19,10 @@ def test_the_wheel_lists_every_package_of_the_tree():
     config = tomllib.loads((ROOT / "pyproject.toml").read_text())["tool"]["setuptools"]
     found = {".".join(p.parent.relative_to(ROOT).parts)
              for p in (ROOT / "forecastkit").rglob("__init__.py")}
-    assert set(config["packages"]) == found | {BUNDLED}
+    # The data folders are packages of their own (setuptools ships only listed packages' data).
+    data = {BUNDLED, *(f"{BUNDLED}.{d.name}" for d in (ROOT / "datasets").iterdir()
+                       if d.is_dir())}
+    assert set(config["packages"]) == found | data
     assert config["package-dir"] == {BUNDLED: "datasets"}
 
 
