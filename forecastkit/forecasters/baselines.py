@@ -80,7 +80,9 @@ _COMMON = """
 """
 _N_JOBS = """
     n_jobs : int or None, default=-1
-        Processes for fitting series in parallel (joblib; -1: all cores)."""
+        Processes for fitting series in parallel (joblib; -1: all cores). Inside
+        ``joblib.parallel_backend("dask")`` with a ``distributed.Client`` the chunks of series
+        run on that Dask cluster instead, forecasts unchanged."""
 
 
 def _doc(summary: str, parallel: bool = False) -> str:

@@ -29,3 +29,17 @@ def test_dask_equals_joblib_with_address_and_client(panel_df, cluster, tmp_path)
         by_client = backtest(models, panel_df, backend=client, **kw)
         assert client.status == "running"  # a client the caller passed stays open
     pd.testing.assert_frame_equal(local, by_client)
+
+
+def test_classical_baselines_run_on_a_dask_cluster_through_joblib(panel_df, cluster):
+    import joblib
+    import numpy as np
+
+    from forecastkit.forecasters.baselines import Theta
+
+    local = Theta(season_length=12, horizon=6, n_jobs=1).fit(panel_df).predict_array()
+    with distributed.Client(cluster) as client, joblib.parallel_backend("dask"):
+        with distributed.get_task_stream(client) as tasks:
+            remote = Theta(season_length=12, horizon=6, n_jobs=-1).fit(panel_df).predict_array()
+    assert len(tasks.data) >= 2  # the chunks of series ran as tasks on the cluster
+    np.testing.assert_array_equal(remote, local)
