@@ -45,8 +45,9 @@ def fill_gaps(y: pd.DataFrame, freq=None, *, id_col: str = "unique_id", time_col
         rows), each series sorted or not.
     freq : str or pandas offset, optional
         The grid's frequency for datetime stamps (``"h"``, ``"D"``, ``"MS"``...). Default:
-        inferred from the series that have no gap (``pd.infer_freq``); an integer grid's step
-        is the smallest step between two stamps of any series.
+        inferred from the series that have no gap (``pd.infer_freq``). Ignored for periods
+        (their own frequency) and integers (the smallest step between two stamps of any
+        series).
     id_col, time_col, target_col : str
 
     Returns
@@ -60,31 +61,46 @@ def fill_gaps(y: pd.DataFrame, freq=None, *, id_col: str = "unique_id", time_col
     ------
     FrequencyError
         No frequency can be inferred (every series has gaps: pass ``freq``), or a series has a
-        stamp off the grid (irregular, or of another frequency), named.
+        stamp off the grid (irregular) or steps by a multiple of it (another frequency),
+        named.
     InvalidInputError
         Missing columns or duplicate time stamps in a series.
     """
     _check_columns(y, [id_col, time_col, target_col])
-    frame = y.sort_values([id_col, time_col], kind="stable")
-    order = pd.unique(y[id_col])
+    frame, order = _sorted(y, id_col, time_col)
     groups = dict(tuple(frame.groupby(id_col, sort=False)))
     times = {sid: pd.Index(groups[sid][time_col]) for sid in order}
     for sid, t in times.items():
         if t.has_duplicates:
             raise InvalidInputError(f"series {sid!r} has duplicate time stamps; cannot fill gaps")
-    integer = all(pd.api.types.is_integer_dtype(t.dtype) for t in times.values())
-    step = _integer_step(times) if integer else _datetime_freq(times, freq)
+    kinds = {_kind(t) for t in times.values()}
+    if len(kinds) > 1:
+        raise FrequencyError(f"the series mix time stamp kinds {sorted(kinds)}")
+    kind = kinds.pop()
+    if kind == "integer":
+        step = _integer_step(times)
+    elif kind == "period":
+        step = next(iter(times.values())).freq  # a PeriodIndex carries its frequency
+    else:
+        step = _datetime_freq(times, freq)
     out, added = [], {}
     for sid in order:
         t, g = times[sid], groups[sid]
-        grid = (pd.Index(np.arange(t[0], t[-1] + 1, step)) if integer
+        grid = (pd.Index(np.arange(t[0], t[-1] + 1, step)) if kind == "integer"
                 else _date_grid(t, step))
+        name = step if kind == "integer" else getattr(step, "freqstr", step)
         off = t.difference(grid)
         if len(off):
             raise FrequencyError(
-                f"series {sid!r} has time stamp {off[0]} off its grid of frequency "
-                f"{step if integer else getattr(step, 'freqstr', step)}; it is irregular or of "
-                f"another frequency"
+                f"series {sid!r} has time stamp {off[0]} off its grid of frequency {name}; it "
+                f"is irregular or of another frequency"
+            )
+        # Stamps on the grid but all a multiple apart: a coarser frequency, not gaps.
+        coarser = np.gcd.reduce(np.diff(grid.get_indexer(t))) if len(t) > 1 else 1
+        if coarser > 1:
+            raise FrequencyError(
+                f"series {sid!r} steps by {coarser} x {name}: another frequency than the "
+                f"panel's, not gaps; resample it first"
             )
         if len(grid) > len(t):
             added[sid] = len(grid) - len(t)
@@ -104,8 +120,8 @@ def fill_missing(y: pd.DataFrame, method: str = "linear", *, season_length: int 
     Parameters
     ----------
     y : pd.DataFrame
-        Long frame ``id_col, time_col, target_col`` on a regular grid (see :func:`fill_gaps`),
-        each series sorted by time.
+        Long frame ``id_col, time_col, target_col`` on a regular grid (see :func:`fill_gaps`);
+        rows in any order (sorted by series, in order of first appearance, and time).
     method : {"linear", "time", "nearest", "seasonal"}, default="linear"
         ``"linear"``: a straight line between the observed neighbours (by position);
         ``"time"``: the same by time stamp; ``"nearest"``: the nearest observation;
@@ -147,7 +163,12 @@ def fill_missing(y: pd.DataFrame, method: str = "linear", *, season_length: int 
         raise InvalidInputError(f"method='seasonal' needs season_length >= 2, got "
                                 f"{season_length!r}")
     _check_columns(y, [id_col, time_col, target_col])
-    values = pd.to_numeric(y[target_col], errors="coerce").astype(np.float64)
+    y, _ = _sorted(y, id_col, time_col)
+    try:
+        values = pd.to_numeric(y[target_col], errors="raise").astype(np.float64)
+    except (TypeError, ValueError) as err:
+        raise InvalidInputError(f"{target_col} has a value that is not a number ({err}); only "
+                                f"NaN is filled") from None
     if np.isinf(values).any():
         sid = y[id_col].to_numpy()[int(np.flatnonzero(np.isinf(values.to_numpy()))[0])]
         raise InvalidInputError(f"series {sid!r} has an infinite value; only NaN is filled")
@@ -194,6 +215,23 @@ def _check_columns(y, needed: list[str]) -> None:
         raise InvalidInputError(f"the frame has no column(s) {missing}; expected {needed}")
 
 
+def _sorted(y: pd.DataFrame, id_col: str, time_col: str) -> tuple[pd.DataFrame, np.ndarray]:
+    """``y`` sorted by series (in order of first appearance) then time, and that order."""
+    if y[id_col].isna().any():
+        raise InvalidInputError(f"{id_col} has a missing value; every row needs a series id")
+    order = np.asarray(pd.unique(y[id_col]))
+    rank = pd.Series(np.arange(len(order)), index=order)
+    key = rank.loc[y[id_col].to_numpy()].to_numpy()
+    frame = y.assign(_series_rank=key).sort_values(["_series_rank", time_col], kind="stable")
+    return frame.drop(columns="_series_rank"), order
+
+
+def _kind(t: pd.Index) -> str:
+    if isinstance(t, pd.PeriodIndex):
+        return "period"
+    return "integer" if pd.api.types.is_integer_dtype(t.dtype) else "datetime"
+
+
 def _integer_step(times: dict) -> int:
     diffs = [np.diff(t.to_numpy()) for t in times.values() if len(t) > 1]
     positive = np.concatenate(diffs) if diffs else np.array([1])
@@ -227,7 +265,10 @@ def _filled(g: pd.DataFrame, target_col: str, time_col: str, method: str,
             season_length: int | None) -> np.ndarray:
     v = g[target_col].reset_index(drop=True)
     if method == "time":
-        s = pd.Series(v.to_numpy(), index=pd.DatetimeIndex(g[time_col]))
+        stamps = pd.Index(g[time_col])
+        if isinstance(stamps, pd.PeriodIndex):
+            stamps = stamps.to_timestamp()
+        s = pd.Series(v.to_numpy(), index=pd.DatetimeIndex(stamps))
         return s.interpolate(method="time").ffill().to_numpy()
     if method == "nearest":
         return v.interpolate(method="nearest").ffill().to_numpy()

@@ -41,8 +41,9 @@ def test_integer_gaps_become_nan_rows_at_the_missing_steps():
 
 
 def test_datetime_gaps_infer_the_frequency_from_the_complete_series():
-    df = _frame([("a", 60), ("b", 60)], freq="h", tz="Europe/Berlin")  # across a DST change
-    gapped = df.drop(index=range(70, 94))  # a whole day of b
+    df = _frame([("a", 60), ("b", 60)], freq="h", start="2021-03-27",
+                tz="Europe/Berlin")  # 28 March: clocks go forward an hour
+    gapped = df.drop(index=range(70, 94))  # a whole day of b, across the change
     out = fill_gaps(gapped)
     assert out.attrs["gaps_filled"] == {"b": 24}
     assert out.ds.equals(df.ds) and out.y.isna().sum() == 24
@@ -149,3 +150,35 @@ def test_nearest_filling_takes_the_closest_observation():
     # position 1 ties between 0 and 2 (either is nearest); the rest by distance; the end held
     assert filled[1] in (1.0, 5.0)
     np.testing.assert_array_equal(filled[[3, 4, 6, 8]], [5.0, 5.0, 9.0, 9.0])
+
+
+def test_another_frequency_is_not_taken_for_gaps():
+    hourly = _frame([("h", 48)], freq="h")
+    daily = _frame([("d", 3)], freq="D", start="2021-03-20")
+    with pytest.raises(FrequencyError, match="'d' steps by 24 x h: another frequency"):
+        fill_gaps(pd.concat([hourly, daily], ignore_index=True))
+    steps = pd.DataFrame({"unique_id": ["a"] * 3 + ["b"] * 3, "ds": [0, 1, 2, 0, 2, 4],
+                          "y": 1.0})
+    with pytest.raises(FrequencyError, match="'b' steps by 2 x 1"):
+        fill_gaps(steps)
+
+
+def test_period_stamps_keep_their_own_frequency():
+    df = _frame([("a", 24), ("b", 24)], freq="MS")
+    df["ds"] = df.ds.dt.to_period("M")
+    out = fill_gaps(df.drop(index=[3, 30]))  # gaps in every series: the periods say "M"
+    assert out.ds.equals(df.ds) and out.y.isna().sum() == 2
+    with pytest.warns(ForecastkitWarning):
+        filled, report = fill_missing(out, "time")
+    assert report.filled.tolist() == [1, 1] and filled.y.notna().all()
+
+
+def test_unsorted_rows_are_filled_in_time_order_and_bad_values_refused():
+    df = pd.DataFrame({"unique_id": "a", "ds": [3, 0, 2, 1], "y": [3.0, 0.0, np.nan, 1.0]})
+    with pytest.warns(ForecastkitWarning):
+        filled, _ = fill_missing(df)
+    assert filled.ds.tolist() == [0, 1, 2, 3] and filled.y.tolist() == [0.0, 1.0, 2.0, 3.0]
+    with pytest.raises(InvalidInputError, match="not a number"):
+        fill_missing(df.astype({"y": object}).assign(y=["1", "n/a", 2.0, 3.0]))
+    with pytest.raises(InvalidInputError, match="missing value; every row needs a series id"):
+        fill_gaps(df.assign(unique_id=["a", None, "a", "a"]))
