@@ -204,6 +204,11 @@ def write_study_report(parts: dict, out: Path, args, names: list[str], config: d
                         for k, p in sampled_where.items())
             + f" (seed {args.seed}); elsewhere on all series. Their rows are in the "
             "'sample' tables, beside every other model scored on the same series.")
+    not_run = {k: p["not_run"] for k, p in parts.items() if p.get("not_run")}
+    if not_run:
+        lines.append("- Not run (the report was written from the stored units with "
+                     "--report-only): " + "; ".join(f"{k}: {', '.join(v)}"
+                                                    for k, v in not_run.items()) + ".")
     lines += ["", *_method_notes(parts, recommended, reference), ""]
     lines += [
         "## Goals (issue 17), per set",

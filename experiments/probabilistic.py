@@ -141,12 +141,22 @@ def run_set(name: str, names: list[str], args, out: Path) -> dict:
     sampled = [n for n in names if n in SAMPLED and size is not None and size < n_series]
     main = [n for n in names if n not in sampled]
     print(f"\n== {name}: {n_series} series, horizon {info.horizon}")
+    not_run: list[str] = []
+    if args.report_only:
+        main, not_run = stored(main, info, train, args, name, out / name)
+    if sampled and args.report_only:
+        s_train, _ = sample_series(size, args.seed, train, test)
+        sampled, skipped = stored(sampled, info, s_train, args, name, out / name / "sampled")
+        not_run += skipped
+    if not_run:
+        print(f"   --report-only: not (fully) run on {name}, left out: {not_run}")
     models, settings = build_models(main, info, train, args, name)
     res = compare_set(models, train, test, info, args, out / name, quantiles=list(LEVELS),
                       skip_unsupported=True)
     scored = report.median_scored(res, test, POINT_REFERENCE, RECOMMENDED)
     part = {"result": scored, "n_series": n_series, "settings": settings, "info": info,
-            "reference_derived": POINT_REFERENCE not in names and RECOMMENDED in names}
+            "reference_derived": POINT_REFERENCE not in names and RECOMMENDED in names,
+            "not_run": not_run}
     if sampled:
         s_train, s_test = sample_series(size, args.seed, train, test)
         print(f"   {sampled} on a sample of {size} series (seed {args.seed})")
@@ -160,6 +170,23 @@ def run_set(name: str, names: list[str], args, out: Path) -> dict:
     return part
 
 
+def stored(names: list[str], info, train, args, set_name: str,
+           folder: Path) -> tuple[list[str], list[str]]:
+    """``(kept, left_out)``: the models of ``names`` whose every unit is in the store at
+    ``folder``, and the others (--report-only writes the reports from what has run)."""
+    from forecastkit.evaluation.backtest import _parts  # the backtest's own blocks of series
+    from forecastkit.evaluation.store import ResultStore
+
+    if not names:
+        return [], []
+    store = ResultStore(folder)
+    n_series = train["unique_id"].nunique()
+    models, _ = build_models(names, info, train, args, set_name)
+    kept = [n for n, m in models.items()
+            if all(store.is_done(n, 0, part) for part, _ in _parts(m, n_series))]
+    return kept, [n for n in names if n not in kept]
+
+
 def main(argv=None) -> int:
     p = parser(__doc__.splitlines()[0], DEFAULT_MODELS, None)
     p.add_argument("--fast", action="store_true",
@@ -168,6 +195,9 @@ def main(argv=None) -> int:
     p.add_argument("--arima-sample", type=int, default=None, metavar="N",
                    help=f"series per set for {', '.join(SAMPLED)} (default: per set, "
                         f"{SAMPLED_SIZE})")
+    p.add_argument("--report-only", action="store_true",
+                   help="write the reports from the stored units only, leaving out models not "
+                        "(fully) run on a set (named in the report); computes nothing")
     args = p.parse_args(argv)
     extra = {name: sfa.is_available() for name in STATSFORECAST}
     names = runnable(args.models, extra)
