@@ -119,7 +119,7 @@ def test_one_series_and_a_combination_take_their_season_length(monthly_series):
 
 
 def test_an_rnn_forecaster_is_tuned_by_grid_search(panel_df):
-    net = fk.RNNForecaster(horizon=6, season_length=12, epochs=2, n_models=1, units=(8,),
+    net = fk.RNNForecaster(horizon=6, season_length=12, epochs=1, n_models=1, units=(8,),
                            random_state=0)
     search = GridSearchCV(net, {"lookback": [12, 24]}, cv=RollingOriginCV(horizon=6,
                           n_windows=2), scoring=ForecastScorer("smape")).fit(panel_df)

@@ -16,7 +16,7 @@ tf.config.set_logical_device_configuration(cpu, [tf.config.LogicalDeviceConfigur
 import forecastkit as fk
 
 df = fk.datasets.make_trend_seasonal(n_series=6, length=70, season_length=12, seed=3)
-kw = dict(horizon=6, season_length=12, epochs=2, n_models=1, units=(8,), random_state=0,
+kw = dict(horizon=6, season_length=12, epochs=1, n_models=1, units=(8,), random_state=0,
           batch_size=64)
 out = {}
 strategies = {"one": tf.distribute.MirroredStrategy(["/cpu:0"]),
