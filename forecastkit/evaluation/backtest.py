@@ -13,8 +13,6 @@ level; :func:`~forecastkit.evaluation.scoring.backtest_metrics` then scores them
 
 from __future__ import annotations
 
-import hashlib
-import json
 import warnings
 from collections.abc import Mapping
 from typing import Any, Literal
@@ -31,6 +29,7 @@ from forecastkit.evaluation._execution import (
     progress_bar,
     unit_view,
 )
+from forecastkit.evaluation.identity import describe, fingerprint
 from forecastkit.evaluation.scoring import backtest_metrics
 from forecastkit.evaluation.splitters import RollingOriginSplitter, Window
 from forecastkit.evaluation.store import ResultStore
@@ -182,7 +181,7 @@ def backtest(
         if fresh:
             store.clear()
         config = {
-            "data": _fingerprint(panel),
+            "data": fingerprint(panel),
             "horizon": int(horizon),
             "n_windows": int(n_windows),
             "step": None if step is None else int(step),
@@ -193,7 +192,7 @@ def backtest(
         }
         if levels is not None:  # absent for point runs, so their stores stay valid
             config["quantiles"] = [float(v) for v in levels]
-        store.open(config, {name: _describe(f) for name, f in models.items()})
+        store.open(config, {name: describe(f) for name, f in models.items()})
     parts = {name: _parts(f, panel.n_series) for name, f in models.items()}
     model_levels = {name: None if levels is None or name in point_only else levels
                     for name in models}
@@ -399,35 +398,3 @@ def _refit_every(refit: bool | int, n_windows: int) -> int:
     if isinstance(refit, int | np.integer) and refit >= 1:
         return int(refit)
     raise InvalidInputError(f"refit must be True, False or a positive integer, got {refit!r}")
-
-
-def _describe(forecaster) -> str:
-    """A stable text of a forecaster's class and parameters (to recognise it on resume).
-
-    Estimators inside parameters (a combination's members) are described the same way, in
-    full: their ``repr`` would show only non-default parameters and scikit-learn cuts it short
-    past 700 characters, so two combinations differing deep inside could read the same.
-    """
-    params = forecaster.get_params(deep=False) if hasattr(forecaster, "get_params") else {}
-    body = ", ".join(f"{k}={_describe_value(params[k])}" for k in sorted(params))
-    return f"{type(forecaster).__name__}({body})"
-
-
-def _describe_value(value) -> str:
-    if hasattr(value, "get_params") and not isinstance(value, type):
-        return _describe(value)
-    if isinstance(value, list | tuple):
-        inner = [_describe_value(v) for v in value]
-        if isinstance(value, list):
-            return "[" + ", ".join(inner) + "]"
-        return "(" + ", ".join(inner) + ("," if len(inner) == 1 else "") + ")"
-    return repr(value)
-
-
-def _fingerprint(panel: Panel) -> str:
-    h = hashlib.sha1()
-    h.update(json.dumps([str(i) for i in panel.ids]).encode())
-    h.update(np.ascontiguousarray(panel.lengths).tobytes())
-    h.update(np.ascontiguousarray(panel.values).tobytes())
-    h.update(np.ascontiguousarray(panel.times).view(np.int64).tobytes())
-    return h.hexdigest()

@@ -27,7 +27,7 @@ from sklearn.base import clone
 
 from forecastkit.data.frames import to_panel
 from forecastkit.data.splitters import RollingOriginCV
-from forecastkit.evaluation.backtest import _describe, _fingerprint
+from forecastkit.evaluation.identity import describe, fingerprint
 from forecastkit.exceptions import ForecastkitError, InvalidInputError
 from forecastkit.forecasters._scoring import SCORE_METRICS, season_length_of
 
@@ -314,6 +314,6 @@ def _storage_url(storage) -> str | None:
 
 def _study_name(forecaster, panel, space, horizon, n_windows, step, metric, m) -> str:
     described = {key: repr(spec) for key, spec in sorted(space.items())}
-    text = json.dumps([_describe(forecaster), _fingerprint(panel), described, int(horizon),
+    text = json.dumps([describe(forecaster), fingerprint(panel), described, int(horizon),
                        int(n_windows), step, metric, m])
     return f"{type(forecaster).__name__}-{hashlib.sha1(text.encode()).hexdigest()[:12]}"
