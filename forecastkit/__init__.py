@@ -26,6 +26,7 @@ _LAZY: dict[str, tuple[str, str | None]] = {
     "backtest": ("forecastkit.evaluation.backtest", "backtest"),
     "compare": ("forecastkit.evaluation.compare", "compare"),
     "tune": ("forecastkit.evaluation.tuning", "tune"),
+    "export": ("forecastkit.export", None),
     "export_saved_model": ("forecastkit.export.saved_model", "export_saved_model"),
     "load": ("forecastkit.export.persistence", "load"),
 }

@@ -13,6 +13,11 @@ Examples
 ``backtest`` never touches the test split: it runs rolling-origin windows at the end of the
 training series (what one uses to choose models honestly).
 
+``--mlflow [URI]`` logs either as an MLflow run (parameters, each model's metrics, the report
+and plots; by default to ``mlflow.db`` and ``mlruns/`` in the working directory)::
+
+    forecastkit compare --dataset m3-monthly --models theta,lstm --out results/m3m --mlflow
+
 Both resume from ``--out`` (``--fresh`` starts over). Bad arguments, an output folder that
 cannot be written, a damaged stored run and a Dask scheduler that does not answer within
 :data:`forecastkit.evaluation._execution.CONNECT_TIMEOUT` seconds all end in one line
@@ -31,6 +36,10 @@ from pathlib import Path
 
 from forecastkit import __version__
 from forecastkit.exceptions import ForecastkitError, ForecastkitWarning, InvalidInputError
+
+# evaluation.tracking.DEFAULT_TRACKING_URI, written out so that parsing the command line does not
+# load the evaluation layer (tests/test_cli.py holds the two equal).
+DEFAULT_TRACKING_URI = "sqlite:///mlflow.db"
 
 __all__ = ["main", "build_parser"]
 
@@ -65,6 +74,11 @@ def build_parser() -> argparse.ArgumentParser:
                        help="probabilistic forecasts at these levels, e.g. "
                             "0.025,0.1,0.5,0.9,0.975: coverage, MSIS, pinball and CRPS in the "
                             "report, and a calibration plot")
+        p.add_argument("--mlflow", nargs="?", const=DEFAULT_TRACKING_URI, default=None,
+                       metavar="URI",
+                       help="log the run to MLflow: parameters, metrics per model, the report "
+                            f"and plots (default store: {DEFAULT_TRACKING_URI}, no server; "
+                            "needs pip install 'forecastkit[tracking]')")
         p.add_argument("--skip-unsupported", action="store_true",
                        help="with --quantiles, score models without quantiles on their point "
                             "forecasts only instead of stopping")
@@ -213,13 +227,16 @@ def _backend(args):
 def _compare(args, names, train, test, info, command) -> int:
     from forecastkit.evaluation.compare import compare
     from forecastkit.evaluation.report import write_report
+    from forecastkit.evaluation.tracking import name_run
 
     result = compare(
         names, train, test, horizon=info.horizon, season_length=info.season_length,
         out_dir=args.out, seed=args.seed, n_jobs=args.n_jobs, backend=_backend(args),
         progress=not args.no_progress, quantiles=args.quantiles,
-        skip_unsupported=args.skip_unsupported,
+        skip_unsupported=args.skip_unsupported, tracking_uri=args.mlflow,
     )
+    if result.tracking is not None:
+        name_run(result.tracking, f"compare {info.name}", dataset=info.name, command=command)
     path = write_report(result, args.out, command=command,
                         title=f"Comparison on {info.name} (official test split)")
     print(result.table())
@@ -232,6 +249,7 @@ def _backtest(args, names, train, info, command) -> int:
     from forecastkit.evaluation.compare import NAIVE2, summarize_models
     from forecastkit.evaluation.registry import make_models
     from forecastkit.evaluation.report import markdown_table
+    from forecastkit.evaluation.tracking import log_report, name_run
 
     if NAIVE2 not in names:
         names = [*names, NAIVE2]  # OWA is relative to Naive2
@@ -241,7 +259,8 @@ def _backtest(args, names, train, info, command) -> int:
         models, train, info.horizon, n_windows=args.n_windows, step=args.step,
         n_jobs=args.n_jobs, backend=_backend(args), out_dir=args.out,
         progress=not args.no_progress, quantiles=args.quantiles,
-        skip_unsupported=args.skip_unsupported,
+        skip_unsupported=args.skip_unsupported, tracking_uri=args.mlflow,
+        season_length=info.season_length,
     )
     per_series = backtest_metrics(cv, train, info.season_length)
     metrics = summarize_models(per_series, seconds=cv.attrs.get("seconds"))
@@ -268,6 +287,10 @@ def _backtest(args, names, train, info, command) -> int:
         "",
     ])
     (args.out / "report.md").write_text(text)
+    run = cv.attrs.get("mlflow_run")
+    if run is not None:
+        name_run(run, f"backtest {info.name}", dataset=info.name, command=command)
+        log_report(run, args.out)
     print(table)
     print(f"\nreport: {args.out / 'report.md'}")
     return 0

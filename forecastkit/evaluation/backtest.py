@@ -33,6 +33,7 @@ from forecastkit.evaluation.identity import describe, fingerprint
 from forecastkit.evaluation.scoring import backtest_metrics
 from forecastkit.evaluation.splitters import RollingOriginSplitter, Window
 from forecastkit.evaluation.store import ResultStore
+from forecastkit.evaluation.tracking import track_backtest
 from forecastkit.exceptions import (
     ForecastkitWarning,
     InvalidInputError,
@@ -71,6 +72,8 @@ def backtest(
     progress: bool = True,
     quantiles=None,
     skip_unsupported: bool = False,
+    tracking_uri: str | None = None,
+    season_length: int = 1,
 ) -> pd.DataFrame:
     """Rolling-origin evaluation of one or several forecasters.
 
@@ -120,6 +123,13 @@ def backtest(
     skip_unsupported : bool, default=False
         With ``quantiles``, let models without quantile support run for their point
         forecasts (their quantile columns are NaN) instead of raising.
+    tracking_uri : str, optional
+        Log the backtest as an MLflow run in this tracking store (see
+        :mod:`forecastkit.evaluation.tracking`): the split, the models' descriptions and each
+        model's metrics over series and windows; ``df.attrs["mlflow_run"]`` is the run.
+    season_length : int, default=1
+        Season of the logged MASE (and of OWA, with a model named ``naive2``); used only with
+        ``tracking_uri``.
 
     Returns
     -------
@@ -220,6 +230,11 @@ def backtest(
     out = pd.concat(frames, ignore_index=True)
     out.attrs["seconds"] = {name: float(sum(v for k, v in seconds.items() if k[0] == name))
                             for name in models}
+    if tracking_uri is not None:
+        split = {"horizon": horizon, "n_windows": n_windows, "step": step, "refit": refit,
+                 "window_length": window_length, "n_series": panel.n_series}
+        out.attrs["mlflow_run"] = track_backtest(tracking_uri, models, out, panel, split,
+                                                 season_length)
     return out
 
 

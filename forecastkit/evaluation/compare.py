@@ -17,10 +17,10 @@ from forecastkit.data.frames import to_panel
 from forecastkit.evaluation.backtest import backtest, backtest_metrics, check_quantile_support
 from forecastkit.evaluation.registry import make_model, make_models
 from forecastkit.evaluation.report import metrics_table, probabilistic_table
-from forecastkit.evaluation.scoring import quantile_columns, summarize_quantile_scores
+from forecastkit.evaluation.scoring import NAIVE2, quantile_columns, summarize_models
+from forecastkit.evaluation.tracking import TrackedRun, track_run
 from forecastkit.exceptions import InvalidInputError
 from forecastkit.forecasters.combination import combine_forecasts
-from forecastkit.metrics import summarize_by
 
 __all__ = [
     "Comparison",
@@ -30,9 +30,6 @@ __all__ = [
     "sample_series",
     "NAIVE2",
 ]
-
-NAIVE2 = "naive2"
-
 
 @dataclass
 class Comparison:
@@ -56,6 +53,9 @@ class Comparison:
     train : pd.DataFrame
         The training frame the models were fitted on (plots draw its tail).
     horizon, season_length : int
+    tracking : TrackedRun or None
+        The MLflow run the comparison was logged to (``tracking_uri``);
+        :func:`~forecastkit.evaluation.report.write_report` adds the report to it.
     """
 
     metrics: pd.DataFrame
@@ -64,6 +64,7 @@ class Comparison:
     train: pd.DataFrame
     horizon: int
     season_length: int
+    tracking: TrackedRun | None = None
 
     def table(self) -> str:
         """The ranked metrics as a Markdown table."""
@@ -97,6 +98,7 @@ def compare(
     fresh: bool = False,
     quantiles=None,
     skip_unsupported: bool = False,
+    tracking_uri: str | None = None,
 ) -> Comparison:
     """Fit each model on ``train``, forecast ``test``'s horizon, score and rank.
 
@@ -146,8 +148,16 @@ def compare(
         cv = add_combinations(cv, combinations)
     per_series = backtest_metrics(cv, full, season_length)
     metrics = summarize_models(per_series, seconds=cv.attrs.get("seconds"))
+    run = None
+    if tracking_uri is not None:
+        params = {"horizon": horizon, "season_length": season_length,
+                  "n_series": per_series["unique_id"].nunique(), "seed": seed,
+                  "quantiles": None if quantiles is None else list(quantiles),
+                  "combinations": combinations}
+        run = track_run(tracking_uri, kind="compare", models=models, params=params,
+                        metrics=metrics)
     return Comparison(metrics=metrics, per_series=per_series, forecasts=cv, train=train,
-                      horizon=horizon, season_length=season_length)
+                      horizon=horizon, season_length=season_length, tracking=run)
 
 
 def add_combinations(cv: pd.DataFrame, combinations: dict[str, list[str]]) -> pd.DataFrame:
@@ -190,39 +200,6 @@ def add_combinations(cv: pd.DataFrame, combinations: dict[str, list[str]]) -> pd
     out = pd.concat(blocks, ignore_index=True)
     out.attrs["seconds"] = seconds
     return out
-
-
-def summarize_models(
-    per_series: pd.DataFrame, naive2: str = NAIVE2, seconds: dict | None = None
-) -> pd.DataFrame:
-    """Means over series per model, OWA against ``naive2``, and ranks.
-
-    Parameters
-    ----------
-    per_series : pd.DataFrame
-        Output of :func:`backtest_metrics` (all windows are averaged together).
-    naive2 : str
-        Name of the Naive2 model in ``per_series``; without it OWA is NaN.
-    seconds : dict, optional
-        Model -> run time, added as a column.
-
-    Returns
-    -------
-    pd.DataFrame
-        Indexed by model, sorted by OWA (then sMAPE): the point metrics, then the
-        probabilistic scores when ``per_series`` has them (model-level ACD from the mean
-        coverage), then the ranks and ``seconds``.
-    """
-    means = summarize_by(per_series, "model", naive2)
-    others = [c for c in means if c not in ("smape", "mase", "owa")]
-    means = means[["smape", "mase", "owa", *others]]
-    means = means.join(summarize_quantile_scores(per_series, "model"))
-    for col in ("smape", "mase", "owa"):
-        means[f"rank_{col}"] = means[col].rank(method="min").astype("Int64")
-    if seconds is not None:
-        means["seconds"] = [seconds.get(m, np.nan) for m in means.index]
-    means.index.name = "model"
-    return means.sort_values(["owa", "smape"], kind="stable")
 
 
 # --------------------------------------------------------------------------- inputs

@@ -18,6 +18,7 @@ import numpy as np
 import pandas as pd
 
 from forecastkit.evaluation.scoring import calibration, quantile_columns
+from forecastkit.evaluation.tracking import log_report
 
 __all__ = ["write_report", "heading", "metrics_table", "probabilistic_table", "markdown_table",
            "machine_description", "command_line"]
@@ -71,6 +72,8 @@ def write_report(
         Published figures to print beside ours (any columns, e.g. ``method, smape, source``).
     command : str, optional
         The command that produced the results; default: this process' command line.
+        A comparison logged to MLflow (``compare(..., tracking_uri=...)``) gets these files
+        as its run's artifacts.
     n_plot_series : int, default=6
         Series drawn in ``forecasts.png``; 0 draws no plots at all.
 
@@ -119,6 +122,8 @@ def write_report(
     lines += [files + ".", ""]
     path = out / "report.md"
     path.write_text("\n".join(lines))
+    if getattr(result, "tracking", None) is not None:
+        log_report(result.tracking, out)
     return path
 
 

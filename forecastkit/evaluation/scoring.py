@@ -27,7 +27,14 @@ import pandas as pd
 from forecastkit.data.frames import to_panel
 from forecastkit.exceptions import InvalidInputError
 from forecastkit.forecasters._probabilistic import quantile_name
-from forecastkit.metrics import coverage, crps_quantiles, msis, pinball, score_forecasts
+from forecastkit.metrics import (
+    coverage,
+    crps_quantiles,
+    msis,
+    pinball,
+    score_forecasts,
+    summarize_by,
+)
 
 __all__ = [
     "ForecastScorer",
@@ -36,6 +43,8 @@ __all__ = [
     "score_quantiles",
     "summarize_quantile_scores",
     "calibration",
+    "summarize_models",
+    "NAIVE2",
     "INTERVALS",
     "PROBABILISTIC_METRICS",
 ]
@@ -47,6 +56,8 @@ PROBABILISTIC_METRICS = ("coverage_95", "acd_95", "msis_95", "coverage_80", "acd
                          "pinball", "crps")
 
 KEYS = ["model", "window", "unique_id"]
+
+NAIVE2 = "naive2"  # the name OWA is computed against
 
 
 def backtest_metrics(cv: pd.DataFrame, y, season_length: int) -> pd.DataFrame:
@@ -256,3 +267,36 @@ def calibration(forecasts: pd.DataFrame) -> pd.DataFrame:
             continue
         shares[model] = (y_all[idx, None] <= q).mean(axis=0)
     return pd.DataFrame(shares, index=pd.Index(list(columns), name="level", dtype=np.float64))
+
+
+def summarize_models(
+    per_series: pd.DataFrame, naive2: str = NAIVE2, seconds: dict | None = None
+) -> pd.DataFrame:
+    """Means over series per model, OWA against ``naive2``, and ranks.
+
+    Parameters
+    ----------
+    per_series : pd.DataFrame
+        Output of :func:`backtest_metrics` (all windows are averaged together).
+    naive2 : str
+        Name of the Naive2 model in ``per_series``; without it OWA is NaN.
+    seconds : dict, optional
+        Model -> run time, added as a column.
+
+    Returns
+    -------
+    pd.DataFrame
+        Indexed by model, sorted by OWA (then sMAPE): the point metrics, then the
+        probabilistic scores when ``per_series`` has them (model-level ACD from the mean
+        coverage), then the ranks and ``seconds``.
+    """
+    means = summarize_by(per_series, "model", naive2)
+    others = [c for c in means if c not in ("smape", "mase", "owa")]
+    means = means[["smape", "mase", "owa", *others]]
+    means = means.join(summarize_quantile_scores(per_series, "model"))
+    for col in ("smape", "mase", "owa"):
+        means[f"rank_{col}"] = means[col].rank(method="min").astype("Int64")
+    if seconds is not None:
+        means["seconds"] = [seconds.get(m, np.nan) for m in means.index]
+    means.index.name = "model"
+    return means.sort_values(["owa", "smape"], kind="stable")
