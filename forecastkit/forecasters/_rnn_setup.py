@@ -38,6 +38,7 @@ __all__ = [
 def resolve_structure(f, panel: Panel) -> None:
     """Set the fitted attributes that describe the networks and their normalisation."""
     check_float32_range(panel)
+    _check_callbacks(f.callbacks)
     f.lookbacks_ = _lookbacks(f)
     f.log_ = _use_log(f, panel)
     m = int(f.season_length)
@@ -57,6 +58,18 @@ def resolve_structure(f, panel: Panel) -> None:
         "deseasonalize": f.deseasonalize_,
         "normalize": f.scaler != "none",  # "none" feeds raw values, as documented
     }
+
+
+def _check_callbacks(callbacks) -> None:
+    import keras
+
+    from forecastkit.forecasters.base import InvalidParameterError
+
+    for i, cb in enumerate(callbacks or ()):
+        if not isinstance(cb, keras.callbacks.Callback):
+            raise InvalidParameterError(
+                f"callbacks[{i}] is a {type(cb).__name__}, not a keras.callbacks.Callback"
+            )
 
 
 def normalizer(f):
@@ -171,7 +184,7 @@ def train(f, member, data: TrainingData, lookback: int, seed: int, epochs: int,
     try:
         return train_member(member, data, lookback, epochs=epochs, batch_size=f.batch_size_,
                             seed=seed, patience=f.patience, verbose=f.verbose,
-                            restore_best=restore_best)
+                            restore_best=restore_best, callbacks=f.callbacks)
     except TrainingDivergedError as err:
         raise TrainingDivergedError(
             f"{err} (learning_rate={f.learning_rate}, clipnorm={f.clipnorm})"

@@ -8,7 +8,9 @@ cut to the member's lookback. Nothing here builds an array of windows.
 
 from __future__ import annotations
 
+import copy
 import math
+import os
 from dataclasses import dataclass
 from typing import Any
 
@@ -134,8 +136,12 @@ def resolve_schedule(epochs, batch_size, early_stopping: bool, n_windows: int) -
 
 
 def train_member(member, data: TrainingData, lookback: int, *, epochs: int, batch_size: int,
-                 seed: int, patience: int, verbose: int, restore_best: bool = True) -> dict:
+                 seed: int, patience: int, verbose: int, restore_best: bool = True,
+                 callbacks=None) -> dict:
     """Fit ``member`` on its stream (early stopping on ``data.val`` when there is one).
+
+    ``callbacks`` (the user's) run after forecastkit's own; a TensorBoard callback is copied
+    to write under ``<log_dir>/<member name>``, so every network is a run of its own.
 
     Returns
     -------
@@ -149,6 +155,7 @@ def train_member(member, data: TrainingData, lookback: int, *, epochs: int, batc
     """
     import keras
 
+    user = [_per_member(cb, member.name) for cb in (callbacks or ())]
     callbacks = [keras.callbacks.TerminateOnNaN()]
     validation = None
     if data.val is not None:
@@ -163,8 +170,8 @@ def train_member(member, data: TrainingData, lookback: int, *, epochs: int, batc
         epochs=epochs,
         validation_data=validation,
         shuffle=False,  # the stream shuffles itself, a new order every epoch
-        callbacks=callbacks,
-        verbose=2 if verbose >= 2 else 0,
+        callbacks=callbacks + user,
+        verbose=1 if verbose >= 2 else 0,  # Keras' progress bar (a line an epoch off a tty)
     )
     history = {k: [float(v) for v in vals] for k, vals in fit.history.items()}
     losses = history.get("loss", [])
@@ -175,3 +182,13 @@ def train_member(member, data: TrainingData, lookback: int, *, epochs: int, batc
             f"lower learning_rate or clipnorm"
         )
     return history
+
+
+def _per_member(callback, name: str):
+    """``callback``, or for a TensorBoard callback a copy writing under ``log_dir/name``."""
+    import keras
+
+    if isinstance(callback, keras.callbacks.TensorBoard):
+        callback = copy.copy(callback)
+        callback.log_dir = os.path.join(callback.log_dir, name)
+    return callback

@@ -125,7 +125,14 @@ class RNNForecaster(BaseForecaster):
     random_state : int or None
         Seed: the same value gives bit-identical forecasts.
     verbose : int
-        0 silent, 1 a progress bar over ensemble members, 2 also Keras' per-epoch lines.
+        0 silent, 1 a progress bar over ensemble members, 2 also Keras' progress bar through
+        each epoch (one line per epoch when the output is not a terminal).
+    callbacks : list of keras.callbacks.Callback or None
+        Keras callbacks passed to every network's ``fit`` (the probe's and each member's, one
+        after the other), e.g. ``keras.callbacks.TensorBoard(log_dir="logs")``: a TensorBoard
+        callback writes each network under its own folder (``logs/member_0``,
+        ``logs/probe``...), so the members show as separate runs. They watch training; they
+        are not saved with the model.
 
     Attributes
     ----------
@@ -186,6 +193,7 @@ class RNNForecaster(BaseForecaster):
         "n_models": [_POSITIVE],
         "random_state": ["random_state"],
         "verbose": ["verbose"],
+        "callbacks": [list, tuple, None],
     }
 
     def __init__(
@@ -219,6 +227,7 @@ class RNNForecaster(BaseForecaster):
         n_models=3,
         random_state=None,
         verbose=0,
+        callbacks=None,
     ):
         self.cell = cell
         self.units = units
@@ -249,6 +258,7 @@ class RNNForecaster(BaseForecaster):
         self.n_models = n_models
         self.random_state = random_state
         self.verbose = verbose
+        self.callbacks = callbacks
 
     # ------------------------------------------------------------------ fitting
 
@@ -333,6 +343,12 @@ class RNNForecaster(BaseForecaster):
 
     def _check_saveable(self) -> None:
         pass
+
+    def _saved_params(self, folder) -> dict:
+        # Callbacks watch training, which a loaded model does not do: they are not kept.
+        from forecastkit.forecasters._saving import jsonable_params
+
+        return jsonable_params({**self.get_params(deep=False), "callbacks": None})
 
     def _save_state(self, folder) -> dict:
         """Members as ``.keras`` files (Keras' own format), the rest as JSON; the serving model
