@@ -10,8 +10,6 @@ section of the README.
 from __future__ import annotations
 
 import re
-import sys
-import types
 from pathlib import Path
 
 from mkdocs.structure.files import File, Files
@@ -31,12 +29,6 @@ STUDIES = (
     "selection",
 )
 _MARKER = re.compile(r"<!--\s*readme-section:\s*(.+?)\s*-->")
-
-
-def on_startup(command, dirty) -> None:
-    # mkdocstrings inspects forecastkit by importing every submodule (several docstrings are
-    # built at import time); importing forecastkit.__main__ would run the CLI on mkdocs' argv.
-    sys.modules.setdefault("forecastkit.__main__", types.ModuleType("forecastkit.__main__"))
 
 
 def on_files(files: Files, config) -> Files:
