@@ -15,7 +15,14 @@ from forecastkit.data.encoding import (
     start_ordinals,
 )
 from forecastkit.data.frames import Panel, check_min_length, from_panel_values, to_panel
-from forecastkit.data.missing import FILL_METHODS, fill_gaps, fill_missing
+from forecastkit.data.missing import (
+    FILL_METHODS,
+    fill_gaps,
+    fill_missing,
+    interpolate_panel,
+    missing_counts,
+    trim_leading_missing,
+)
 from forecastkit.data.padding import pad_sequences
 from forecastkit.data.pipeline import WindowSource, make_dataset, window_dataset, window_source
 from forecastkit.data.scaling import SCALER_METHODS, SeriesScaler
@@ -37,6 +44,9 @@ __all__ = [
     "check_min_length",
     "fill_gaps",
     "fill_missing",
+    "interpolate_panel",
+    "missing_counts",
+    "trim_leading_missing",
     "FILL_METHODS",
     "sliding_windows",
     "window_index",

@@ -25,6 +25,7 @@ from pandas.tseries.offsets import BaseOffset
 
 from forecastkit.data.checks import find_bad_times, find_nonfinite, numeric_values, raise_first
 from forecastkit.data.frequency import panel_frequency
+from forecastkit.data.missing import trim_leading_missing
 from forecastkit.data.panel import IndexKind, Panel, check_min_length
 from forecastkit.data.timezones import find_mixed_zones, zone_name
 from forecastkit.exceptions import EmptyDataError, InvalidInputError, NonNumericError
@@ -41,6 +42,7 @@ def to_panel(
     id_col: str = "unique_id",
     time_col: str = "ds",
     target_col: str = "y",
+    allow_missing: bool = False,
 ) -> Panel:
     """Check user data and convert it to a :class:`Panel`.
 
@@ -51,6 +53,10 @@ def to_panel(
         frame (one column per series, time stamps as index).
     id_col, time_col, target_col : str
         Column names of a long frame.
+    allow_missing : bool, default=False
+        Keep NaN values (missing observations) instead of refusing them: each series' leading
+        NaN are dropped (it starts late), the others stay NaN in the panel. Infinite values
+        and a series with no observed value are still errors.
 
     Returns
     -------
@@ -64,8 +70,13 @@ def to_panel(
     """
     if isinstance(y, Panel):
         return y
+    panel = _to_panel(y, id_col, time_col, target_col, allow_missing)
+    return trim_leading_missing(panel) if allow_missing else panel
+
+
+def _to_panel(y, id_col: str, time_col: str, target_col: str, allow_missing: bool) -> Panel:
     if isinstance(y, pd.Series):
-        return _from_series(y)
+        return _from_series(y, allow_missing)
     if isinstance(y, pd.DataFrame):
         if id_col in y.columns or time_col in y.columns or target_col in y.columns:
             missing = [c for c in (id_col, time_col, target_col) if c not in y.columns]
@@ -75,8 +86,8 @@ def to_panel(
                     f"{[id_col, time_col, target_col]} (names are set with id_col/time_col/"
                     f"target_col)"
                 )
-            return _from_long(y, id_col, time_col, target_col)
-        return _from_wide(y, id_col, time_col, target_col)
+            return _from_long(y, id_col, time_col, target_col, allow_missing)
+        return _from_wide(y, id_col, time_col, target_col, allow_missing)
     if isinstance(y, np.ndarray | list | tuple):
         raise InvalidInputError(
             "forecastkit takes a pd.Series or a pd.DataFrame, not a bare array: wrap it with "
@@ -85,7 +96,7 @@ def to_panel(
     raise InvalidInputError(f"expected a pd.Series or pd.DataFrame, got {type(y).__name__}")
 
 
-def _from_series(y: pd.Series) -> Panel:
+def _from_series(y: pd.Series, allow_missing: bool) -> Panel:
     sid = y.name if y.name is not None else "series"
     if len(y) == 0:
         raise EmptyDataError(f"series {sid!r} is empty")
@@ -95,7 +106,8 @@ def _from_series(y: pd.Series) -> Panel:
     raise_first(problem, find_mixed_zones(y.index, indptr, ids))
     kind, times, declared, tz = _index_times(y.index, sid)
     raise_first(
-        find_nonfinite(values, times, indptr, ids, tz), find_bad_times(times, indptr, ids, tz)
+        _nonfinite(values, times, indptr, ids, tz, allow_missing),
+        find_bad_times(times, indptr, ids, tz),
     )
     freq, step = panel_frequency(times, indptr, ids, kind, declared, tz)
     return Panel(
@@ -113,7 +125,8 @@ def _from_series(y: pd.Series) -> Panel:
     )
 
 
-def _from_long(df: pd.DataFrame, id_col: str, time_col: str, target_col: str) -> Panel:
+def _from_long(df: pd.DataFrame, id_col: str, time_col: str, target_col: str,
+               allow_missing: bool) -> Panel:
     if len(df) == 0:
         raise EmptyDataError("the DataFrame has no rows")
     codes, uniques = pd.factorize(df[id_col].to_numpy(), sort=False)
@@ -139,7 +152,7 @@ def _from_long(df: pd.DataFrame, id_col: str, time_col: str, target_col: str) ->
     values, problem = numeric_values(raw, indptr, ids)
     raise_first(
         problem,
-        find_nonfinite(values, times, indptr, ids, tz),
+        _nonfinite(values, times, indptr, ids, tz, allow_missing),
         find_bad_times(times, indptr, ids, tz),
     )
     freq, step = panel_frequency(times, indptr, ids, kind, declared, tz)
@@ -160,7 +173,8 @@ def _from_long(df: pd.DataFrame, id_col: str, time_col: str, target_col: str) ->
     )
 
 
-def _from_wide(df: pd.DataFrame, id_col: str, time_col: str, target_col: str) -> Panel:
+def _from_wide(df: pd.DataFrame, id_col: str, time_col: str, target_col: str,
+               allow_missing: bool) -> Panel:
     if df.shape[0] == 0 or df.shape[1] == 0:
         raise EmptyDataError("the wide DataFrame has no rows or no columns")
     if df.columns.has_duplicates:
@@ -188,7 +202,7 @@ def _from_wide(df: pd.DataFrame, id_col: str, time_col: str, target_col: str) ->
         (int(empty[0]), EmptyDataError(f"series {ids[empty[0]]!r} has no observed values"))
         if len(empty)
         else None,
-        find_nonfinite(values, times, indptr, ids, tz),
+        _nonfinite(values, times, indptr, ids, tz, allow_missing),
     )
     freq, step = panel_frequency(times, indptr, ids, kind, declared, tz)
     return Panel(
@@ -206,6 +220,13 @@ def _from_wide(df: pd.DataFrame, id_col: str, time_col: str, target_col: str) ->
         period_freq=_period_freqstr(df.index),
         tz=tz,
     )
+
+
+def _nonfinite(values, times, indptr, ids, tz, allow_missing: bool):
+    """:func:`find_nonfinite`, or with ``allow_missing`` the infinite values only."""
+    if allow_missing:
+        values = np.where(np.isnan(values), 0.0, values)
+    return find_nonfinite(values, times, indptr, ids, tz)
 
 
 def _wide_values(df: pd.DataFrame, ids: np.ndarray):

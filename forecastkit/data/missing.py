@@ -17,11 +17,13 @@ frame before fitting, each reporting what it did:
 from __future__ import annotations
 
 import warnings
+from dataclasses import replace
 
 import numpy as np
 import pandas as pd
 
 from forecastkit.data.frequency import infer_freq_alias
+from forecastkit.data.panel import Panel
 from forecastkit.exceptions import (
     ForecastkitWarning,
     FrequencyError,
@@ -29,7 +31,8 @@ from forecastkit.exceptions import (
     MissingValuesError,
 )
 
-__all__ = ["fill_gaps", "fill_missing", "FILL_METHODS"]
+__all__ = ["fill_gaps", "fill_missing", "FILL_METHODS", "trim_leading_missing",
+           "interpolate_panel", "missing_counts"]
 
 FILL_METHODS = ("linear", "time", "nearest", "seasonal")
 
@@ -202,6 +205,77 @@ def fill_missing(y: pd.DataFrame, method: str = "linear", *, season_length: int 
         )
     filled = pd.concat(out, ignore_index=True) if out else frame.iloc[:0]
     return filled, report
+
+
+# --------------------------------------------------------------------------- panels
+
+
+def missing_counts(panel: Panel) -> np.ndarray:
+    """NaN values of each series, shape (n_series,) int64."""
+    nan = np.isnan(panel.values)
+    if not nan.any():
+        return np.zeros(panel.n_series, dtype=np.int64)
+    return np.add.reduceat(nan, panel.indptr[:-1]).astype(np.int64)
+
+
+def trim_leading_missing(panel: Panel) -> Panel:
+    """The panel without the NaN before each series' first observation (late starters).
+
+    Raises
+    ------
+    MissingValuesError
+        Naming the first series with no observed value.
+    """
+    nan = np.isnan(panel.values)
+    if not nan.any():
+        return panel
+    starts = panel.indptr[:-1]
+    pos = np.arange(len(nan))
+    # position of each series' first observation (its end when it has none)
+    first = np.minimum.reduceat(np.where(nan, len(nan), pos), starts)
+    empty = np.flatnonzero(first >= panel.indptr[1:])
+    if len(empty):
+        i = int(empty[0])
+        raise MissingValuesError(
+            f"series {panel.ids[i]!r} has no observed value (all {panel.lengths[i]} are NaN)"
+            + (f"; and {len(empty) - 1} more series" if len(empty) > 1 else "")
+        )
+    keep = pos >= np.repeat(first, panel.lengths)
+    if keep.all():
+        return panel
+    lengths = np.add.reduceat(keep, starts)
+    indptr = np.concatenate([[0], np.cumsum(lengths)]).astype(np.int64)
+    return replace(panel, values=panel.values[keep], times=panel.times[keep], indptr=indptr)
+
+
+def interpolate_panel(panel: Panel, season_length: int = 1) -> tuple[Panel, np.ndarray]:
+    """Every NaN of a panel filled, and how many per series.
+
+    Parameters
+    ----------
+    panel : Panel
+        Leading NaN already trimmed (:func:`trim_leading_missing`).
+    season_length : int
+        With ``season_length >= 2``, ``fill_missing``'s ``"seasonal"`` method (between the
+        same season position of the neighbouring cycles); else linear between neighbours.
+        NaN after a series' last observation take its last value (seasonal: the last value of
+        their season position).
+
+    Returns
+    -------
+    panel : Panel
+    filled : ndarray of shape (n_series,), int64
+    """
+    counts = missing_counts(panel)
+    if not counts.any():
+        return panel, counts
+    values = panel.values.copy()
+    method = "seasonal" if season_length >= 2 else "linear"
+    for i in np.flatnonzero(counts):
+        a, b = panel.indptr[i], panel.indptr[i + 1]
+        g = pd.DataFrame({"y": values[a:b]})
+        values[a:b] = _filled(g, "y", "ds", method, season_length)
+    return replace(panel, values=values), counts
 
 
 # --------------------------------------------------------------------------- helpers

@@ -40,7 +40,8 @@ class WindowNormalizer(keras.layers.Layer):
     """Normalise each history window by its own level (and scale), optionally deseasonalised.
 
     Call on ``[history, mask]``: history ``(batch, window)`` in original units, mask
-    ``(batch, window)`` with 1 where observed (padding is on the left). Returns
+    ``(batch, window)`` with 1 where observed (padding is on the left; a missing value inside
+    the window is masked the same way, and every statistic skips it). Returns
     ``[z, level, scale, seasonal]``: ``z`` of shape ``(batch, window)`` (zero where padded),
     ``level`` and ``scale`` of shape ``(batch, 1)``, and ``seasonal`` of shape
     ``(batch, horizon)``, the seasonal component of the forecast steps (zero when the window is
@@ -99,8 +100,12 @@ class WindowNormalizer(keras.layers.Layer):
             s_out = ops.zeros_like(x[:, :1]) * ops.zeros((1, self.horizon), dtype=x.dtype)
         k = min(self.level_window, window) if window is not None else self.level_window
         tail_x, tail_m = x[:, -k:], mask[:, -k:]
-        count = ops.maximum(ops.sum(tail_m, axis=1, keepdims=True), 1.0)
-        level = ops.sum(tail_x * tail_m, axis=1, keepdims=True) / count
+        tail_count = ops.sum(tail_m, axis=1, keepdims=True)
+        level = ops.sum(tail_x * tail_m, axis=1, keepdims=True) / ops.maximum(tail_count, 1.0)
+        # Every recent value missing (a gap at the end): the mean of all observed values.
+        count = ops.maximum(ops.sum(mask, axis=1, keepdims=True), 1.0)
+        level = ops.where(tail_count > 0, level,
+                          ops.sum(x * mask, axis=1, keepdims=True) / count)
         if self.log:
             scale = ops.ones_like(level)
         else:

@@ -69,9 +69,11 @@ def window_dataset(
     -------
     tf.data.Dataset
         Elements ``(inputs, targets)``: ``inputs["history"]`` (batch, lookback) float32, 0
-        where padded; ``inputs["mask"]`` (batch, lookback) float32, 1 where observed (padding
-        on the left, the newest value at the last step); ``inputs["position"]`` (batch,) int32
-        with ``season_positions``; ``targets`` (batch, horizon) float32. Prefetched.
+        where padded or missing; ``inputs["mask"]`` (batch, lookback) float32, 1 where
+        observed (padding on the left, the newest value at the last step; 0 at a missing
+        value, NaN in the panel); ``inputs["position"]`` (batch,) int32 with
+        ``season_positions``; ``targets`` (batch, horizon) float32, NaN where missing (a loss
+        must leave those out). Prefetched.
     """
     import tensorflow as tf
 
@@ -81,6 +83,7 @@ def window_dataset(
     if per_epoch < n and not shuffle:
         raise InvalidInputError("windows_per_epoch draws random windows; it needs shuffle=True")
     source = np.asarray(panel.values if values is None else values, dtype=np.float32)
+    has_missing = bool(np.isnan(source).any())
     # One trailing 0 that padded history steps point to.
     values_t = tf.constant(np.concatenate([source, np.zeros(1, np.float32)]))
     sentinel = tf.constant(len(source), tf.int64)
@@ -117,10 +120,11 @@ def window_dataset(
         hist = tf.minimum(origin, lookback)[:, None]
         observed = hist_steps >= -hist
         pos = tf.where(observed, start[:, None] + hist_steps, sentinel)
-        inputs = {
-            "history": tf.gather(values_t, pos),
-            "mask": tf.cast(observed, tf.float32),
-        }
+        history = tf.gather(values_t, pos)
+        if has_missing:  # a missing value (NaN) is masked like padding, and zeroed
+            observed = observed & tf.math.is_finite(history)
+            history = tf.where(observed, history, tf.zeros_like(history))
+        inputs = {"history": history, "mask": tf.cast(observed, tf.float32)}
         if season_positions is not None:
             inputs["position"] = tf.cast((tf.gather(first_pos, series) + origin) % m, tf.int32)
         return inputs, tf.gather(values_t, start[:, None] + target_steps)

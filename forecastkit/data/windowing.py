@@ -216,7 +216,7 @@ def last_windows(panel: Panel, lookback: int) -> tuple[np.ndarray, np.ndarray]:
     Returns
     -------
     history : ndarray of shape (n_series, lookback), float32
-        0 where padded (series shorter than ``lookback``).
+        0 where padded (series shorter than ``lookback``) or missing (NaN).
     mask : ndarray of shape (n_series, lookback), float32
         1 where observed.
     """
@@ -226,7 +226,9 @@ def last_windows(panel: Panel, lookback: int) -> tuple[np.ndarray, np.ndarray]:
     steps = np.arange(lookback)
     observed = steps[None, :] >= (lookback - hist)[:, None]
     pos = np.clip(ends[:, None] - lookback + steps[None, :], 0, max(len(panel.values) - 1, 0))
-    history = np.where(observed, panel.values[pos], 0.0).astype(np.float32)
+    values = panel.values[pos]
+    observed &= ~np.isnan(values)  # a missing value is masked like padding
+    history = np.where(observed, values, 0.0).astype(np.float32)
     return history, observed.astype(np.float32)
 
 

@@ -13,11 +13,6 @@ from forecastkit.data.frames import Panel
 __all__ = ["describe", "fingerprint"]
 
 
-# Parameters added after runs were stored, left out at these values (where they change nothing)
-# so that those runs still resume: RNNForecaster's training callbacks.
-_LEFT_OUT_WHEN: dict[str, object] = {"callbacks": None}
-
-
 def describe(forecaster) -> str:
     """A stable text of a forecaster's class and parameters (to recognise it on resume).
 
@@ -26,8 +21,11 @@ def describe(forecaster) -> str:
     past 700 characters, so two combinations differing deep inside could read the same.
     """
     params = forecaster.get_params(deep=False) if hasattr(forecaster, "get_params") else {}
+    # Parameters a class added after runs were stored are left out at the value that behaves
+    # as before, so those runs still resume (BaseForecaster._identity_defaults).
+    before = getattr(type(forecaster), "_identity_defaults", {})
     params = {k: v for k, v in params.items()
-              if not (k in _LEFT_OUT_WHEN and v == _LEFT_OUT_WHEN[k])}
+              if not (k in before and isinstance(v, str | type(None)) and v == before[k])}
     if params.get("callbacks") is not None:  # objects: their types, not their addresses
         params["callbacks"] = [type(cb).__name__ for cb in params["callbacks"]]
     body = ", ".join(f"{k}={describe_value(params[k])}" for k in sorted(params))

@@ -25,11 +25,14 @@ MAX_MAGNITUDE = 1e30
 
 
 def request_checks(history, mask, position, season_length: int | None,
-                   width: int | None = None, networks: bool = True) -> list:
+                   width: int | None = None, networks: bool = True,
+                   gaps: bool = False) -> list:
     """At least one series; ``width`` steps (a loaded concrete function does not enforce the
     signature's width); history finite and, when ``networks`` read it, within float32's
     working range; mask of 0/1, padding on the left, last step observed; position (when
-    given) in ``[0, season_length)``."""
+    given) in ``[0, season_length)``. With ``gaps`` (a network that masks missing values),
+    the mask may also hold 0 inside a history and at its last step, as long as every history
+    has an observed step."""
     checks = [tf.debugging.assert_positive(
         tf.shape(history)[0], message="the request holds no series (batch of 0 histories)"
     )]
@@ -48,15 +51,24 @@ def request_checks(history, mask, position, season_length: int | None,
         tf.debugging.assert_equal(
             mask * (1.0 - mask), tf.zeros_like(mask), message="mask must hold only 0 and 1"
         ),
-        tf.debugging.assert_greater_equal(
-            mask[:, 1:], mask[:, :-1],
-            message="mask must be 0 on the left padding and 1 from the first observation on",
-        ),
-        tf.debugging.assert_equal(
-            mask[:, -1], tf.ones_like(mask[:, -1]),
-            message="the last history step must be observed (mask 1)",
-        ),
     ]
+    if gaps:
+        checks.append(tf.debugging.assert_positive(
+            tf.reduce_max(mask, axis=1),
+            message="every history needs an observed step (mask 1 somewhere)",
+        ))
+    else:
+        checks += [
+            tf.debugging.assert_greater_equal(
+                mask[:, 1:], mask[:, :-1],
+                message="mask must be 0 on the left padding and 1 from the first observation "
+                        "on",
+            ),
+            tf.debugging.assert_equal(
+                mask[:, -1], tf.ones_like(mask[:, -1]),
+                message="the last history step must be observed (mask 1)",
+            ),
+        ]
     if networks:
         checks.append(tf.debugging.assert_less_equal(
             tf.abs(tf.where(mask > 0, history, tf.zeros_like(history))),

@@ -222,7 +222,9 @@ def export_metadata(forecaster, levels=None) -> dict:
         "deseasonalize": bool(getattr(f, "deseasonalize_", False)),
         "season_position": bool(f.use_position_),
         "position": POSITION_NOTE if f.use_position_ else None,
-        "model": _describe_params(f.get_params(deep=False)),
+        # "mask": serve_masked takes 0 in the mask (and history) at missing values anywhere
+        "missing": f.missing,
+        "model": _describe_params({**f.get_params(deep=False), "callbacks": None}),
         "quantile_levels": None if levels is None else [float(v) for v in levels],
         "signatures": {
             "serve": {"inputs": inputs, "outputs": output},
@@ -279,7 +281,7 @@ def _build_module(forecaster, metadata: dict, levels=None):
 
     def forecast(history, mask, position):
         checks = request_checks(history, mask, position if use_position else None,
-                                season_length, lookback)
+                                season_length, lookback, gaps=metadata["missing"] == "mask")
         if log_space:
             checks += positive_checks(
                 history, mask,

@@ -133,25 +133,58 @@ class Head:
             return pinball
         if self.kind == "normal":
             def normal_nll(y_true, params):
-                loc, scale = params[..., 0], params[..., 1]
-                z = (y_true - loc) / scale
-                return ops.mean(ops.log(scale) + 0.5 * z * z + 0.5 * math.log(2 * math.pi),
-                                axis=-1)
+                return ops.mean(self._step_loss(y_true, params), axis=-1)
 
             return normal_nll
         raise ValueError("the Student-t loss needs the network's df: use student_t_loss(layer)")
 
-    @staticmethod
-    def student_t_loss(params_layer: DistributionParams):
+    def masked_loss(self, params_layer: DistributionParams | None = None):
+        """The loss for targets with missing values (NaN): each window's mean over its observed
+        steps of the per-step loss; a missing step adds nothing and passes no gradient.
+
+        The same per-step losses as :meth:`loss` (the Huber one with Keras' default
+        ``delta=1``); used only when the training data has missing values, so complete data
+        trains exactly as before.
+        """
+        df_layer = params_layer if self.kind == "student_t" else None
+
+        def masked(y_true, params):
+            valid = ops.isfinite(y_true)
+            y = ops.where(valid, y_true, ops.zeros_like(y_true))
+            weight = ops.cast(valid, params.dtype)
+            per_step = self._step_loss(y, params, df_layer) * weight
+            return ops.sum(per_step, axis=-1) / ops.maximum(ops.sum(weight, axis=-1), 1.0)
+
+        return masked
+
+    def _step_loss(self, y, params, df_layer=None):
+        """The loss of every step, shape (batch, steps)."""
+        if self.kind == "point":
+            err = y - params
+            if self.point_loss == "mae":
+                return ops.abs(err)
+            if self.point_loss == "mse":
+                return err * err
+            size = ops.abs(err)
+            return ops.where(size <= 1.0, 0.5 * err * err, size - 0.5)
+        if self.kind == "quantile":
+            tau = ops.convert_to_tensor(self.levels.astype(np.float32))
+            diff = ops.expand_dims(y, -1) - params
+            return ops.mean(ops.maximum(tau * diff, (tau - 1.0) * diff), axis=-1)
+        loc, scale = params[..., 0], params[..., 1]
+        z = (y - loc) / scale
+        if self.kind == "normal":
+            return ops.log(scale) + 0.5 * z * z + 0.5 * math.log(2 * math.pi)
+        df = 2.0 + ops.softplus(df_layer.df_raw)
+        log_norm = (ops.log(scale) + 0.5 * ops.log(df * math.pi)
+                    + _lgamma(df / 2.0) - _lgamma((df + 1.0) / 2.0))
+        return log_norm + (df + 1.0) / 2.0 * ops.log1p(z * z / df)
+
+    def student_t_loss(self, params_layer: DistributionParams):
         """The Student-t negative log-likelihood, with the df held by ``params_layer``."""
 
         def student_t_nll(y_true, params):
-            loc, scale = params[..., 0], params[..., 1]
-            df = 2.0 + ops.softplus(params_layer.df_raw)
-            z = (y_true - loc) / scale
-            log_norm = (ops.log(scale) + 0.5 * ops.log(df * math.pi)
-                        + _lgamma(df / 2.0) - _lgamma((df + 1.0) / 2.0))
-            return ops.mean(log_norm + (df + 1.0) / 2.0 * ops.log1p(z * z / df), axis=-1)
+            return ops.mean(self._step_loss(y_true, params, params_layer), axis=-1)
 
         return student_t_nll
 

@@ -12,11 +12,17 @@ from numbers import Integral
 import numpy as np
 
 from forecastkit.data.frames import Panel
-from forecastkit.exceptions import InvalidInputError, PersistenceError, TrainingDivergedError
+from forecastkit.exceptions import (
+    InvalidInputError,
+    MissingValuesError,
+    PersistenceError,
+    TrainingDivergedError,
+)
 from forecastkit.forecasters._rnn_training import (
     MAX_EPOCHS,
     SMALL_DATA_EPOCHS,
     TrainingData,
+    resolve_schedule,
     train_member,
 )
 
@@ -103,7 +109,8 @@ def _use_log(f, panel: Panel) -> bool:
     if f.scaler == "log":
         check_log_space(panel, "scaler='log' needs positive values; use scaler='level'")
         return True
-    return f.scaler == "auto" and bool(np.all(panel.values > 0))
+    values = panel.values
+    return f.scaler == "auto" and bool(np.all(values[~np.isnan(values)] > 0))
 
 
 # float32 networks: beyond this magnitude the per-window sums overflow (float32 ends at 3.4e38).
@@ -112,7 +119,8 @@ MAX_MAGNITUDE = 1e30
 
 def check_float32_range(panel: Panel) -> None:
     """InvalidInputError naming the first series with a value float32 arithmetic cannot carry."""
-    peaks = np.maximum.reduceat(np.abs(panel.values), panel.indptr[:-1])
+    # fmax/fmin skip missing values (NaN), which the networks mask
+    peaks = np.fmax.reduceat(np.abs(panel.values), panel.indptr[:-1])
     bad = np.flatnonzero(peaks > MAX_MAGNITUDE)
     if len(bad):
         raise InvalidInputError(
@@ -124,14 +132,15 @@ def check_float32_range(panel: Panel) -> None:
 
 def check_log_space(panel: Panel, advice: str) -> None:
     """InvalidInputError naming the first series with a value <= 0."""
-    mins = np.minimum.reduceat(panel.values, panel.indptr[:-1])
+    mins = np.fmin.reduceat(panel.values, panel.indptr[:-1])
     bad = np.flatnonzero(mins <= 0)
     if len(bad):
         raise InvalidInputError(f"series {panel.ids[bad[0]]!r} has values <= 0; {advice}")
 
 
-def new_member(f, lookback: int, seed: int, name: str):
-    """A compiled, freshly initialised network (weights drawn from ``seed``)."""
+def new_member(f, lookback: int, seed: int, name: str, missing_targets: bool = False):
+    """A compiled, freshly initialised network (weights drawn from ``seed``);
+    ``missing_targets``: train with the head's masked loss (the data has NaN)."""
     import keras
 
     from forecastkit.forecasters._network import build_member
@@ -151,8 +160,11 @@ def new_member(f, lookback: int, seed: int, name: str):
         head=head,
         name=name,
     )
-    if head.kind == "student_t":
-        loss = head.student_t_loss(member.get_layer("distribution"))
+    params_layer = member.get_layer("distribution") if head.probabilistic else None
+    if missing_targets:
+        loss = head.masked_loss(params_layer)
+    elif head.kind == "student_t":
+        loss = head.student_t_loss(params_layer)
     else:
         loss = head.loss()
     member.compile(
@@ -191,23 +203,49 @@ def train(f, member, data: TrainingData, lookback: int, seed: int, epochs: int,
         ) from None
 
 
+def fit(f, panel: Panel) -> None:
+    """RNNForecaster's ``_fit``: plan the windows, settle the schedule (probing for the number
+    of epochs if asked) and train the members one after the other."""
+    resolve_structure(f, panel)
+    seed0 = seed_of(f.random_state)
+    if f.random_state is not None:
+        enable_deterministic_ops()
+    norm = normalizer(f)
+    holdout = (f.validation_size or int(f.horizon)) if f.early_stopping else None
+    data = plan_training(f, panel, norm, holdout, seed0)
+    schedule = resolve_schedule(f.epochs, f.batch_size, f.early_stopping,
+                                data.windows_an_epoch)
+    f.batch_size_ = schedule.batch_size
+    f.epochs_, f.probe_history_ = probe_epochs(f, panel, norm, schedule, seed0)
+    f.members_, f.history_ = [], []
+    for i, lb in enumerate(progress(f, f.lookbacks_)):
+        member = new_member(f, lb, seed0 + i, f"member_{i}", data.has_missing)
+        f.history_.append(train(f, member, data, lb, seed0 + i, f.epochs_))
+        f.members_.append(member)
+    f.model_ = f._serving_model(int(f.horizon))
+
+
+def plan_training(f, panel: Panel, norm, holdout: int | None, seed: int) -> TrainingData:
+    """:meth:`TrainingData.plan` with the forecaster's settings."""
+    return TrainingData.plan(
+        panel, norm, window=f.window_, horizon=int(f.horizon),
+        min_history=f.min_history or min(min(f.lookbacks_), max(2, int(f.season_length))),
+        holdout=holdout, max_windows=f.max_windows, windows_per_epoch=f.windows_per_epoch,
+        season_length=int(f.season_length) if f.use_position_ else None,
+        strategy=f.strategy, seed=seed,
+    )
+
+
 def probe_epochs(f, panel: Panel, norm, schedule, seed0: int) -> tuple[int, dict | None]:
     """``(epochs, probe history or None)``; see ``epochs`` in RNNForecaster's docstring."""
     if f.epochs != "probe" or f.early_stopping or not schedule.small:
         return schedule.epochs, None
-    data = TrainingData.plan(
-        panel, norm, window=f.window_, horizon=int(f.horizon),
-        min_history=f.min_history or min(min(f.lookbacks_), max(2, int(f.season_length))),
-        holdout=f.validation_size or int(f.horizon), max_windows=f.max_windows,
-        windows_per_epoch=f.windows_per_epoch,
-        season_length=int(f.season_length) if f.use_position_ else None,
-        strategy=f.strategy, seed=seed0,
-    )
+    data = plan_training(f, panel, norm, f.validation_size or int(f.horizon), seed0)
     if data.val is None:  # series too short to hold out a horizon: what "auto" would train
         return SMALL_DATA_EPOCHS, None
     lb = f.lookbacks_[0]
     # The probe's seed follows the members' so it never repeats one of them.
-    probe = new_member(f, lb, seed0 + f.n_models, "probe")
+    probe = new_member(f, lb, seed0 + f.n_models, "probe", data.has_missing)
     history = train(f, probe, data, lb, seed0 + f.n_models, MAX_EPOCHS, restore_best=False)
     return int(np.argmin(history["val_loss"])) + 1, history
 
@@ -281,3 +319,37 @@ def load_state(f, folder, state: dict) -> None:
     except Exception as err:
         raise PersistenceError(f"{folder.path}: cannot rebuild the serving model from the "
                                f"saved members ({err})") from err
+
+
+def check_predictable(f, panel: Panel) -> None:
+    """Values float32 can carry, and positive ones for a model fitted in log space."""
+    check_float32_range(panel)
+    if f.log_:
+        check_log_space(panel, "the model was fitted in log space; refit with scaler='level'")
+
+
+def serving_inputs(f, panel: Panel, series: slice | None = None) -> dict[str, np.ndarray]:
+    """RNNForecaster's ``serving_inputs`` (see there).
+
+    Raises
+    ------
+    MissingValuesError
+        A series with nothing observed in the steps the network reads.
+    """
+    from forecastkit.data.encoding import start_ordinals
+    from forecastkit.data.windowing import last_windows
+
+    if series is not None:
+        panel = panel.take(np.arange(panel.n_series)[series])
+    history, mask = last_windows(panel, f.window_)
+    blind = np.flatnonzero(mask.sum(axis=1) == 0)
+    if len(blind):
+        raise MissingValuesError(
+            f"series {panel.ids[blind[0]]!r} has no observed value in its last {f.window_} "
+            f"steps, all the network reads; fill them or drop the series"
+        )
+    inputs = {"history": history, "mask": mask}
+    if f.use_position_:
+        first = start_ordinals(panel) + panel.lengths
+        inputs["position"] = (first % f.season_length).astype(np.int32)
+    return inputs

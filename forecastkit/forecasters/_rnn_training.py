@@ -88,6 +88,11 @@ class TrainingData:
         return cls(panel, normalizer, plan, val, windows_per_epoch, positions, strategy)
 
     @property
+    def has_missing(self) -> bool:
+        """Whether the panel holds missing values (NaN): targets the loss must leave out."""
+        return bool(np.isnan(self.panel.values).any())
+
+    @property
     def windows_an_epoch(self) -> int:
         n = self.train.n_windows
         return n if self.windows_per_epoch is None else min(n, int(self.windows_per_epoch))

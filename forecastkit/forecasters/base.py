@@ -23,13 +23,14 @@ from sklearn.base import BaseEstimator, clone
 
 from forecastkit import exceptions as _exceptions
 from forecastkit._compat import SklearnInvalidParameterError, validate_parameter_constraints
-from forecastkit.data.frames import Panel, check_min_length, from_panel_values, to_panel
+from forecastkit.data.frames import Panel, check_min_length, from_panel_values
 from forecastkit.exceptions import (
     ForecastkitError,
     InvalidInputError,
     NotProbabilisticError,
 )
 from forecastkit.forecasters import _probabilistic as _prob
+from forecastkit.forecasters._missing import checked_panel
 from forecastkit.forecasters._saving import SavingMixin
 
 __all__ = ["BaseForecaster", "InvalidParameterError", "fits_series_independently"]
@@ -63,6 +64,9 @@ class BaseForecaster(SavingMixin, BaseEstimator):
 
     is_global: ClassVar[bool] = False
     _parameter_constraints: ClassVar[dict[str, list[Any]]] = {}
+    # Parameters added after stored runs (result stores, tuning studies) -> the value at which
+    # the forecaster behaves as before: run identities leave them out there.
+    _identity_defaults: ClassVar[dict[str, Any]] = {}
 
     @property
     def fits_series_independently(self) -> bool:
@@ -81,7 +85,9 @@ class BaseForecaster(SavingMixin, BaseEstimator):
         ----------
         y : pd.Series, pd.DataFrame or Panel
             A series (DatetimeIndex, PeriodIndex or integer index), a long frame
-            ``unique_id, ds, y``, or a wide frame (one column per series).
+            ``unique_id, ds, y``, or a wide frame (one column per series). Missing values
+            (NaN) are handled by the ``missing`` parameter where the forecaster has one
+            (RNNForecaster masks them), else interpolated with one warning (``n_filled_``).
         X : None
             Exogenous regressors are not supported yet; must be None.
 
@@ -94,7 +100,7 @@ class BaseForecaster(SavingMixin, BaseEstimator):
             delattr(self, key)
         self._check_params()
         _reject_exogenous(X)
-        panel = to_panel(y)
+        panel = checked_panel(self, y, record=True)
         check_min_length(panel, self._min_train_length(), what=type(self).__name__)
         self._fit(panel)
         self.panel_ = panel
@@ -302,7 +308,7 @@ class BaseForecaster(SavingMixin, BaseEstimator):
         what forecasts them (self for a global model, a copy fitted on them for a local one)."""
         if y is None:
             return self.panel_, self
-        panel = to_panel(y)
+        panel = checked_panel(self, y)
         self._check_same_frequency(panel)
         check_min_length(panel, self._min_train_length(), what=type(self).__name__)
         if self.is_global:

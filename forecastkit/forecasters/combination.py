@@ -17,9 +17,10 @@ import numpy as np
 from sklearn.base import clone
 
 from forecastkit._compat import BaseComposition, Interval, StrOptions
-from forecastkit.data.frames import Panel, check_min_length, to_panel
+from forecastkit.data.frames import Panel, check_min_length
 from forecastkit.exceptions import InvalidInputError, NotProbabilisticError, PersistenceError
 from forecastkit.forecasters import _combination_saving as _cs
+from forecastkit.forecasters._missing import checked_panel
 from forecastkit.forecasters._probabilistic import check_quantiles
 from forecastkit.forecasters.base import BaseForecaster, fits_series_independently
 
@@ -268,7 +269,7 @@ class Combination(NamedEstimatorsMixin, BaseForecaster):
         # whole combination, retraining a network member, whenever one member is local.)
         if y is None:
             return super()._forecast(horizon)
-        panel = to_panel(y)
+        panel = checked_panel(self, y)
         check_min_length(panel, self._min_train_length(), what=type(self).__name__)
         return panel, self._predict(panel, horizon)
 
@@ -281,7 +282,7 @@ class Combination(NamedEstimatorsMixin, BaseForecaster):
     def _forecast_quantiles(self, horizon: int, levels, y=None):
         panel = self.panel_
         if y is not None:
-            panel = to_panel(y)
+            panel = checked_panel(self, y)
             check_min_length(panel, self._min_train_length(), what=type(self).__name__)
         weights = None if self.weights is None else np.asarray(self.weights, dtype=np.float64)
         point, q = combine_member_quantiles(

@@ -60,7 +60,7 @@ import numpy as np
 from sklearn.base import clone
 
 from forecastkit._compat import Interval, StrOptions
-from forecastkit.data.frames import Panel, check_min_length, to_panel
+from forecastkit.data.frames import Panel, check_min_length
 from forecastkit.data.splitters import RollingOriginSplitter
 from forecastkit.exceptions import (
     ForecastkitError,
@@ -69,6 +69,7 @@ from forecastkit.exceptions import (
     PersistenceError,
 )
 from forecastkit.forecasters import _probabilistic as _prob
+from forecastkit.forecasters._missing import checked_panel
 from forecastkit.forecasters._saving import (
     jsonable_params,
     load_nested,
@@ -263,7 +264,7 @@ class ConformalIntervals(BaseForecaster):
         # (a local one is refitted on them) and the calibration learned in fit applies as is.
         if y is None:
             return self.panel_, self
-        panel = to_panel(y)
+        panel = checked_panel(self, y)
         self._check_same_frequency(panel)
         check_min_length(panel, self._min_train_length(), what=type(self).__name__)
         return panel, self

@@ -14,9 +14,7 @@ from numbers import Integral, Real
 import numpy as np
 
 from forecastkit._compat import Interval, StrOptions
-from forecastkit.data.encoding import start_ordinals
 from forecastkit.data.frames import Panel
-from forecastkit.data.windowing import last_windows
 from forecastkit.exceptions import InvalidInputError, TrainingDivergedError
 from forecastkit.forecasters.base import BaseForecaster
 
@@ -117,6 +115,15 @@ class RNNForecaster(BaseForecaster):
         the number of windows). ``None``: every window every epoch.
     max_windows : int or None
         Train on a fixed, seeded random subset of this many windows; ``None``: all of them.
+    missing : {"mask", "interpolate", "raise"}
+        Missing values (NaN) in the history, in ``fit`` and in ``predict(y=...)``. ``mask``: a
+        missing value is zero-filled and masked as padding is (the recurrent layers carry
+        their state over it; the window's level, scale and seasonal component skip it) and a
+        missing target is left out of the loss. ``interpolate``: filled first, as the
+        classical baselines do (seasonally with ``season_length > 1``; ``n_filled_`` counts
+        them; one warning). ``raise``: a MissingValuesError naming the series. Leading NaN
+        (a series that starts late) are dropped in every case; a series with nothing observed
+        is an error.
     n_models : int
         Ensemble size; members differ by seed and lookback. Point forecasts are combined by the
         median over members; quantiles by averaging the members' quantile functions (the mean
@@ -163,6 +170,8 @@ class RNNForecaster(BaseForecaster):
     """
 
     is_global = True
+    # Added after the committed studies' runs were stored; at these values they train as before.
+    _identity_defaults = {"callbacks": None, "missing": "mask"}
     _parameter_constraints = {
         "cell": [StrOptions({"lstm", "gru", "rnn"})],
         "units": [tuple, list, _POSITIVE],
@@ -190,6 +199,7 @@ class RNNForecaster(BaseForecaster):
         "min_history": [_POSITIVE, None],
         "windows_per_epoch": [_POSITIVE, None],
         "max_windows": [_POSITIVE, None],
+        "missing": [StrOptions({"mask", "interpolate", "raise"})],
         "n_models": [_POSITIVE],
         "random_state": ["random_state"],
         "verbose": ["verbose"],
@@ -224,6 +234,7 @@ class RNNForecaster(BaseForecaster):
         min_history=None,
         windows_per_epoch=100_000,
         max_windows=None,
+        missing="mask",
         n_models=3,
         random_state=None,
         verbose=0,
@@ -255,6 +266,7 @@ class RNNForecaster(BaseForecaster):
         self.min_history = min_history
         self.windows_per_epoch = windows_per_epoch
         self.max_windows = max_windows
+        self.missing = missing
         self.n_models = n_models
         self.random_state = random_state
         self.verbose = verbose
@@ -263,34 +275,9 @@ class RNNForecaster(BaseForecaster):
     # ------------------------------------------------------------------ fitting
 
     def _fit(self, panel: Panel) -> None:
-        from forecastkit.forecasters import _rnn_setup as setup
-        from forecastkit.forecasters._rnn_training import TrainingData, resolve_schedule
+        from forecastkit.forecasters._rnn_setup import fit
 
-        setup.resolve_structure(self, panel)
-        seed0 = setup.seed_of(self.random_state)
-        if self.random_state is not None:
-            setup.enable_deterministic_ops()
-        normalizer = setup.normalizer(self)
-        data = TrainingData.plan(
-            panel, normalizer,
-            window=self.window_, horizon=int(self.horizon),
-            min_history=self.min_history or min(min(self.lookbacks_), max(2, self.season_length)),
-            holdout=(self.validation_size or int(self.horizon)) if self.early_stopping else None,
-            max_windows=self.max_windows, windows_per_epoch=self.windows_per_epoch,
-            season_length=int(self.season_length) if self.use_position_ else None,
-            strategy=self.strategy, seed=seed0,
-        )
-        schedule = resolve_schedule(self.epochs, self.batch_size, self.early_stopping,
-                                    data.windows_an_epoch)
-        self.batch_size_ = schedule.batch_size
-        self.epochs_, self.probe_history_ = setup.probe_epochs(self, panel, normalizer,
-                                                               schedule, seed0)
-        self.members_, self.history_ = [], []
-        for i, lb in enumerate(setup.progress(self, self.lookbacks_)):
-            member = setup.new_member(self, lb, seed0 + i, f"member_{i}")
-            self.history_.append(setup.train(self, member, data, lb, seed0 + i, self.epochs_))
-            self.members_.append(member)
-        self.model_ = self._serving_model(int(self.horizon))
+        fit(self, panel)
 
     def _serving_model(self, horizon: int, levels=None):
         from forecastkit.forecasters._network import build_serving_model
@@ -401,12 +388,9 @@ class RNNForecaster(BaseForecaster):
             )
 
     def _check_log_space(self, panel: Panel) -> None:
-        from forecastkit.forecasters._rnn_setup import check_float32_range, check_log_space
+        from forecastkit.forecasters._rnn_setup import check_predictable
 
-        check_float32_range(panel)
-        if self.log_:
-            check_log_space(panel, "the model was fitted in log space; refit with "
-                                   "scaler='level'")
+        check_predictable(self, panel)
 
     def serving_inputs(self, panel: Panel, series: slice | None = None) -> dict[str, np.ndarray]:
         """The serving model's inputs for the end of every series of ``panel``.
@@ -420,15 +404,11 @@ class RNNForecaster(BaseForecaster):
         Returns
         -------
         dict
-            ``history`` (n_series, window_) float32 left padded with zeros, ``mask`` of the
-            same shape (1 where observed) and, with seasonal positions, ``position``
-            (n_series,) int32: the seasonal position of the first forecast step.
+            ``history`` (n_series, window_) float32 left padded with zeros (and zero where
+            missing), ``mask`` of the same shape (1 where observed) and, with seasonal
+            positions, ``position`` (n_series,) int32: the seasonal position of the first
+            forecast step.
         """
-        if series is not None:
-            panel = panel.take(np.arange(panel.n_series)[series])
-        history, mask = last_windows(panel, self.window_)
-        inputs = {"history": history, "mask": mask}
-        if self.use_position_:
-            first = start_ordinals(panel) + panel.lengths
-            inputs["position"] = (first % self.season_length).astype(np.int32)
-        return inputs
+        from forecastkit.forecasters._rnn_setup import serving_inputs
+
+        return serving_inputs(self, panel, series)

@@ -29,9 +29,10 @@ import pandas as pd
 from sklearn.base import clone
 
 from forecastkit._compat import Interval, StrOptions
-from forecastkit.data.frames import Panel, check_min_length, to_panel
+from forecastkit.data.frames import Panel, check_min_length
 from forecastkit.exceptions import ForecastkitError, InvalidInputError, SeriesTooShortError
 from forecastkit.forecasters import _combination_saving as _cs
+from forecastkit.forecasters._missing import checked_panel
 from forecastkit.forecasters._probabilistic import check_quantiles
 from forecastkit.forecasters.base import BaseForecaster
 from forecastkit.forecasters.combination import (
@@ -358,7 +359,7 @@ class ValidatedCombination(NamedEstimatorsMixin, BaseForecaster):
             return self._forecast_members(horizon, y)
         if y is None:
             return super()._forecast(horizon)
-        panel = to_panel(y)
+        panel = checked_panel(self, y)
         check_min_length(panel, self.best_estimator_._min_train_length(),
                          what=type(self).__name__)
         return panel, self.best_estimator_.predict_array(horizon, y=panel)
@@ -370,7 +371,7 @@ class ValidatedCombination(NamedEstimatorsMixin, BaseForecaster):
         if y is None:
             panel = self.panel_
         else:
-            panel = to_panel(y)
+            panel = checked_panel(self, y)
             check_min_length(panel, max(est._min_train_length() for _, est in self.members_),
                              what=type(self).__name__)
         forecasts = [
@@ -388,7 +389,7 @@ class ValidatedCombination(NamedEstimatorsMixin, BaseForecaster):
     def _forecast_quantiles(self, horizon: int, levels, y=None):
         if not hasattr(self, "members_"):
             return self.best_estimator_._forecast_quantiles(horizon, levels, y)
-        panel = self.panel_ if y is None else to_panel(y)
+        panel = self.panel_ if y is None else checked_panel(self, y)
         point, q = combine_member_quantiles(
             self.members_, horizon, levels,
             lambda est: panel if (y is not None or est.is_global) else None,

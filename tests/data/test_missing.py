@@ -182,3 +182,47 @@ def test_unsorted_rows_are_filled_in_time_order_and_bad_values_refused():
         fill_missing(df.astype({"y": object}).assign(y=["1", "n/a", 2.0, 3.0]))
     with pytest.raises(InvalidInputError, match="missing value; every row needs a series id"):
         fill_gaps(df.assign(unique_id=["a", None, "a", "a"]))
+
+
+# --------------------------------------------------------------------------- panels with NaN
+
+
+def _gappy_frame():
+    return pd.DataFrame({
+        "unique_id": ["a"] * 8 + ["b"] * 30,
+        "ds": list(range(8)) + list(range(30)),
+        "y": [np.nan, np.nan, 1.0, np.nan, 3.0, 4.0, np.nan, np.nan]
+        + list(np.where(np.arange(30) % 7 == 3, np.nan, np.sin(np.arange(30)) + 5)),
+    })
+
+
+def test_panels_keep_missing_values_when_asked_and_drop_leading_ones():
+    frame = _gappy_frame()
+    with pytest.raises(MissingValuesError, match="'a' has 5 NaN"):
+        to_panel(frame)
+    panel = to_panel(frame, allow_missing=True)
+    np.testing.assert_array_equal(panel.lengths, [6, 30])  # 'a' starts late: 2 rows dropped
+    np.testing.assert_array_equal(panel.series_times(0), np.arange(2, 8))
+    np.testing.assert_array_equal(fk.data.missing_counts(panel), [3, 4])
+    inf = frame.assign(y=frame["y"].where(frame.index != 20, np.inf))
+    with pytest.raises(MissingValuesError, match="'b' .*infinite"):
+        to_panel(inf, allow_missing=True)
+    wide = frame.pivot(index="ds", columns="unique_id", values="y")
+    # a wide frame's trailing NaN end a series early (its layout), inner ones stay missing
+    panel = to_panel(wide, allow_missing=True)
+    np.testing.assert_array_equal(panel.lengths, [4, 30])
+    np.testing.assert_array_equal(fk.data.missing_counts(panel), [1, 4])
+
+
+@pytest.mark.parametrize("season_length", [1, 7])
+def test_panel_interpolation_is_fill_missing_on_the_frame(season_length):
+    frame = _gappy_frame()
+    panel, counts = fk.data.interpolate_panel(to_panel(frame, allow_missing=True),
+                                              season_length)
+    np.testing.assert_array_equal(counts, [3, 4])
+    method = "seasonal" if season_length > 1 else "linear"
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", ForecastkitWarning)
+        reference, _ = fill_missing(frame, method, season_length=season_length)
+    np.testing.assert_allclose(panel.values, reference["y"].to_numpy())
+    assert not np.isnan(panel.values).any()

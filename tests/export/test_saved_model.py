@@ -6,7 +6,10 @@ import json
 
 import numpy as np
 import pytest
+from conftest import make_panel
+from sklearn.base import clone
 
+import forecastkit as fk
 from forecastkit.exceptions import ExportError
 
 pytestmark = pytest.mark.slow  # the shared fixture fits and exports four networks
@@ -111,10 +114,7 @@ def test_wrong_shape_or_dtype_is_rejected(fitted_cases, served):
     "edit, message",
     [
         (lambda d: d["mask"].__setitem__((0, -1), 0.5), "only 0 and 1"),
-        (lambda d: d["mask"].__setitem__((0, slice(None)), 1.0) or
-         d["mask"].__setitem__((0, 3), 0.0), "left padding"),
-        (lambda d: d["mask"].__setitem__((0, -1), 0.0) or
-         d["mask"].__setitem__((0, slice(None)), 0.0), "last history step"),
+        (lambda d: d["mask"].__setitem__((0, slice(None)), 0.0), "needs an observed step"),
         (lambda d: d["history"].__setitem__((0, -1), -3.0), "log space"),
     ],
 )
@@ -127,6 +127,39 @@ def test_bad_mask_or_value_is_rejected(fitted_cases, served, edit, message):
     edit(inputs)
     with pytest.raises(tf.errors.InvalidArgumentError, match=message):
         _call(served[case.name], "serve_masked", inputs)
+
+
+def test_missing_values_inside_a_history_are_served_as_predict_masks_them(fitted_cases,
+                                                                        served):
+    """A network with missing="mask" (the default) serves histories with gaps: 0 in the mask
+    (and the history) at a missing value, anywhere, the last step included."""
+    case = fitted_cases["lstm_ensemble_direct"]
+    query = case.query.copy()
+    first = query["unique_id"] == query["unique_id"].iloc[0]
+    rows = query.index[first]
+    query.loc[rows[[-1, -5, -6]], "y"] = np.nan
+    inputs = case.forecaster.serving_inputs(fk.data.to_panel(query, allow_missing=True))
+    assert inputs["mask"][0, -1] == 0 and inputs["mask"][0, -5] == 0
+    expected = case.forecaster.predict_array(y=query)
+    got = _call(served[case.name], "serve_masked", inputs)
+    np.testing.assert_allclose(got, expected, rtol=0, atol=_rtol(expected))
+
+
+def test_a_model_that_fills_missing_values_refuses_gaps_in_the_mask(fitted_cases, tmp_path):
+    import tensorflow as tf
+
+    case = fitted_cases["rnn_stacked_direct_level"]
+    f = clone(case.forecaster).set_params(missing="interpolate")
+    f.fit(make_panel(4, (8, 80), seed=1, calendar=False))
+    loaded = tf.saved_model.load(str(fk.export_saved_model(f, tmp_path / "m")))
+    inputs = {k: v.copy() for k, v in case.inputs.items()}
+    inputs["mask"][0, :] = 1.0
+    inputs["mask"][0, 3] = 0.0
+    with pytest.raises(tf.errors.InvalidArgumentError, match="left padding"):
+        _call(loaded, "serve_masked", inputs)
+    inputs["mask"][0, :] = 0.0
+    with pytest.raises(tf.errors.InvalidArgumentError, match="last history step"):
+        _call(loaded, "serve_masked", inputs)
 
 
 def test_position_out_of_range_is_rejected(fitted_cases, served):

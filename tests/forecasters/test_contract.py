@@ -74,7 +74,12 @@ from sklearn.utils.validation import check_is_fitted
 
 import forecastkit as fk
 from forecastkit.datasets import make_trend_seasonal
-from forecastkit.exceptions import EmptyDataError, ForecastkitError, MissingValuesError
+from forecastkit.exceptions import (
+    EmptyDataError,
+    ForecastkitError,
+    ForecastkitWarning,
+    MissingValuesError,
+)
 from forecastkit.forecasters import BaseForecaster, InvalidParameterError
 from forecastkit.forecasters import baselines as _baselines
 
@@ -249,12 +254,29 @@ def test_param_validation(cls, name, value, panel):
 
 
 @pytest.mark.parametrize("cls", CLASSES, ids=IDS)
-@pytest.mark.parametrize("bad", [np.nan, np.inf])
-def test_nan_inf_in_target_names_the_series(cls, bad, panel):
+def test_inf_in_target_names_the_series(cls, panel):
     df = panel.copy()
-    df.loc[df.index[df["unique_id"] == "S0001"][3], "y"] = bad
+    df.loc[df.index[df["unique_id"] == "S0001"][3], "y"] = np.inf
     with pytest.raises(MissingValuesError, match="S0001"):
         _make(cls).fit(df)
+
+
+@pytest.mark.parametrize("cls", CLASSES, ids=IDS)
+def test_nan_in_target_is_masked_or_filled_and_can_be_refused(cls, panel):
+    df = panel.copy()
+    df.loc[df.index[df["unique_id"] == "S0001"][[3, 4]], "y"] = np.nan
+    est = _make(cls)
+    if "missing" in est.get_params():
+        with pytest.raises(MissingValuesError, match="'S0001' has 2 missing value"):
+            clone(est).set_params(missing="raise").fit(df)
+    if getattr(est, "missing", "interpolate") == "interpolate":
+        with pytest.warns(ForecastkitWarning, match="2 missing value"):
+            est.fit(df)
+        assert est.n_filled_ == {"S0001": 2}
+    else:
+        est.fit(df)
+        assert est.n_filled_ == {}
+    assert np.isfinite(est.predict_array()).all()
 
 
 @pytest.mark.parametrize("cls", CLASSES, ids=IDS)

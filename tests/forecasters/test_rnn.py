@@ -617,11 +617,11 @@ def test_divergence_raises_training_diverged(int_panel):
         f.fit(int_panel)
 
 
-def test_nan_in_target_names_the_series(int_panel):
+def test_nan_in_target_names_the_series_when_missing_values_are_refused(int_panel):
     bad = int_panel.copy()
     bad.loc[bad.index[bad["unique_id"] == "S0002"][5], "y"] = np.nan
-    with pytest.raises(MissingValuesError, match="S0002"):
-        fk.RNNForecaster(**SMALL).fit(bad)
+    with pytest.raises(MissingValuesError, match="'S0002' has 1 missing value"):
+        fk.RNNForecaster(**SMALL, missing="raise").fit(bad)
 
 
 def test_too_short_for_any_window_names_a_series():

@@ -83,7 +83,7 @@ def test_values_beyond_float32_name_the_series_and_the_cause():
 def test_failed_fit_forgets_the_previous_fit():
     f = fk.baselines.Naive(horizon=2).fit(_y())
     with pytest.raises(ForecastkitError):
-        f.fit(pd.Series([1.0, np.nan, 3.0]))
+        f.fit(pd.Series([1.0, np.inf, 3.0]))
     with pytest.raises(NotFittedError):
         f.predict()
 
