@@ -24,6 +24,7 @@ from forecastkit.data.missing import (
     trim_leading_missing,
 )
 from forecastkit.data.padding import pad_sequences
+from forecastkit.data.parquet import read_parquet_panel
 from forecastkit.data.pipeline import WindowSource, make_dataset, window_dataset, window_source
 from forecastkit.data.scaling import SCALER_METHODS, SeriesScaler
 from forecastkit.data.splitters import RollingOriginCV, RollingOriginSplitter, Window
@@ -44,6 +45,7 @@ __all__ = [
     "check_min_length",
     "fill_gaps",
     "fill_missing",
+    "read_parquet_panel",
     "interpolate_panel",
     "missing_counts",
     "trim_leading_missing",

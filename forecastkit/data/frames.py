@@ -129,7 +129,7 @@ def _from_long(df: pd.DataFrame, id_col: str, time_col: str, target_col: str,
                allow_missing: bool) -> Panel:
     if len(df) == 0:
         raise EmptyDataError("the DataFrame has no rows")
-    codes, uniques = pd.factorize(df[id_col].to_numpy(), sort=False)
+    codes, uniques = pd.factorize(df[id_col], sort=False)  # a Categorical stays codes
     if (codes < 0).any():
         raise InvalidInputError(f"column {id_col!r} holds missing series ids")
     ids = np.asarray(uniques, dtype=object)
