@@ -5,6 +5,11 @@ Every forecaster reads its input through :func:`checked_panel`. NaN values are a
 ``missing`` parameter where it has one (RNNForecaster: ``"mask"`` by default), else
 ``"interpolate"``: the classical baselines and the combinations fill the gaps first, as
 statsmodels' and the M4 methods need a complete series, and say so in one warning.
+
+Time stamps missing from a series' regular grid (a day without a row) are, by the same
+policy, missing values: unless ``missing="raise"``, a long frame or a series with gaps gets a
+NaN row at each missing stamp (:func:`~forecastkit.data.fill_gaps`, one warning) and those are
+masked or interpolated like any NaN. An irregular or mixed frequency stays an error.
 """
 
 from __future__ import annotations
@@ -12,14 +17,40 @@ from __future__ import annotations
 import warnings
 
 import numpy as np
+import pandas as pd
 
 from forecastkit.data.frames import Panel, to_panel
-from forecastkit.data.missing import interpolate_panel, missing_counts
-from forecastkit.exceptions import ForecastkitWarning, MissingValuesError
+from forecastkit.data.missing import fill_gaps, interpolate_panel, missing_counts
+from forecastkit.exceptions import ForecastkitWarning, FrequencyError, MissingValuesError
 
 __all__ = ["checked_panel", "missing_policy", "MISSING_POLICIES"]
 
 MISSING_POLICIES = ("mask", "interpolate", "raise")
+
+
+def _with_gaps_filled(y, name: str) -> Panel:
+    """The panel of ``y`` with a NaN at every time stamp missing from its series' regular
+    grid (:func:`~forecastkit.data.fill_gaps`), for a forecaster that handles missing values.
+    A stamp off the grid or a mix of frequencies stays a FrequencyError, naming the series."""
+    series_name = y.name if isinstance(y, pd.Series) else None
+    frame = y if isinstance(y, pd.DataFrame) else pd.DataFrame(
+        {"unique_id": "series" if series_name is None else series_name,
+         "ds": y.index, "y": y.to_numpy()})
+    if not {"unique_id", "ds", "y"} <= set(frame.columns):
+        raise FrequencyError("irregular time stamps in a wide frame; give a long frame "
+                             "(unique_id, ds, y) so that gaps can be filled per series")
+    filled = fill_gaps(frame)
+    added = filled.attrs.get("gaps_filled", {})
+    warnings.warn(
+        f"{name}: {sum(added.values())} missing time stamp(s) in {len(added)} series were "
+        f"added as missing values (fill_gaps)",
+        ForecastkitWarning,
+        stacklevel=4,
+    )
+    if isinstance(y, pd.Series):
+        return to_panel(pd.Series(filled["y"].to_numpy(), index=pd.Index(filled["ds"]),
+                                  name=series_name), allow_missing=True)
+    return to_panel(filled, allow_missing=True)
 
 
 def missing_policy(forecaster) -> str:
@@ -54,9 +85,17 @@ def checked_panel(forecaster, y, *, record: bool = False) -> Panel:
     ForecastkitWarning
         Once, when values were interpolated: how many, in how many series.
     """
-    panel = to_panel(y, allow_missing=True)
-    counts = missing_counts(panel)
     policy = missing_policy(forecaster)
+    try:
+        panel = to_panel(y, allow_missing=True)
+    except FrequencyError as err:
+        if policy == "raise" or not isinstance(y, pd.DataFrame | pd.Series):
+            raise
+        try:
+            panel = _with_gaps_filled(y, type(forecaster).__name__)
+        except FrequencyError as why:
+            raise FrequencyError(f"{err} (gaps could not be filled here: {why})") from None
+    counts = missing_counts(panel)
     filled = {}
     if counts.any() and policy == "raise":
         i = int(np.flatnonzero(counts)[0])

@@ -178,3 +178,25 @@ def test_late_starters_are_trimmed_and_empty_or_blind_histories_are_named(comple
                           "y": [5.0] + [np.nan] * (f.window_ + 1)})
     with pytest.raises(MissingValuesError, match="'S0000' has no observed value in its last"):
         f.predict(y=blind)
+
+
+def test_missing_time_stamps_become_missing_values_unless_refused():
+    from forecastkit.exceptions import FrequencyError
+
+    daily = make_trend_seasonal(n_series=3, length=70, season_length=7, seed=2, freq="D")
+    gappy = daily.drop(index=daily.index[[10, 11, 100]])  # S0000 loses two days, S0001 one
+    with pytest.warns(fk.exceptions.ForecastkitWarning) as caught:
+        theta = fk.baselines.Theta(season_length=7, horizon=3).fit(gappy)
+    messages = " | ".join(str(w.message) for w in caught)
+    assert "3 missing time stamp(s) in 2 series" in messages
+    assert theta.n_filled_ == {"S0000": 2, "S0001": 1}
+    expected = fk.baselines.Theta(season_length=7, horizon=3).fit(daily).predict()
+    pd.testing.assert_series_equal(theta.predict()["ds"], expected["ds"])
+    net = fk.RNNForecaster(**{**SMALL, "season_length": 7}).fit(gappy)
+    assert net.n_filled_ == {} and np.isnan(net.panel_.values).sum() == 3
+    with pytest.raises(FrequencyError, match="S0000"):
+        fk.RNNForecaster(**SMALL, missing="raise").fit(gappy)
+    off_grid = daily.copy()
+    off_grid.loc[5, "ds"] += pd.Timedelta(hours=3)
+    with pytest.raises(FrequencyError, match="S0000"):
+        fk.baselines.Theta(season_length=7, horizon=3).fit(off_grid)
