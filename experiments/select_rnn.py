@@ -65,6 +65,10 @@ CONFIGS: dict[str, dict] = {
     "single-lb52": {"n_models": 1, "lookback": 52},
     "ens3-lb52": {"lookback": (52, 39, 78)},
     "single-lb104": {"n_models": 1, "lookback": 104},
+    # The same, trained on one fixed seeded subset of 100,000 windows every epoch (the training
+    # schedule before windows_per_epoch drew a fresh subset each epoch): issue 15's M4 check.
+    "single-lb104-fixed": {"n_models": 1, "lookback": 104, "max_windows": 100_000,
+                           "windows_per_epoch": None},
     "single-lb168": {"n_models": 1, "lookback": 168},
     "single-lb336": {"n_models": 1, "lookback": 336},
     "ep-auto-bs64": {"epochs": "probe", "batch_size": 64},
