@@ -165,6 +165,36 @@ class ResultStore:
                 folder.rmdir()
         self._records.clear()
 
+    def forget(self, model: str) -> int:
+        """Discard one model's finished units and its entry in the manifest, so that a run
+        with new parameters for that model (the same name) can resume the others.
+
+        Returns
+        -------
+        int
+            Number of units discarded.
+
+        Raises
+        ------
+        PersistenceError
+            The manifest is damaged or not a forecastkit backtest manifest.
+        """
+        manifest_path = self.path / "manifest.json"
+        stem = encode_model_name(model) + "__w"
+        removed = 0
+        for sub in ("units", "records"):
+            folder = self.path / sub
+            for file in (folder.iterdir() if folder.is_dir() else ()):
+                if file.name.startswith(stem) and _STORE_FILE.fullmatch(file.name):
+                    file.unlink()
+                    removed += sub == "units"
+        if manifest_path.exists():
+            stored = unseal(manifest_path, _FORMAT)
+            if stored["models"].pop(model, None) is not None:
+                self._write(manifest_path, seal(stored).encode())
+        self._records = {k: v for k, v in self._records.items() if k[0] != model}
+        return removed
+
     # ------------------------------------------------------------------ units
 
     @staticmethod

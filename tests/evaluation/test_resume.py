@@ -131,3 +131,23 @@ def test_combinations_differing_deep_inside_are_told_apart(panel_df, tmp_path):
     with pytest.raises(PersistenceError, match="other parameters"):
         backtest({"c": comb(3)}, panel_df, horizon=4, n_windows=2, n_jobs=1,
                  out_dir=tmp_path, progress=False)
+
+
+def test_forgetting_one_model_reruns_it_with_new_parameters_and_keeps_the_others(panel_df,
+                                                                                 tmp_path):
+    from forecastkit.evaluation.store import ResultStore
+
+    first = backtest({"a": GlobalMean(), "b": LastValue()}, panel_df, horizon=4, n_windows=2,
+                     n_jobs=1, out_dir=tmp_path, progress=False)
+    kept = sorted(p.name for p in (tmp_path / "units").iterdir() if p.name.startswith("b__"))
+    stamps = {name: (tmp_path / "units" / name).stat().st_mtime_ns for name in kept}
+    with pytest.raises(PersistenceError, match="model 'a' with other parameters"):
+        backtest({"a": GlobalMean(horizon=4), "b": LastValue()}, panel_df, horizon=4,
+                 n_windows=2, n_jobs=1, out_dir=tmp_path, progress=False)
+    assert ResultStore(tmp_path).forget("a") == 2  # its two windows
+    assert not any(p.name.startswith("a__") for p in (tmp_path / "units").iterdir())
+    again = backtest({"a": GlobalMean(horizon=4), "b": LastValue()}, panel_df, horizon=4,
+                     n_windows=2, n_jobs=1, out_dir=tmp_path, progress=False)
+    # b's units were reused untouched; a's were computed anew (same forecasts: same model)
+    assert {n: (tmp_path / "units" / n).stat().st_mtime_ns for n in kept} == stamps
+    pd.testing.assert_frame_equal(again, first)
