@@ -296,7 +296,7 @@ class Panel:
             return pd.PeriodIndex(column).to_timestamp().values.astype("datetime64[ns]")
         try:
             dt = pd.DatetimeIndex(column)
-        except ValueError:
+        except (TypeError, ValueError):  # pandas 2 raises TypeError, pandas 3 ValueError
             # Stamps with different UTC offsets (one zone across a DST change, read as text)
             dt = pd.DatetimeIndex(pd.to_datetime(pd.Index(column), utc=True))
         if dt.tz is not None:
