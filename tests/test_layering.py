@@ -36,6 +36,7 @@ LAYERS: dict[str, int] = {
     "forecastkit.exceptions": 0,
     "forecastkit._compat": 1,  # private third-party names (scikit-learn, Keras) in one place
     "forecastkit._io": 1,  # checksummed, pickle-free folders (saved models, stored backtests)
+    "forecastkit._optional": 1,  # optional dependencies (MLflow, Optuna, pyarrow) on demand
     "forecastkit.data": 2,
     "forecastkit.layers": 2,
     "forecastkit.metrics": 2,

@@ -16,6 +16,7 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 
+from forecastkit._optional import optional_import
 from forecastkit.data.frames import Panel, to_panel
 from forecastkit.exceptions import EmptyDataError, InvalidInputError
 
@@ -106,12 +107,5 @@ def read_parquet_panel(
 
 
 def _import_pyarrow():
-    try:
-        import pyarrow as pa
-        import pyarrow.compute as pc
-        import pyarrow.dataset as ds
-    except ImportError:  # pragma: no cover - depends on the environment
-        raise InvalidInputError(
-            "reading Parquet needs pyarrow: pip install 'forecastkit[parquet]'"
-        ) from None
-    return pa, ds, pc
+    return tuple(optional_import(name, "parquet", "reading Parquet")
+                 for name in ("pyarrow", "pyarrow.dataset", "pyarrow.compute"))

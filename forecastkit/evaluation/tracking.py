@@ -25,9 +25,9 @@ from pathlib import Path
 
 import pandas as pd
 
+from forecastkit._optional import optional_import
 from forecastkit.evaluation.identity import describe
 from forecastkit.evaluation.scoring import backtest_metrics, summarize_models
-from forecastkit.exceptions import InvalidInputError
 
 __all__ = ["DEFAULT_TRACKING_URI", "TrackedRun", "track_run", "track_backtest", "start_run",
            "log_metrics_table", "log_report", "name_run", "REPORT_PATTERNS"]
@@ -64,13 +64,7 @@ class TrackedRun:
 
 def import_mlflow():
     """The ``mlflow`` module, or an InvalidInputError saying how to install it."""
-    try:
-        import mlflow
-    except ImportError:  # pragma: no cover - depends on the environment
-        raise InvalidInputError(
-            "tracking needs MLflow: pip install 'forecastkit[tracking]'"
-        ) from None
-    return mlflow
+    return optional_import("mlflow", "tracking", "tracking")
 
 
 def track_run(tracking_uri: str | None, *, kind: str, models: dict, params: dict,

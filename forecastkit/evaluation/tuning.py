@@ -25,6 +25,7 @@ import numpy as np
 import pandas as pd
 from sklearn.base import clone
 
+from forecastkit._optional import optional_import
 from forecastkit.data.frames import to_panel
 from forecastkit.data.splitters import RollingOriginCV
 from forecastkit.evaluation.identity import describe, fingerprint
@@ -249,11 +250,7 @@ def rnn_search_space(horizon: int, season_length: int = 1) -> dict[str, Any]:
 
 
 def _import_optuna():
-    try:
-        import optuna
-    except ImportError:  # pragma: no cover - depends on the environment
-        raise InvalidInputError("tune needs Optuna: pip install 'forecastkit[tune]'") from None
-    return optuna
+    return optional_import("optuna", "tune", "tune")
 
 
 def _check_space(forecaster, space) -> None:
