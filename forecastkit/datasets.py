@@ -2,6 +2,11 @@
 
 The competition files live in the repository's top-level ``datasets/`` folder (see its README for
 provenance). Set the ``FORECASTKIT_DATA`` environment variable to point elsewhere.
+
+:func:`load_chicago` (daily L-train ridership of 20 Chicago stations with weather and game
+covariates) returns ``(y_train, y_test, X, info)``, not the ``(train, test, info)`` of the
+competition sets, so it is not one of the names :func:`list_datasets` and :func:`load_dataset`
+know: call it directly.
 """
 
 from __future__ import annotations
@@ -22,6 +27,7 @@ __all__ = [
     "load_m3",
     "load_m4",
     "load_classic",
+    "load_chicago",
     "load_dataset",
     "list_datasets",
     "make_trend_seasonal",
@@ -130,6 +136,81 @@ def load_classic(name: str = "co2") -> tuple[pd.DataFrame, DatasetInfo]:
         df["ds"] = pd.to_datetime(df["ds"])
     info = DatasetInfo(name, freq, horizon, season, 1, "statsmodels.datasets (public domain)")
     return df, info
+
+
+_CHICAGO_SOURCE = (
+    "Chicago L-train ridership, modeldata 1.1.0 (R package, MIT; Kuhn & Johnson 2020, "
+    "Feature Engineering and Selection)"
+)
+
+
+def load_chicago(
+    test_days: int = 28,
+) -> tuple[pd.DataFrame, pd.DataFrame, pd.DataFrame, DatasetInfo]:
+    """Load the daily ridership of 20 Chicago L stations with weather and game covariates.
+
+    The data are modeldata's ``Chicago`` (``datasets/chicago``; see ``datasets/README.md``).
+    Its station columns are 14-day lags; the bundled file dates every value on the day the
+    rides happened, so the 20 stations share 2001-01-08 .. 2016-08-14 and Clark/Lake runs on
+    to 2016-08-28. The covariates start on 2001-01-22, so the panel returned is the 5,684 days
+    2001-01-22 .. 2016-08-14 on which every station and every covariate is known.
+
+    Parameters
+    ----------
+    test_days : int
+        Length of the hold-out: the last ``test_days`` days of every station. At least
+        ``2 * test_days`` days must remain for training.
+
+    Returns
+    -------
+    y_train : pd.DataFrame
+        Long frame ``unique_id, ds, y`` of shape ``(20 * (5684 - test_days), 3)``: ``ds``
+        datetime64, ``y`` float, entries (thousands of rides per day) sorted by series and date.
+    y_test : pd.DataFrame
+        The same columns for the last ``test_days`` days, shape ``(20 * test_days, 3)``.
+    X : pd.DataFrame
+        Long frame ``unique_id, ds`` plus 28 covariates, shape ``(20 * 5684, 30)``: one row per
+        station and date of the training and test periods, the per-date values repeated for
+        each station. Weather (``temp_min`` .. ``weather_storm``, float) is observed, so
+        past-only (``hist_exog``); the home/away game flags (``Blackhawks_Away`` ..
+        ``Cubs_Home``, int 0/1) are scheduled, so future-known (``futr_exog``). In the source
+        the four ``WhiteSox_*`` and ``Cubs_*`` flags are one identical column.
+    info : DatasetInfo
+        Frequency ``"D"``, season length 7, horizon ``test_days``, 20 series.
+
+    Raises
+    ------
+    InvalidInputError
+        ``test_days`` is not a positive integer, or leaves fewer than ``2 * test_days``
+        training days.
+    """
+    if isinstance(test_days, bool) or not isinstance(test_days, int | np.integer):
+        raise InvalidInputError(f"test_days must be a positive integer, got {test_days!r}")
+    if test_days < 1:
+        raise InvalidInputError(f"test_days must be a positive integer, got {test_days}")
+    folder = data_dir() / "chicago"
+    y = pd.read_csv(folder / "ridership.csv.gz", dtype={"unique_id": str, "y": np.float64},
+                    parse_dates=["ds"])
+    covariates = pd.read_csv(folder / "covariates.csv.gz", parse_dates=["ds"])
+    days = set(covariates["ds"])
+    for _, ds in y.groupby("unique_id")["ds"]:
+        days &= set(ds)
+    dates = pd.DatetimeIndex(sorted(days))
+    n_train = len(dates) - int(test_days)
+    if n_train < 2 * test_days:
+        raise InvalidInputError(
+            f"test_days={test_days} leaves {max(n_train, 0)} training days of the {len(dates)}; "
+            f"at least 2 * test_days = {2 * test_days} are needed"
+        )
+    y = y[y["ds"].isin(dates)].sort_values(["unique_id", "ds"], ignore_index=True)
+    in_test = y["ds"].isin(dates[n_train:])
+    y_train = y[~in_test].reset_index(drop=True)
+    y_test = y[in_test].reset_index(drop=True)
+    stations = pd.DataFrame({"unique_id": y["unique_id"].unique()})
+    X = stations.merge(covariates[covariates["ds"].isin(dates)], how="cross")
+    X = X.sort_values(["unique_id", "ds"], ignore_index=True)
+    info = DatasetInfo("chicago", "D", int(test_days), 7, len(stations), _CHICAGO_SOURCE)
+    return y_train, y_test, X, info
 
 
 def list_datasets() -> list[str]:
