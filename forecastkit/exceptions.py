@@ -24,6 +24,7 @@ __all__ = [
     "PersistenceError",
     "NotFittedError",  # noqa: F822  (made on first use, see __getattr__)
     "NotProbabilisticError",
+    "CovariateError",
     "ForecastkitWarning",
 ]
 
@@ -78,6 +79,11 @@ class PersistenceError(ForecastkitError):
 
 class NotProbabilisticError(ForecastkitError):
     """Quantiles, intervals or sample paths were asked of a model that cannot give them."""
+
+
+class CovariateError(ForecastkitError):
+    """Covariates (``X``, ``static``, calendar or holidays) are absent, unknown, incomplete or
+    inconsistent with the series; the message names the series and the column."""
 
 
 class ForecastkitWarning(UserWarning):

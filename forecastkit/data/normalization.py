@@ -129,7 +129,8 @@ class WindowNormalizer(keras.layers.Layer):
         ----------
         inputs : dict
             ``history`` (batch, window) and ``mask`` (batch, window) as float32 (1 where
-            observed), and optionally ``position`` (batch,), passed through.
+            observed), and optionally ``position`` (batch,) and the covariates
+            (``past_cov``, ``future_cov``, ``static``), passed through.
         targets : tensor of shape (batch, horizon)
             Values after each window, original units.
 
@@ -141,8 +142,9 @@ class WindowNormalizer(keras.layers.Layer):
         """
         z, level, scale, seasonal = self([inputs["history"], inputs["mask"]])
         out = {"z": z, "mask": inputs["mask"]}
-        if "position" in inputs:
-            out["position"] = inputs["position"]
+        for key in ("position", "past_cov", "future_cov", "static"):
+            if key in inputs:  # passed through: covariates are scaled in the network
+                out[key] = inputs[key]
         return out, self.normalize_targets(targets, level, scale, seasonal)
 
     def compute_output_shape(self, input_shape):

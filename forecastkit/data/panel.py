@@ -9,7 +9,7 @@ positions computed for all series at once.
 from __future__ import annotations
 
 from collections.abc import Sequence
-from dataclasses import dataclass, replace
+from dataclasses import dataclass, field, replace
 from typing import Literal
 
 import numpy as np
@@ -54,6 +54,9 @@ class Panel:
         ``pd.Series.name`` of a single-series input.
     period_freq : str or None
         The period alias (``"M"``, ``"Q-DEC"``...) of period input, so output can rebuild it.
+    covariates : forecastkit.data.covariates.Covariates or None
+        Covariate arrays aligned with the series (set by forecasters that read covariates);
+        :meth:`take` and :meth:`slice` cut them with the series (dropping any future part).
     tz : str or None
         Time zone of tz-aware datetime input (``"Europe/Berlin"``): :attr:`times` hold UTC and
         output is converted back to this zone. Hours and shorter steps are counted in UTC,
@@ -75,6 +78,7 @@ class Panel:
     name: object = None
     period_freq: str | None = None
     tz: str | None = None
+    covariates: object = field(default=None, repr=False, compare=False)
 
     # ------------------------------------------------------------------ series access
 
@@ -128,6 +132,7 @@ class Panel:
             indptr=_offsets(lengths),
             values=self.values[pos],
             times=self.times[pos],
+            covariates=None if self.covariates is None else self.covariates.rows(pos, index),
         )
 
     def slice(self, start: int | np.ndarray, end: int | np.ndarray) -> Panel:
@@ -162,7 +167,8 @@ class Panel:
         keep = end - start
         pos = _run_positions(self.indptr[:-1] + start, keep)
         return replace(
-            self, indptr=_offsets(keep), values=self.values[pos], times=self.times[pos]
+            self, indptr=_offsets(keep), values=self.values[pos], times=self.times[pos],
+            covariates=None if self.covariates is None else self.covariates.rows(pos),
         )
 
     def drop_last(self, n: int | np.ndarray) -> Panel:

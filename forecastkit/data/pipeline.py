@@ -40,6 +40,7 @@ def window_dataset(
     windows_per_epoch: int | None = None,
     season_positions: tuple[np.ndarray, int] | None = None,
     values: np.ndarray | None = None,
+    covariates=None,
 ):
     """A ``tf.data.Dataset`` of raw (history, target) windows, streamed batch by batch.
 
@@ -64,6 +65,10 @@ def window_dataset(
         target step.
     values : ndarray of shape (n_obs,), optional
         Values to gather instead of ``panel.values`` (e.g. scaled ones), in the same layout.
+    covariates : forecastkit.data.covariates.Covariates, optional
+        Covariates aligned with the panel: adds ``past_cov`` (batch, lookback, n_past), 0
+        where padded; ``future_cov`` (batch, horizon, n_future), the future-known covariates
+        of the target steps; ``static`` (batch, n_static). Each only when it has columns.
 
     Returns
     -------
@@ -97,6 +102,7 @@ def window_dataset(
     if season_positions is not None:
         first_pos = tf.constant(np.asarray(season_positions[0], dtype=np.int64))
         m = tf.constant(int(season_positions[1]), tf.int64)
+    cov = _covariate_tensors(covariates)
 
     def epoch_order(key):
         order = tf.random.experimental.stateless_shuffle(
@@ -127,6 +133,12 @@ def window_dataset(
         inputs = {"history": history, "mask": tf.cast(observed, tf.float32)}
         if season_positions is not None:
             inputs["position"] = tf.cast((tf.gather(first_pos, series) + origin) % m, tf.int32)
+        if "past" in cov:  # padded steps point to the trailing zero row, like the values
+            inputs["past_cov"] = tf.gather(cov["past"], pos)
+        if "future" in cov:
+            inputs["future_cov"] = tf.gather(cov["future"], start[:, None] + target_steps)
+        if "static" in cov:
+            inputs["static"] = tf.gather(cov["static"], series)
         return inputs, tf.gather(values_t, start[:, None] + target_steps)
 
     if shuffle:
@@ -139,6 +151,26 @@ def window_dataset(
     return ds.apply(tf.data.experimental.assert_cardinality(n_batches)).prefetch(
         tf.data.AUTOTUNE
     )
+
+
+def _covariate_tensors(covariates) -> dict:
+    """The covariate arrays as constants: ``past`` with a trailing zero row for padding,
+    ``future`` (the future-known columns of ``past``, read at target steps), ``static``."""
+    import tensorflow as tf
+
+    if covariates is None:
+        return {}
+    out = {}
+    past = np.asarray(covariates.past, np.float32)
+    if past.shape[1]:
+        out["past"] = tf.constant(np.concatenate([past, np.zeros((1, past.shape[1]),
+                                                                 np.float32)]))
+    columns = covariates.spec.future_in_past
+    if columns:
+        out["future"] = tf.constant(np.ascontiguousarray(past[:, columns]))
+    if covariates.static.shape[1]:
+        out["static"] = tf.constant(np.asarray(covariates.static, np.float32))
+    return out
 
 
 def _check_batch_size(batch_size) -> None:

@@ -21,7 +21,8 @@ from keras import ops
 from forecastkit.data.normalization import ForecastDenormalizer, WindowNormalizer
 from forecastkit.layers import recurrent_stack
 
-__all__ = ["SeasonalPosition", "build_member", "build_serving_model", "serve_batch"]
+__all__ = ["SeasonalPosition", "CovariateScaler", "CovariateLayout", "build_member",
+           "build_serving_model", "serve_batch"]
 
 _PACKAGE = "forecastkit"
 
@@ -56,6 +57,61 @@ class SeasonalPosition(keras.layers.Layer):
         }
 
 
+@keras.saving.register_keras_serializable(package=_PACKAGE)
+class CovariateScaler(keras.layers.Layer):
+    """Standardise covariates with statistics fixed at fit: ``(x - mean) / std`` on the last
+    axis. Part of the member, so training, ``predict`` and the SavedModel scale alike.
+
+    Parameters
+    ----------
+    mean, std : list of float
+        One per covariate column (std > 0; columns left as they are have mean 0, std 1).
+    """
+
+    def __init__(self, mean, std, **kwargs):
+        super().__init__(**kwargs)
+        self.mean = [float(v) for v in mean]
+        self.std = [float(v) for v in std]
+
+    def call(self, x):
+        mean = ops.convert_to_tensor(self.mean, dtype=self.compute_dtype)
+        std = ops.convert_to_tensor(self.std, dtype=self.compute_dtype)
+        return (ops.cast(x, self.compute_dtype) - mean) / std
+
+    def compute_output_shape(self, input_shape):
+        return input_shape
+
+    def get_config(self):
+        return {**super().get_config(), "mean": self.mean, "std": self.std}
+
+
+class CovariateLayout:
+    """How a member reads covariates: column counts and the scaling of each kind.
+
+    Attributes
+    ----------
+    past, future, static : (list of float, list of float)
+        ``(mean, std)`` per column of ``past_cov``, ``future_cov`` and ``static``; empty
+        lists when the kind is absent.
+    """
+
+    def __init__(self, past=((), ()), future=((), ()), static=((), ())):
+        self.past = (list(past[0]), list(past[1]))
+        self.future = (list(future[0]), list(future[1]))
+        self.static = (list(static[0]), list(static[1]))
+
+    @property
+    def dims(self) -> tuple[int, int, int]:
+        return len(self.past[0]), len(self.future[0]), len(self.static[0])
+
+    def to_dict(self) -> dict:
+        return {"past": self.past, "future": self.future, "static": self.static}
+
+    @classmethod
+    def from_dict(cls, d: dict | None) -> CovariateLayout:
+        return cls() if not d else cls(d["past"], d["future"], d["static"])
+
+
 def build_member(
     *,
     cell: str,
@@ -67,6 +123,7 @@ def build_member(
     dropout: float,
     season_length: int = 1,
     head=None,
+    covariates: CovariateLayout | None = None,
     name: str = "member",
 ) -> keras.Model:
     """The trainable network: a normalised window -> a normalised forecast.
@@ -83,12 +140,18 @@ def build_member(
         seasonal position of every step beside its value.
     head : forecastkit.forecasters._heads.Head, optional
         What the network emits a step (default: one point value).
+    covariates : CovariateLayout, optional
+        Past covariates are read beside the value at every history step; the future-known
+        ones of the horizon and the statics join the recurrent stack's last state before the
+        head (direct strategy), through a ReLU layer and a linear skip.
 
     Returns
     -------
     keras.Model
         Inputs ``{"z": (batch, lookback), "mask": (batch, lookback), "position": (batch,)}``
-        (``position`` only with ``season_length > 1``; ``mask`` 1/True where observed), output
+        (``position`` only with ``season_length > 1``; ``mask`` 1/True where observed), plus
+        ``past_cov`` (batch, lookback, n_past), ``future_cov`` (batch, horizon, n_future)
+        and ``static`` (batch, n_static) when the layout has them; output
         ``(batch, steps)`` for a point head, ``(batch, steps, n_params)`` for a probabilistic
         one, with ``steps`` the horizon (1 for ``recursive``).
     """
@@ -101,6 +164,13 @@ def build_member(
         inputs["position"] = position
         onehot = SeasonalPosition(lookback, season_length)(position)
         feats = ops.concatenate([feats, onehot], axis=-1)
+    layout = covariates or CovariateLayout()
+    n_past, n_future, n_static = layout.dims
+    if n_past:
+        past = keras.Input((lookback, n_past), name="past_cov")
+        inputs["past_cov"] = past
+        feats = ops.concatenate([feats, CovariateScaler(*layout.past, name="past_scaler")(past)],
+                                axis=-1)
     mask = ops.cast(mask_in, "bool")
     stack = recurrent_stack(
         cell=cell,
@@ -115,6 +185,22 @@ def build_member(
         x = layer(x, mask=mask)
     n_raw = 1 if head is None or not head.probabilistic else head.n_raw
     steps = 1 if strategy == "recursive" else horizon
+    joined = [x]
+    if n_future:
+        future = keras.Input((horizon, n_future), name="future_cov")
+        inputs["future_cov"] = future
+        scaled = CovariateScaler(*layout.future, name="future_scaler")(future)
+        joined.append(keras.layers.Flatten()(scaled))
+    if n_static:
+        static = keras.Input((n_static,), name="static")
+        inputs["static"] = static
+        joined.append(CovariateScaler(*layout.static, name="static_scaler")(static))
+    if len(joined) > 1:
+        # A linear path lets a covariate move each forecast step directly (a promotion lifts
+        # its own day); the ReLU layer lets it interact with the history's state.
+        x = ops.concatenate(joined, axis=-1)
+        hidden = keras.layers.Dense(int(units[-1]), activation="relu", name="covariate_mix")(x)
+        x = ops.concatenate([x, hidden], axis=-1)
     if strategy == "seq2seq":
         # Encoder-decoder: the context vector is repeated over the horizon and a decoder
         # recurrent layer unrolls it, one output per forecast step.
@@ -150,8 +236,11 @@ def member_view(lookback: int, strategy: str):
 
     def view(inputs: dict, targets):
         out = {"z": inputs["z"][:, -lookback:], "mask": inputs["mask"][:, -lookback:]}
-        if "position" in inputs:
-            out["position"] = inputs["position"]
+        for key in ("position", "future_cov", "static"):
+            if key in inputs:
+                out[key] = inputs[key]
+        if "past_cov" in inputs:
+            out["past_cov"] = inputs["past_cov"][:, -lookback:]
         return out, (targets[:, :1] if strategy == "recursive" else targets)
 
     return view
@@ -168,6 +257,7 @@ def build_serving_model(
     use_position: bool,
     head=None,
     levels=None,
+    covariate_dims: tuple[int, int, int] = (0, 0, 0),
 ) -> keras.Model:
     """Raw history (and mask, and seasonal position) -> forecasts of the ensemble.
 
@@ -176,7 +266,10 @@ def build_serving_model(
 
     Inputs: ``history`` (batch, window) float32 in original units, left padded;
     ``mask`` (batch, window) float32, 1 where observed; ``position`` (batch,) int32, the
-    seasonal position of the first forecast step (only when ``use_position``).
+    seasonal position of the first forecast step (only when ``use_position``); with
+    ``covariate_dims`` ``(n_past, n_future, n_static)``: ``past_cov`` (batch, window, n_past)
+    aligned with ``history`` (0 where padded), ``future_cov`` (batch, horizon, n_future) and
+    ``static`` (batch, n_static), in original units (the members scale them).
     Output: ``forecast`` (batch, horizon) in original units, the median over members of each
     member's median forecast. With ``levels`` (a probabilistic ``head``, direct or seq2seq),
     outputs ``{"forecast", "quantiles"}``, ``quantiles`` of shape (batch, horizon, n_levels):
@@ -189,6 +282,15 @@ def build_serving_model(
     if use_position:
         position = keras.Input((), dtype="int32", name="position")
         inputs["position"] = position
+    n_past, n_future, n_static = covariate_dims
+    extra = {}
+    if n_past:
+        extra["past_cov"] = keras.Input((window, n_past), name="past_cov")
+    if n_future:
+        extra["future_cov"] = keras.Input((horizon, n_future), name="future_cov")
+    if n_static:
+        extra["static"] = keras.Input((n_static,), name="static")
+    inputs.update(extra)
     normalizer = WindowNormalizer(**{**normalizer_config, "horizon": horizon}, name="normalizer")
     denorm = ForecastDenormalizer(log=normalizer.log, name="denormalizer")
     probabilistic = head is not None and head.probabilistic
@@ -199,7 +301,7 @@ def build_serving_model(
                                              position, horizon, lb, head))
             continue
         z, level, scale, seasonal = normalizer([history, mask])
-        params = member(_member_inputs(z, mask, position, lb))
+        params = member(_member_inputs(z, mask, position, lb, extra))
         z_pred = head.median(params) if probabilistic else params
         forecasts.append(denorm([z_pred, level, scale, seasonal]))
         if levels is not None:
@@ -237,11 +339,13 @@ def _degrees_of_freedom(member, head) -> float | None:
     return member.get_layer("distribution").degrees_of_freedom()
 
 
-def _member_inputs(z, mask, position, lookback: int) -> dict:
+def _member_inputs(z, mask, position, lookback: int, covariates: dict | None = None) -> dict:
     window = z.shape[1]
     out = {"z": z[:, window - lookback :], "mask": mask[:, window - lookback :]}
     if position is not None:
         out["position"] = position
+    for key, tensor in (covariates or {}).items():
+        out[key] = tensor[:, window - lookback :] if key == "past_cov" else tensor
     return out
 
 

@@ -110,6 +110,7 @@ class TrainingData:
             seed=seed,
             windows_per_epoch=None if validation else self.windows_per_epoch,
             season_positions=self.positions,
+            covariates=self.panel.covariates,
         )
         return ds.map(self.normalizer.normalize_batch).map(member_view(lookback, self.strategy))
 

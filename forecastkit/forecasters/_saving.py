@@ -126,6 +126,9 @@ def _read(path: Path, manifest: dict):
         raise PersistenceError(f"{path}: cannot rebuild the forecaster ({err})") from err
     panel = _read_panel(folder, manifest["panel"])
     forecaster._load_state(folder, manifest["state"], panel)
+    if forecaster.supports_covariates:
+        forecaster.covariate_spec_ = None if panel.covariates is None else \
+            panel.covariates.spec
     forecaster.panel_ = panel
     forecaster.n_series_ = panel.n_series
     return forecaster
@@ -228,8 +231,15 @@ def _write_panel(panel: Panel, folder: CheckedFolder) -> dict:
         "times": np.asarray(panel.times),
     })
     meta = {}
+    cov = panel.covariates
+    if cov is not None:
+        # The history covariates the model forecasts the training series from.
+        folder.write_arrays("covariates.npz", {"past": cov.past, "static": cov.static})
     for field in dataclasses.fields(panel):
         if field.name in _PANEL_ARRAYS or field.name == "ids":
+            continue
+        if field.name == "covariates":
+            meta["covariates"] = None if cov is None else cov.spec.to_dict()
             continue
         value = getattr(panel, field.name)
         meta[field.name] = value.freqstr if field.name == "freq" and value is not None else value
@@ -260,8 +270,27 @@ def _read_panel(folder: CheckedFolder, summary: dict) -> Panel:
         raise PersistenceError(f"{folder.path}: unknown panel fields {sorted(set(meta) - known)}")
     if meta.get("freq"):
         meta["freq"] = pd.tseries.frequencies.to_offset(meta["freq"])
+    if meta.get("covariates") is not None:
+        meta["covariates"] = _read_covariates(folder, meta["covariates"], len(arrays["values"]),
+                                              len(ids))
     fields: dict[str, Any] = {**{k: arrays[k] for k in _PANEL_ARRAYS}, **meta}
     return Panel(ids=ids, **fields)
+
+
+def _read_covariates(folder: CheckedFolder, spec: dict, n_obs: int, n_series: int):
+    from forecastkit.data.covariates import Covariates, CovariateSpec
+
+    try:
+        spec_ = CovariateSpec.from_dict(spec)
+    except (KeyError, TypeError, ValueError) as err:
+        raise PersistenceError(f"{folder.path}: the stored covariates are corrupted ({err})"
+                               ) from None
+    arrays = folder.read_arrays("covariates.npz", ("past", "static"))
+    past, static = arrays["past"], arrays["static"]
+    if past.shape != (n_obs, len(spec_.past_names)) or \
+            static.shape != (n_series, len(spec_.static_names)):
+        raise PersistenceError(f"{folder.path}: the stored covariates do not fit the panel")
+    return Covariates(spec_, past, None, static)
 
 
 # --------------------------------------------------------------------------- parameters

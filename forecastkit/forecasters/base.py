@@ -26,11 +26,13 @@ from forecastkit._compat import SklearnInvalidParameterError, validate_parameter
 from forecastkit.data.frames import Panel, check_min_length, from_panel_values
 from forecastkit.exceptions import (
     ForecastkitError,
+    CovariateError,
     InvalidInputError,
     NotProbabilisticError,
 )
 from forecastkit.forecasters import _probabilistic as _prob
 from forecastkit.forecasters._missing import checked_panel
+from forecastkit.forecasters._covariates import CovariatesMixin
 from forecastkit.forecasters._saving import SavingMixin
 
 __all__ = ["BaseForecaster", "InvalidParameterError", "fits_series_independently"]
@@ -40,7 +42,7 @@ class InvalidParameterError(ForecastkitError, TypeError):
     """A forecaster parameter has a value outside its declared constraints."""
 
 
-class BaseForecaster(SavingMixin, BaseEstimator):
+class BaseForecaster(CovariatesMixin, SavingMixin, BaseEstimator):
     """Base class of forecastkit forecasters (scikit-learn estimator conventions).
 
     Attributes (class attributes or properties) declare capabilities rather than leaving
@@ -78,7 +80,7 @@ class BaseForecaster(SavingMixin, BaseEstimator):
 
     # ------------------------------------------------------------------ public API
 
-    def fit(self, y, X=None):
+    def fit(self, y, X=None, static=None):
         """Fit on one series or a panel of series.
 
         Parameters
@@ -88,8 +90,13 @@ class BaseForecaster(SavingMixin, BaseEstimator):
             ``unique_id, ds, y``, or a wide frame (one column per series). Missing values
             (NaN) are handled by the ``missing`` parameter where the forecaster has one
             (RNNForecaster masks them), else interpolated with one warning (``n_filled_``).
-        X : None
-            Exogenous regressors are not supported yet; must be None.
+        X : pd.DataFrame, optional
+            Time-varying covariates, a long frame ``unique_id, ds, <columns>`` covering every
+            time stamp of ``y`` (see :mod:`forecastkit.data.covariates` for future-known and
+            past-only columns). Only forecasters with ``supports_covariates`` read it; the
+            others raise CovariateError.
+        static : pd.DataFrame, optional
+            One row per series: ``unique_id, <attributes>`` (numeric or categorical).
 
         Returns
         -------
@@ -99,23 +106,25 @@ class BaseForecaster(SavingMixin, BaseEstimator):
         for key in [k for k in vars(self) if k.endswith("_") and not k.startswith("_")]:
             delattr(self, key)
         self._check_params()
-        _reject_exogenous(X)
+        self._check_covariates_supported(X, static)
         panel = checked_panel(self, y, record=True)
         check_min_length(panel, self._min_train_length(), what=type(self).__name__)
+        panel = self._with_fit_covariates(panel, X, static)
         self._fit(panel)
         self.panel_ = panel
         self.n_series_ = panel.n_series
         return self
 
-    def predict(self, horizon: int | None = None, X=None, y=None, quantiles=None):
+    def predict(self, horizon: int | None = None, X=None, y=None, quantiles=None, static=None):
         """Forecast ``horizon`` steps after the end of each series.
 
         Parameters
         ----------
         horizon : int, optional
             Number of steps; defaults to the ``horizon`` parameter.
-        X : None
-            Exogenous regressors (not supported yet).
+        X : pd.DataFrame, optional
+            Covariates of a model fitted with them: the future-known columns over the
+            horizon (and, with ``y``, every column over the new histories too).
         y : pd.Series, pd.DataFrame or Panel, optional
             New histories to forecast from. A global model forecasts them with its fitted
             weights; a local model is fitted anew on each. They must have the frequency the
@@ -125,6 +134,8 @@ class BaseForecaster(SavingMixin, BaseEstimator):
             ``q0.5``, ... beside ``y_pred``. Quantiles never cross and are never NaN; a model
             that cannot give them raises NotProbabilisticError (wrap it in
             :class:`~forecastkit.forecasters.ConformalIntervals`).
+        static : pd.DataFrame, optional
+            Static covariates (default: those given at fit, for the training series).
 
         Returns
         -------
@@ -135,18 +146,19 @@ class BaseForecaster(SavingMixin, BaseEstimator):
             columns beside ``y_pred``.
         """
         self._check_fitted()
-        _reject_exogenous(X)
         horizon = self._check_horizon(horizon)
-        if quantiles is None:
-            panel, values = self._forecast(horizon, y)
-            return from_panel_values(panel, values)
-        levels = _prob.check_levels(quantiles)
-        panel, point, q = self._forecast_quantiles(horizon, levels, y)
+        with self._covariates_request(X, static, horizon):
+            if quantiles is None:
+                panel, values = self._forecast(horizon, y)
+                return from_panel_values(panel, values)
+            levels = _prob.check_levels(quantiles)
+            panel, point, q = self._forecast_quantiles(horizon, levels, y)
         columns = {"y_pred": point}
         columns.update({_prob.quantile_name(v): q[:, :, j] for j, v in enumerate(levels)})
         return _prob.frame_of_columns(panel, columns)
 
-    def predict_interval(self, horizon: int | None = None, coverage=(0.8, 0.95), y=None):
+    def predict_interval(self, horizon: int | None = None, coverage=(0.8, 0.95), y=None,
+                         X=None, static=None):
         """Central prediction intervals beside the point forecast.
 
         Parameters
@@ -156,6 +168,8 @@ class BaseForecaster(SavingMixin, BaseEstimator):
             Fractions in (0, 1): 0.8 gives the interval between the 10% and 90% quantiles.
         y : optional
             New histories, as in :meth:`predict`.
+        X, static : pd.DataFrame, optional
+            Covariates, as in :meth:`predict`.
 
         Returns
         -------
@@ -167,13 +181,15 @@ class BaseForecaster(SavingMixin, BaseEstimator):
         self._check_fitted()
         horizon = self._check_horizon(horizon)
         levels, names = _prob.interval_levels(coverage)
-        panel, point, q = self._forecast_quantiles(horizon, levels, y)
+        with self._covariates_request(X, static, horizon):
+            panel, point, q = self._forecast_quantiles(horizon, levels, y)
         position = {v: j for j, v in enumerate(levels)}
         columns = {"y_pred": point}
         columns.update({name: q[:, :, position[v]] for name, v in names.items()})
         return _prob.frame_of_columns(panel, columns)
 
-    def predict_quantiles_array(self, levels, horizon: int | None = None, y=None) -> np.ndarray:
+    def predict_quantiles_array(self, levels, horizon: int | None = None, y=None, X=None,
+                                static=None) -> np.ndarray:
         """Quantile forecasts as an array of shape (n_series, horizon, n_levels).
 
         ``levels`` are checked and sorted as in :meth:`predict`; the last axis follows the
@@ -181,10 +197,11 @@ class BaseForecaster(SavingMixin, BaseEstimator):
         """
         self._check_fitted()
         horizon = self._check_horizon(horizon)
-        return self._forecast_quantiles(horizon, _prob.check_levels(levels), y)[2]
+        with self._covariates_request(X, static, horizon):
+            return self._forecast_quantiles(horizon, _prob.check_levels(levels), y)[2]
 
     def sample_paths(self, n_paths: int, horizon: int | None = None, y=None,
-                     random_state=None, as_frame: bool = False):
+                     random_state=None, as_frame: bool = False, X=None, static=None):
         """Draw joint sample paths of the next ``horizon`` steps of every series.
 
         Parameters
@@ -198,6 +215,8 @@ class BaseForecaster(SavingMixin, BaseEstimator):
             Seed: the same int gives the same paths, in any process.
         as_frame : bool
             Return a long frame ``unique_id, ds, path, y`` instead of an array.
+        X, static : pd.DataFrame, optional
+            Covariates, as in :meth:`predict`.
 
         Returns
         -------
@@ -218,7 +237,8 @@ class BaseForecaster(SavingMixin, BaseEstimator):
                 f"{type(self).__name__} cannot draw sample paths; use predict(quantiles=...) "
                 f"or predict_interval() where it supports them"
             )
-        panel, model = self._forecaster_for(y)
+        with self._covariates_request(X, static, horizon):
+            panel, model = self._forecaster_for(y)
         rng = random_state if isinstance(random_state, np.random.Generator) else \
             np.random.default_rng(random_state)
         paths = np.asarray(model._sample_paths(panel, horizon, int(n_paths), rng), np.float64)
@@ -248,7 +268,7 @@ class BaseForecaster(SavingMixin, BaseEstimator):
             Actual values of each series' next steps after the training data (long frame
             ``unique_id, ds, y``; a Series for a forecaster fitted on one series).
         X : None
-            Exogenous regressors (not supported yet).
+            Covariates are not scored yet: must be None.
         metric : {"mase", "smape", "owa"}, default="mase"
             Minus the mean over series of MASE or sMAPE, or minus M4's OWA.
         season_length : int, optional
@@ -267,11 +287,13 @@ class BaseForecaster(SavingMixin, BaseEstimator):
         m = season_length_of(self) if season_length is None else season_length
         return forecast_score(self, y, metric, int(m))
 
-    def predict_array(self, horizon: int | None = None, y=None) -> np.ndarray:
+    def predict_array(self, horizon: int | None = None, y=None, X=None, static=None
+                      ) -> np.ndarray:
         """Forecasts as an array of shape (n_series, horizon), in the panel's series order."""
         self._check_fitted()
         horizon = self._check_horizon(horizon)
-        return np.asarray(self._forecast(horizon, y)[1], dtype=np.float64)
+        with self._covariates_request(X, static, horizon):
+            return np.asarray(self._forecast(horizon, y)[1], dtype=np.float64)
 
     # ------------------------------------------------------------------ for subclasses
 
@@ -307,15 +329,15 @@ class BaseForecaster(SavingMixin, BaseEstimator):
         """``(panel, fitted forecaster)``: the training panel and self, or new histories and
         what forecasts them (self for a global model, a copy fitted on them for a local one)."""
         if y is None:
-            return self.panel_, self
+            return self._with_forecast_covariates(self.panel_, new=False), self
         panel = checked_panel(self, y)
         self._check_same_frequency(panel)
         check_min_length(panel, self._min_train_length(), what=type(self).__name__)
         if self.is_global:
-            return panel, self
+            return self._with_forecast_covariates(panel, new=True), self
         # A local model has nothing to carry over to new series: fit a copy on them.
-        fitted = clone(self).fit(panel)
-        return fitted.panel_, fitted
+        fitted = self._fit_copy(clone(self), panel)
+        return fitted._with_forecast_covariates(fitted.panel_, new=False), fitted
 
     def _check_same_frequency(self, panel: Panel) -> None:
         """New histories must be on the calendar the model learned (a daily history is not a
@@ -392,7 +414,7 @@ def fits_series_independently(forecaster) -> bool:
 
 def _reject_exogenous(X) -> None:
     if X is not None:
-        raise InvalidInputError("exogenous regressors (X) are not supported yet; pass X=None")
+        raise CovariateError("score does not take covariates yet; pass X=None")
 
 
 def _calendar_frequency(panel: Panel) -> str | None:

@@ -140,6 +140,23 @@ class RNNForecaster(BaseForecaster):
         callback writes each network under its own folder (``logs/member_0``,
         ``logs/probe``...), so the members show as separate runs. They watch training; they
         are not saved with the model.
+    futr_exog, hist_exog : list of str or None
+        Columns of ``fit(X=...)`` that are future-known (needed over the horizon at
+        ``predict``) and past-only. Neither given: every column of ``X`` is future-known. Past
+        values of all of them are read beside the target at every history step; future-known
+        values of the horizon join the network before its head (``strategy="direct"`` only).
+        Each is standardised with its mean and standard deviation over all training rows, in
+        the network (so in the SavedModel too). See :mod:`forecastkit.data.covariates`.
+    stat_exog : list of str or None
+        Columns of ``fit(static=...)`` to use (default all): numeric ones standardised over
+        the series, categorical ones one-hot; they join the network before its head.
+    calendar : list of str or None
+        Calendar covariates made from the time stamps, future-known:
+        ``"hour"``, ``"dayofweek"``, ``"month"``, ``"quarter"`` (one-hot), ``"dayofmonth"``,
+        ``"dayofyear"``, ``"weekofyear"`` (sine and cosine).
+    holidays : str or None
+        Country code (``"US"``, ``"GB"``, ``"DE"``...): a 0/1 public-holiday covariate from the
+        `holidays` package (extra ``forecastkit[holidays]``), future-known.
 
     Attributes
     ----------
@@ -160,6 +177,10 @@ class RNNForecaster(BaseForecaster):
         Batch size the members were trained with.
     probe_history_ : dict or None
         Training history of the ``epochs="probe"`` probe network, if one ran.
+    covariate_spec_ : forecastkit.data.covariates.CovariateSpec or None
+        The covariates the network reads (None without).
+    covariate_layout_ : dict or None
+        Their column counts and scaling (see ``futr_exog``).
 
     See Also
     --------
@@ -170,8 +191,11 @@ class RNNForecaster(BaseForecaster):
     """
 
     is_global = True
+    supports_covariates = True
     # Added after the committed studies' runs were stored; at these values they train as before.
-    _identity_defaults = {"callbacks": None, "missing": "mask"}
+    _identity_defaults = {"callbacks": None, "missing": "mask", "futr_exog": None,
+                          "hist_exog": None, "stat_exog": None, "calendar": None,
+                          "holidays": None}
     _parameter_constraints = {
         "cell": [StrOptions({"lstm", "gru", "rnn"})],
         "units": [tuple, list, _POSITIVE],
@@ -204,6 +228,11 @@ class RNNForecaster(BaseForecaster):
         "random_state": ["random_state"],
         "verbose": ["verbose"],
         "callbacks": [list, tuple, None],
+        "futr_exog": [list, tuple, str, None],
+        "hist_exog": [list, tuple, str, None],
+        "stat_exog": [list, tuple, str, None],
+        "calendar": [list, tuple, str, None],
+        "holidays": [str, None],
     }
 
     def __init__(
@@ -239,6 +268,11 @@ class RNNForecaster(BaseForecaster):
         random_state=None,
         verbose=0,
         callbacks=None,
+        futr_exog=None,
+        hist_exog=None,
+        stat_exog=None,
+        calendar=None,
+        holidays=None,
     ):
         self.cell = cell
         self.units = units
@@ -271,6 +305,11 @@ class RNNForecaster(BaseForecaster):
         self.random_state = random_state
         self.verbose = verbose
         self.callbacks = callbacks
+        self.futr_exog = futr_exog
+        self.hist_exog = hist_exog
+        self.stat_exog = stat_exog
+        self.calendar = calendar
+        self.holidays = holidays
 
     # ------------------------------------------------------------------ fitting
 
@@ -280,7 +319,7 @@ class RNNForecaster(BaseForecaster):
         fit(self, panel)
 
     def _serving_model(self, horizon: int, levels=None):
-        from forecastkit.forecasters._network import build_serving_model
+        from forecastkit.forecasters._network import CovariateLayout, build_serving_model
         from forecastkit.forecasters._rnn_setup import head_of
 
         return build_serving_model(
@@ -293,6 +332,7 @@ class RNNForecaster(BaseForecaster):
             use_position=self.use_position_,
             head=head_of(self),
             levels=levels,
+            covariate_dims=CovariateLayout.from_dict(self.covariate_layout_).dims,
         )
 
     # ------------------------------------------------------------------ probabilistic
@@ -326,7 +366,7 @@ class RNNForecaster(BaseForecaster):
     # Fitted attributes besides the networks, saved as JSON; a load sets no others.
     _state_attributes = ("lookbacks_", "log_", "use_position_", "deseasonalize_", "window_",
                          "level_window_", "normalizer_config_", "history_", "epochs_",
-                         "batch_size_", "probe_history_")
+                         "batch_size_", "probe_history_", "covariate_layout_")
 
     def _check_saveable(self) -> None:
         pass
@@ -379,6 +419,11 @@ class RNNForecaster(BaseForecaster):
             raise TrainingDivergedError(f"the network produced non-finite forecasts for "
                                         f"series {bad!r}")
         return out
+
+    def _covariate_horizon(self, horizon: int) -> int:
+        # The direct network reads the future-known covariates of every step it was trained
+        # for, whatever part of them a forecast returns.
+        return max(int(horizon), int(self.horizon))
 
     def _check_horizon_reachable(self, horizon: int) -> None:
         if horizon > self.horizon and self.strategy != "recursive":
