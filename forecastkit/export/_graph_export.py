@@ -60,7 +60,7 @@ def graph_export(forecaster, format_marker: dict):
     season = seasons.pop() if seasons else None
     logs = [(where, w) for (where, f), w in zip(plan.networks, widths, strict=True) if f.log_]
 
-    def forecast(history, mask, position):
+    def forecast(history, mask, position, covariates):
         checks = request_checks(history, mask, position if season else None, season, width,
                                 networks=bool(plan.networks))
         for where, w in logs:

@@ -10,8 +10,8 @@ from __future__ import annotations
 
 import tensorflow as tf
 
-__all__ = ["request_checks", "positive_checks", "checked", "finite", "signed_module",
-           "network_width", "versions", "POSITION_NOTE"]
+__all__ = ["request_checks", "covariate_checks", "positive_checks", "checked", "finite",
+           "signed_module", "network_width", "versions", "POSITION_NOTE"]
 
 # How a client computes the ``position`` input (recorded in every export's metadata).
 POSITION_NOTE = (
@@ -87,6 +87,13 @@ def request_checks(history, mask, position, season_length: int | None,
     return checks
 
 
+def covariate_checks(covariates: dict) -> list:
+    """Every covariate input finite (a missing covariate must be filled by the client)."""
+    return [tf.debugging.assert_all_finite(
+        tensor, f"{name} holds NaN or infinite values; covariates must be complete").op
+        for name, tensor in covariates.items()]
+
+
 def positive_checks(history, mask, message: str) -> list:
     """Observed values > 0 (a model working in log space)."""
     observed = tf.where(mask > 0, history, tf.ones_like(history))
@@ -107,10 +114,17 @@ def checked(checks: list, tensors: dict) -> dict:
         return {k: tf.identity(v) for k, v in tensors.items()}
 
 
-def signed_module(forecast, width: int, use_position: bool, variables):
+def signed_module(forecast, width: int, use_position: bool, variables, covariate_specs=()):
     """A ``tf.Module`` holding ``variables`` and the signatures ``serve`` (also
-    ``serving_default``: history [, position]) and ``serve_masked`` (history, mask
-    [, position]) over ``forecast(history, mask, position) -> {"forecast": ...}``.
+    ``serving_default``: history [, position] [, covariates]) and ``serve_masked`` (history,
+    mask [, position] [, covariates]) over ``forecast(history, mask, position, covariates)
+    -> {"forecast": ...}``, ``covariates`` a dict by input name.
+
+    Parameters
+    ----------
+    covariate_specs : sequence of tf.TensorSpec
+        Named covariate inputs (``past_cov``, ``future_cov``, ``static``) of a network fitted
+        with covariates; they follow the other inputs in both signatures.
 
     Returns the module and its signatures (concrete functions by signature name).
     """
@@ -123,27 +137,24 @@ def signed_module(forecast, width: int, use_position: bool, variables):
     # `saved_model_cli run` (graph-mode loaders) do not find ("Could not find variable ...").
     # Keras' ExportArchive does the same.
     module.model_variables = [getattr(v, "value", v) for v in variables]
+    extra = list(covariate_specs)
+    names = [spec.name for spec in extra]
+    lead = [position_spec] if use_position else []
+
+    def split(rest):
+        position = rest[0] if use_position else None
+        return position, dict(zip(names, rest[len(lead):], strict=True))
+
     # "serve" calls the traced "serve_masked" with a mask of ones, so the forecast (a long graph
     # for recursive models) is traced and stored once, not once per signature.
-    if use_position:
+    @tf.function(input_signature=[history_spec, mask_spec, *lead, *extra], autograph=False)
+    def serve_masked(history, mask, *rest):
+        position, covariates = split(rest)
+        return forecast(history, mask, position, covariates)
 
-        @tf.function(input_signature=[history_spec, mask_spec, position_spec], autograph=False)
-        def serve_masked(history, mask, position):
-            return forecast(history, mask, position)
-
-        @tf.function(input_signature=[history_spec, position_spec], autograph=False)
-        def serve(history, position):
-            return serve_masked(history, tf.ones_like(history), position)
-
-    else:
-
-        @tf.function(input_signature=[history_spec, mask_spec], autograph=False)
-        def serve_masked(history, mask):
-            return forecast(history, mask, None)
-
-        @tf.function(input_signature=[history_spec], autograph=False)
-        def serve(history):
-            return serve_masked(history, tf.ones_like(history))
+    @tf.function(input_signature=[history_spec, *lead, *extra], autograph=False)
+    def serve(history, *rest):
+        return serve_masked(history, tf.ones_like(history), *rest)
 
     # The functions are published as signatures only: tracked as module attributes, they would
     # be traced again for serialisation (seconds for a recursive ensemble).

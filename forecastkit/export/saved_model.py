@@ -203,6 +203,8 @@ def export_metadata(forecaster, levels=None) -> dict:
     if f.use_position_:
         inputs["position"] = {"dtype": "int32", "shape": [None]}
         masked["position"] = {"dtype": "int32", "shape": [None]}
+    for name, shape in _covariate_shapes(f).items():
+        inputs[name] = masked[name] = {"dtype": "float32", "shape": [None, *shape[1:]]}
     output = {"forecast": {"dtype": "float32", "shape": [None, int(f.horizon)]}}
     if levels is not None:
         output["quantiles"] = {"dtype": "float32",
@@ -226,6 +228,7 @@ def export_metadata(forecaster, levels=None) -> dict:
         "missing": f.missing,
         "model": _describe_params({**f.get_params(deep=False), "callbacks": None}),
         "quantile_levels": None if levels is None else [float(v) for v in levels],
+        "covariates": _covariate_metadata(f),
         "signatures": {
             "serve": {"inputs": inputs, "outputs": output},
             "serve_masked": {"inputs": masked, "outputs": output},
@@ -264,6 +267,7 @@ def _build_module(forecaster, metadata: dict, levels=None):
 
     from forecastkit.export._serving import (
         checked,
+        covariate_checks,
         finite,
         positive_checks,
         request_checks,
@@ -279,15 +283,16 @@ def _build_module(forecaster, metadata: dict, levels=None):
     use_position = metadata["season_position"]
     horizon = metadata["horizon"]
 
-    def forecast(history, mask, position):
+    def forecast(history, mask, position, covariates):
         checks = request_checks(history, mask, position if use_position else None,
                                 season_length, lookback, gaps=metadata["missing"] == "mask")
+        checks += covariate_checks(covariates)
         if log_space:
             checks += positive_checks(
                 history, mask,
                 "this model works in log space: observed history values must be > 0",
             )
-        inputs = {"history": history, "mask": mask}
+        inputs = {"history": history, "mask": mask, **covariates}
         if use_position:
             inputs["position"] = position
         inputs = checked(checks, inputs)
@@ -302,4 +307,35 @@ def _build_module(forecaster, metadata: dict, levels=None):
             served["quantiles"] = tf.ensure_shape(q, [None, horizon, len(levels)])
         return served
 
-    return signed_module(forecast, lookback, use_position, model.variables)
+    specs = [tf.TensorSpec([None, *shape[1:]], tf.float32, name=name)
+             for name, shape in _covariate_shapes(forecaster).items()]
+    return signed_module(forecast, lookback, use_position, model.variables, specs)
+
+
+def _covariate_shapes(forecaster) -> dict:
+    """Covariate inputs of the serving model by name: shapes with a None batch."""
+    names = ("past_cov", "future_cov", "static")
+    return {t.name: list(t.shape) for t in forecaster.model_.inputs if t.name in names}
+
+
+def _covariate_metadata(forecaster) -> dict | None:
+    """Names, order and scaling of the covariate inputs (None without covariates)."""
+    layout = getattr(forecaster, "covariate_layout_", None)
+    spec = getattr(forecaster, "covariate_spec_", None)
+    if layout is None or spec is None:
+        return None
+    names = {"past_cov": spec.past_names, "future_cov": spec.future_names,
+             "static": spec.static_names}
+    kinds = {"past_cov": "past", "future_cov": "future", "static": "static"}
+    inputs = {}
+    for name in _covariate_shapes(forecaster):
+        mean, std = layout[kinds[name]]
+        inputs[name] = {"columns": names[name], "mean": mean, "std": std}
+    return {
+        "spec": spec.to_dict(),
+        "inputs": inputs,
+        "note": "past_cov: the covariates of the history steps, aligned with history (0 where "
+                "padded); future_cov: the future-known covariates of the horizon steps; "
+                "static: numeric statics then one-hot categories. Send them in original units: "
+                "the model scales them with mean and std.",
+    }
