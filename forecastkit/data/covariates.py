@@ -58,6 +58,10 @@ CALENDAR_COVARIATES: dict[str, tuple[str, int]] = {
 }
 
 
+# the DatetimeIndex attribute of a calendar covariate, where its name differs
+_PANDAS_FIELD = {"dayofweek": "day_of_week", "dayofyear": "day_of_year", "dayofmonth": "day"}
+
+
 @dataclass(frozen=True)
 class CovariateSpec:
     """What a fitted forecaster reads beside the target (learned by :func:`resolve_spec`).
@@ -299,7 +303,7 @@ def calendar_covariates(panel, times: np.ndarray, spec: CovariateSpec) -> np.nda
         if name == "weekofyear":
             value = wall.isocalendar().week.to_numpy().astype(np.int64)
         else:
-            value = np.asarray(getattr(wall, {"dayofmonth": "day"}.get(name, name)), np.int64)
+            value = np.asarray(getattr(wall, _PANDAS_FIELD.get(name, name)), np.int64)
         if kind == "onehot":
             first = 0 if name in ("hour", "dayofweek") else 1
             blocks.append(np.eye(size, dtype=np.float32)[value - first])

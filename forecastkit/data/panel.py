@@ -16,6 +16,7 @@ import numpy as np
 import pandas as pd
 from pandas.tseries.offsets import BaseOffset
 
+from forecastkit.data.covariates import Covariates
 from forecastkit.data.timezones import from_wall_clock, to_wall_clock, to_zone, uses_wall_clock
 from forecastkit.exceptions import InvalidInputError, SeriesTooShortError
 
@@ -78,7 +79,7 @@ class Panel:
     name: object = None
     period_freq: str | None = None
     tz: str | None = None
-    covariates: object = field(default=None, repr=False, compare=False)
+    covariates: Covariates | None = field(default=None, repr=False, compare=False)
 
     # ------------------------------------------------------------------ series access
 

@@ -25,14 +25,14 @@ from forecastkit import exceptions as _exceptions
 from forecastkit._compat import SklearnInvalidParameterError, validate_parameter_constraints
 from forecastkit.data.frames import Panel, check_min_length, from_panel_values
 from forecastkit.exceptions import (
-    ForecastkitError,
     CovariateError,
+    ForecastkitError,
     InvalidInputError,
     NotProbabilisticError,
 )
 from forecastkit.forecasters import _probabilistic as _prob
-from forecastkit.forecasters._missing import checked_panel
 from forecastkit.forecasters._covariates import CovariatesMixin
+from forecastkit.forecasters._missing import checked_panel
 from forecastkit.forecasters._saving import SavingMixin
 
 __all__ = ["BaseForecaster", "InvalidParameterError", "fits_series_independently"]

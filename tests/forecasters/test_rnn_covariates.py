@@ -1,0 +1,146 @@
+"""RNNForecaster with covariates: future-known, past-only, static, calendar and holidays."""
+
+from __future__ import annotations
+
+import numpy as np
+import pandas as pd
+import pytest
+import tensorflow as tf
+
+import forecastkit as fk
+from forecastkit.exceptions import CovariateError
+
+H = 7
+
+
+def _promo_panel(n_series=24, length=150, seed=0):
+    """Daily series lifted by 80% on promotion days (a known future flag)."""
+    rng = np.random.default_rng(seed)
+    rows = []
+    for i in range(n_series):
+        ds = pd.date_range("2021-01-01", periods=length + H, freq="D")
+        promo = (rng.random(len(ds)) < 0.2).astype(float)
+        base = 50 + 10 * np.sin(2 * np.pi * np.arange(len(ds)) / 7) + rng.normal(0, 1, len(ds))
+        rows.append(pd.DataFrame({"unique_id": f"s{i}", "ds": ds, "y": base * (1 + 0.8 * promo),
+                                  "promo": promo}))
+    full = pd.concat(rows, ignore_index=True)
+    train = full.groupby("unique_id").head(length)
+    test = full.groupby("unique_id").tail(H)
+    return train[["unique_id", "ds", "y"]], test, full[["unique_id", "ds", "promo"]]
+
+
+def _net(**kw):
+    params = dict(horizon=H, season_length=7, n_models=1, epochs=8, random_state=0)
+    return fk.RNNForecaster(**{**params, **kw})
+
+
+@pytest.fixture(scope="module")
+def promo():
+    train, test, X = _promo_panel()
+    with_x = _net().fit(train, X=X)
+    return train, test, X, with_x
+
+
+def test_a_known_future_promotion_makes_forecasts_far_better(promo):
+    train, test, X, with_x = promo
+    without = _net().fit(train)
+    err_with = np.abs(with_x.predict(X=X)["y_pred"].to_numpy() - test["y"].to_numpy()).mean()
+    err_without = np.abs(without.predict()["y_pred"].to_numpy() - test["y"].to_numpy()).mean()
+    assert err_with < 0.5 * err_without
+
+
+def test_predict_needs_the_horizon_of_future_known_covariates(promo):
+    train, _, X, with_x = promo
+    with pytest.raises(CovariateError, match="pass X covering the horizon"):
+        with_x.predict()
+    short = X[X.ds < X.ds.max()]
+    with pytest.raises(CovariateError, match=r"'promo' of series 's0' is missing at "
+                                             r"2021-06-06.*horizon"):
+        with_x.predict(X=short)
+    # A shorter forecast still reads the covariates of every step the network was trained for.
+    with pytest.raises(CovariateError, match="missing"):
+        with_x.predict(horizon=3, X=short)
+    three = with_x.predict(horizon=3, X=X)
+    full = with_x.predict(X=X)
+    np.testing.assert_allclose(three["y_pred"].to_numpy(),
+                               full.groupby("unique_id").head(3)["y_pred"].to_numpy())
+    with pytest.raises(CovariateError, match="no column 'promo'"):
+        with_x.predict(X=X.rename(columns={"promo": "discount"}))
+
+
+def test_new_histories_take_their_own_covariates(promo):
+    train, _, X, with_x = promo
+    sub = train[train.unique_id.isin(["s3", "s5"])]
+    got = with_x.predict(y=sub, X=X)
+    ref = with_x.predict(X=X)
+    ref = ref[ref.unique_id.isin(["s3", "s5"])]
+    np.testing.assert_allclose(got["y_pred"].to_numpy(), ref["y_pred"].to_numpy(), rtol=1e-5)
+
+
+def test_saved_and_served_forecasts_equal_predict(promo, tmp_path):
+    train, _, X, with_x = promo
+    expected = with_x.predict(X=X)["y_pred"].to_numpy()
+    with_x.save(tmp_path / "m")
+    loaded = fk.load(tmp_path / "m")
+    np.testing.assert_array_equal(loaded.predict(X=X)["y_pred"].to_numpy(), expected)
+    assert loaded.covariate_spec_ == with_x.covariate_spec_
+
+    path = fk.export.export_saved_model(with_x, tmp_path / "served")
+    served = tf.saved_model.load(str(path))
+    with_x._request = (X, None, H)  # the inputs predict builds, as a client would send them
+    try:
+        panel = with_x._with_forecast_covariates(with_x.panel_, new=False)
+    finally:
+        del with_x._request
+    inputs = with_x.serving_inputs(panel)
+    assert set(inputs) == {"history", "mask", "position", "past_cov", "future_cov"}
+    out = served.signatures["serve_masked"](**{k: tf.constant(v) for k, v in inputs.items()})
+    np.testing.assert_allclose(out["forecast"].numpy().ravel(), expected, rtol=1e-5)
+    import json
+
+    meta = json.loads((path / "assets" / "forecastkit.json").read_text())
+    cov = meta["covariates"]
+    assert cov["inputs"]["future_cov"]["columns"] == ["promo"]
+    promo_rows = X.merge(train[["unique_id", "ds"]])["promo"]
+    assert cov["inputs"]["past_cov"]["mean"][0] == pytest.approx(promo_rows.mean(), rel=1e-5)
+    assert meta["signatures"]["serve"]["inputs"]["future_cov"]["shape"] == [None, H, 1]
+
+
+def test_past_only_statics_calendar_and_holidays():
+    train, test, X = _promo_panel(n_series=6, length=80)
+    ids = sorted(train.unique_id.unique())
+    static = pd.DataFrame({"unique_id": ids, "region": ["north", "south"] * 3,
+                           "size": np.arange(6.0)})
+    m = _net(epochs=2, hist_exog=["promo"], calendar=["dayofweek", "month"],
+             holidays="US").fit(train, X=X, static=static)
+    spec = m.covariate_spec_
+    assert spec.hist == ("promo",) and spec.futr == ()
+    assert spec.future_names[-1] == "holiday" and len(spec.future_names) == 7 + 12 + 1
+    # Past-only covariates and calendars need no X to forecast the training series.
+    out = m.predict()
+    assert np.isfinite(out["y_pred"]).all()
+    with pytest.raises(CovariateError, match="'region' of series 's1' is 'east'"):
+        m.predict(static=static.assign(region=["north", "east"] * 3))
+    with pytest.raises(CovariateError, match="pass static="):
+        m.predict(y=train, X=X)
+
+
+def test_missing_targets_with_covariates_leave_no_nan():
+    train, _, X = _promo_panel(n_series=6, length=80)
+    holes = train.copy()
+    holes.loc[holes.sample(frac=0.1, random_state=0).index, "y"] = np.nan
+    m = _net(epochs=2).fit(holes, X=X)
+    assert np.isfinite(m.predict(X=X)["y_pred"]).all()
+
+
+def test_refusals():
+    train, _, X = _promo_panel(n_series=4, length=60)
+    with pytest.raises(CovariateError, match="strategy='direct'"):
+        _net(epochs=1, strategy="recursive").fit(train, X=X)
+    with pytest.raises(CovariateError, match="Theta cannot use covariates"):
+        fk.baselines.Theta(season_length=7).fit(train, X=X)
+    plain = _net(epochs=1).fit(train)
+    with pytest.raises(CovariateError, match="fitted without covariates"):
+        plain.predict(X=X)
+    with pytest.raises(CovariateError, match="neither futr_exog nor hist_exog"):
+        _net(epochs=1, futr_exog=["promo"]).fit(train, X=X.assign(extra=1.0))
