@@ -8,14 +8,18 @@ Each returns the point forecast, the standard deviation of its error at every st
 the distribution is not Gaussian and is simulated instead) and JSON-able parameters whose
 ``"interval"`` entry holds what :func:`ets_paths` and :func:`arima_paths` need to rebuild the
 fitted model (no refitting) and draw joint sample paths from it.
+
+The ARIMA search also takes regressors (:func:`arima_xreg_fit`): regression with ARIMA errors,
+as ``auto.arima(x, xreg=...)`` fits it, forecast by :func:`arima_xreg_forecast` once the
+regressors of the horizon are known.
 """
 
 from __future__ import annotations
 
 import numpy as np
 
-__all__ = ["ets_auto", "ets_paths", "arima_auto", "arima_paths", "forecast_covariance",
-           "simulate_forecasts", "undifference"]
+__all__ = ["ets_auto", "ets_paths", "arima_auto", "arima_paths", "arima_xreg_fit",
+           "arima_xreg_forecast", "forecast_covariance", "simulate_forecasts", "undifference"]
 
 
 def _ets_candidates(x: np.ndarray, m: int):
@@ -227,13 +231,21 @@ def forecast_covariance(res, horizon: int) -> np.ndarray:
     return cov + fr.obs_cov[0, 0, -1] * np.eye(horizon)
 
 
-def simulate_forecasts(res, horizon: int, n_paths: int, rng: np.random.Generator) -> np.ndarray:
+def simulate_forecasts(res, horizon: int, n_paths: int, rng: np.random.Generator,
+                       intercept: np.ndarray | None = None) -> np.ndarray:
     """Joint sample paths of the next ``horizon`` observations of a fitted state-space model.
 
     What statsmodels' ``simulate(anchor="end")`` draws (the state after the sample from its
     predicted distribution, then Gaussian state and observation shocks through the model's
     matrices), vectorised over the paths: statsmodels loops over repetitions in Python, about
     5 ms each for a seasonal ARIMA (10 s for 2,000 paths of one series).
+
+    Parameters
+    ----------
+    intercept : ndarray of shape (horizon,), optional
+        The observation intercept of each forecast step: a regression's ``exog @ beta`` over
+        the horizon (SARIMAX puts its regression there). Default: the model's last one, right
+        for a model without regressors (its intercept does not change with time).
 
     Returns
     -------
@@ -247,7 +259,7 @@ def simulate_forecasts(res, horizon: int, n_paths: int, rng: np.random.Generator
         _gaussian_factor(fr.predicted_state_cov[:, :, -1])
     out = np.empty((n_paths, horizon))
     for t in range(horizon):
-        out[:, t] = state @ z + d
+        out[:, t] = state @ z + (d if intercept is None else intercept[t])
         if h > 0:
             out[:, t] += np.sqrt(h) * rng.standard_normal(n_paths)
         state = state @ T.T + c + rng.standard_normal((n_paths, shocks.shape[0])) @ shocks
@@ -270,12 +282,70 @@ def _integrated_sd(res, stages, d: int, D: int, m: int, horizon: int) -> np.ndar
     return np.sqrt(np.einsum("ki,kl,li->i", unit, cov, unit))
 
 
-def _sarimax(w: np.ndarray, order, m: int, seasonal: bool, trend: str):
+def _sarimax(w: np.ndarray, order, m: int, seasonal: bool, trend: str,
+             exog: np.ndarray | None = None):
     from statsmodels.tsa.statespace.sarimax import SARIMAX
 
     p, q, P, Q = order
-    return SARIMAX(w, order=(p, 0, q), seasonal_order=(P, 0, Q, m) if seasonal else (0, 0, 0, 0),
+    return SARIMAX(w, exog=exog, order=(p, 0, q),
+                   seasonal_order=(P, 0, Q, m) if seasonal else (0, 0, 0, 0),
                    trend=trend, concentrate_scale=True)
+
+
+def _arima_search(w: np.ndarray, m: int, seasonal: bool, trend: str, n_obs: int, max_pq: int,
+                  max_models: int, maxiter: int, exog: np.ndarray | None = None):
+    """The stepwise search of :func:`arima_auto` on the differenced series ``w`` (and
+    regressors ``exog``, differenced alike, in every candidate): ``((p, q, P, Q), aicc,
+    SARIMAX results, number of models tried)``."""
+    k_exog = 0 if exog is None else exog.shape[1]
+    cache: dict[tuple[int, int, int, int], tuple[float, object] | None] = {}
+
+    def fit(order):
+        if order in cache:
+            return cache[order]
+        p, q, P, Q = order
+        n_par = p + q + P + Q + (trend == "c") + 1 + k_exog
+        if len(w) <= n_par + 2 or len(cache) >= max_models:
+            cache[order] = None
+            return None
+        try:
+            res = _sarimax(w, order, m, seasonal, trend, exog).fit(disp=False, maxiter=maxiter)
+            aicc = float(res.aicc)
+            out = (aicc, res) if np.isfinite(aicc) else None
+        except (ValueError, np.linalg.LinAlgError):
+            out = None
+        cache[order] = out
+        return out
+
+    starts = [(1, 1, 0, 0), (0, 0, 0, 0), (1, 0, 1, 0), (0, 1, 0, 1)]
+    if not seasonal:
+        starts = [(p, q, 0, 0) for p, q, _, _ in starts]
+    best = None
+    for order in starts:
+        r = fit(order)
+        if r is not None and (best is None or r[0] < best[1][0]):
+            best = (order, r)
+    if best is None:
+        raise RuntimeError(f"no ARIMA model could be fitted to a series of {n_obs} observations")
+    improved = True
+    while improved:
+        improved = False
+        p, q, P, Q = best[0]
+        moves = [(1, 0, 0, 0), (-1, 0, 0, 0), (0, 1, 0, 0), (0, -1, 0, 0)]
+        moves += [(1, 1, 0, 0), (-1, -1, 0, 0)]
+        if seasonal:
+            moves += [(0, 0, 1, 0), (0, 0, -1, 0), (0, 0, 0, 1), (0, 0, 0, -1)]
+        for dp, dq, dP, dQ in moves:
+            cand = (p + dp, q + dq, P + dP, Q + dQ)
+            if min(cand) < 0 or max(cand[:2]) > max_pq or max(cand[2:]) > 1:
+                continue
+            r = fit(cand)
+            if r is not None and r[0] < best[1][0]:
+                best = (cand, r)
+                improved = True
+                break
+    order, (aicc, res) = best
+    return order, aicc, res, len(cache)
 
 
 def arima_auto(
@@ -310,53 +380,8 @@ def arima_auto(
     stages = _difference(x, d, D, m)
     w = stages[-1]
     trend = "c" if d + D <= 1 else "n"
-    cache: dict[tuple[int, int, int, int], tuple[float, object] | None] = {}
-
-    def fit(order):
-        if order in cache:
-            return cache[order]
-        p, q, P, Q = order
-        n_par = p + q + P + Q + (trend == "c") + 1
-        if len(w) <= n_par + 2 or len(cache) >= max_models:
-            cache[order] = None
-            return None
-        try:
-            res = _sarimax(w, order, m, seasonal, trend).fit(disp=False, maxiter=maxiter)
-            aicc = float(res.aicc)
-            out = (aicc, res) if np.isfinite(aicc) else None
-        except (ValueError, np.linalg.LinAlgError):
-            out = None
-        cache[order] = out
-        return out
-
-    starts = [(1, 1, 0, 0), (0, 0, 0, 0), (1, 0, 1, 0), (0, 1, 0, 1)]
-    if not seasonal:
-        starts = [(p, q, 0, 0) for p, q, _, _ in starts]
-    best = None
-    for order in starts:
-        r = fit(order)
-        if r is not None and (best is None or r[0] < best[1][0]):
-            best = (order, r)
-    if best is None:
-        raise RuntimeError(f"no ARIMA model could be fitted to a series of {len(x)} observations")
-    improved = True
-    while improved:
-        improved = False
-        p, q, P, Q = best[0]
-        moves = [(1, 0, 0, 0), (-1, 0, 0, 0), (0, 1, 0, 0), (0, -1, 0, 0)]
-        moves += [(1, 1, 0, 0), (-1, -1, 0, 0)]
-        if seasonal:
-            moves += [(0, 0, 1, 0), (0, 0, -1, 0), (0, 0, 0, 1), (0, 0, 0, -1)]
-        for dp, dq, dP, dQ in moves:
-            cand = (p + dp, q + dq, P + dP, Q + dQ)
-            if min(cand) < 0 or max(cand[:2]) > max_pq or max(cand[2:]) > 1:
-                continue
-            r = fit(cand)
-            if r is not None and r[0] < best[1][0]:
-                best = (cand, r)
-                improved = True
-                break
-    (p, q, P, Q), (aicc, res) = best
+    (p, q, P, Q), aicc, res, n_models = _arima_search(w, m, seasonal, trend, len(x), max_pq,
+                                                      max_models, maxiter)
     fc = undifference(stages, np.asarray(res.forecast(horizon)), d, D, m)
     sd = _integrated_sd(res, stages, d, D, m, horizon)
     if not (np.all(np.isfinite(fc)) and np.all(np.isfinite(sd))):
@@ -365,21 +390,47 @@ def arima_auto(
         "order": [p, d, q],
         "seasonal_order": [P, D, Q, m if seasonal else 0],
         "aicc": aicc,
-        "n_models": len(cache),
+        "n_models": n_models,
         "interval": {"kind": "arima", "trend": trend, "params": [float(v) for v in res.params],
                      "normal": True},
     }
 
 
+def _seasonality(params: dict) -> tuple[int, int, int, int, int, int, bool, int]:
+    """``(p, d, q, P, D, Q, seasonal, m)`` of a fitted model's parameters (m is 1 when it is
+    not seasonal, as the differencing helpers take it)."""
+    p, d, q = params["order"]
+    P, D, Q, m = params["seasonal_order"]
+    seasonal = m > 0
+    return p, d, q, P, D, Q, seasonal, m if seasonal else 1
+
+
 def arima_paths(x: np.ndarray, params: dict, horizon: int, n_paths: int,
-                rng: np.random.Generator) -> np.ndarray:
+                rng: np.random.Generator, exog: np.ndarray | None = None,
+                exog_future: np.ndarray | None = None) -> np.ndarray:
     """Sample paths of a model fitted by :func:`arima_auto`, shape (n_paths, horizon).
 
     The differenced series' SARIMAX is rebuilt with the fitted parameters (``smooth``, no
     refit), simulated from the end of the sample as statsmodels' ``simulate(anchor="end")``
     does (:func:`simulate_forecasts`: the state drawn from its predicted distribution,
     Gaussian shocks) and every path undifferenced.
+
+    A model of :func:`arima_xreg_fit` needs its regressors: ``exog`` (n, k) over the
+    history and ``exog_future`` (horizon, k) over the horizon; each path then carries the
+    regression on the horizon's regressors.
     """
+    if "xreg" in params:
+        if exog is None or exog_future is None:
+            raise ValueError("this ARIMA has regressors: pass exog and exog_future")
+        res, stages, future = _xreg_model(x, params, exog, exog_future[:horizon])
+        intercept = None
+        if future is not None:
+            k_trend, k_exog = res.model.k_trend, res.model.k_exog
+            beta = np.asarray(params["interval"]["params"])[k_trend:k_trend + k_exog]
+            intercept = future @ beta
+        _, d, _, _, D, _, _, m = _seasonality(params)
+        return undifference(stages, simulate_forecasts(res, horizon, n_paths, rng, intercept),
+                            d, D, m)
     p, d, q = params["order"]
     P, D, Q, m = params["seasonal_order"]
     seasonal = m > 0
@@ -389,3 +440,158 @@ def arima_paths(x: np.ndarray, params: dict, horizon: int, n_paths: int,
     res = _sarimax(stages[-1], (p, q, P, Q), m, seasonal, interval["trend"]).smooth(
         np.asarray(interval["params"]))
     return undifference(stages, simulate_forecasts(res, horizon, n_paths, rng), d, D, m)
+
+
+# --------------------------------------------------------------------------- ARIMA with regressors
+
+
+def _difference_columns(X: np.ndarray, d: int, D: int, m: int) -> np.ndarray:
+    """The columns of ``X`` differenced as :func:`_difference` differences a series."""
+    for _ in range(D):
+        X = X[m:] - X[:-m]
+    for _ in range(d):
+        X = np.diff(X, axis=0)
+    return X
+
+
+def _any_constant(X: np.ndarray) -> bool:
+    return bool(X.shape[1]) and bool(np.any(np.ptp(X, axis=0) == 0))
+
+
+def _independent_columns(X: np.ndarray, intercept: bool, rtol: float = 1e-9) -> list[int]:
+    """Columns of ``X`` kept left to right while each adds to the rank of those kept before
+    it (and of a column of ones, with ``intercept``).
+
+    A column constant over the series (a calendar dummy that never changes in a short series,
+    a holiday flag that is always 0) or one that the others reproduce (the last dummy of a
+    full one-hot set, beside the intercept) would make the regression singular. Columns are
+    scaled to a largest absolute value of 1 and a singular value below ``rtol`` times the
+    largest counts as zero.
+    """
+    n = len(X)
+    basis: list[np.ndarray] = [np.ones(n)] if intercept else []
+    keep: list[int] = []
+    for j in range(X.shape[1]):
+        col = X[:, j]
+        scale = float(np.max(np.abs(col))) if n else 0.0
+        if not (scale > 0 and np.isfinite(scale)):
+            continue
+        cand = np.column_stack([*basis, col / scale])
+        sv = np.linalg.svd(cand, compute_uv=False)
+        if len(sv) == cand.shape[1] and sv[-1] > rtol * sv[0]:
+            basis.append(col / scale)
+            keep.append(j)
+    return keep
+
+
+def arima_xreg_fit(x: np.ndarray, exog: np.ndarray, m: int, horizon: int, max_pq: int = 3,
+                   max_models: int = 12, maxiter: int = 50) -> tuple[np.ndarray, dict]:
+    """Regression with ARIMA errors: the order search of :func:`arima_auto` with regressors.
+
+    As R's ``auto.arima(x, xreg=exog)``: the regressors that are constant over the series, or
+    that the others (with the intercept) reproduce, are dropped first (the regression would be
+    singular); ``D`` and ``d`` are chosen by the tests of :func:`arima_auto` on the residuals
+    of the least-squares regression of ``x`` on the regressors, lowered by one (as R does) when
+    that differencing would make a regressor constant; the series and the regressors are then
+    differenced alike, so the regression is on the same scale, and every candidate ARMA is a
+    SARIMAX with the differenced regressors as ``exog`` (their coefficients estimated by
+    maximum likelihood with the ARMA terms). Regressors that the differencing makes
+    dependent (on each other, or on the constant when one is kept) are dropped too.
+
+    Nothing is forecast here: the forecast needs the regressors of the horizon
+    (:func:`arima_xreg_forecast`).
+
+    Parameters
+    ----------
+    x : ndarray of shape (n,)
+    exog : ndarray of shape (n, k)
+        The regressors over the history, row by row with ``x``.
+
+    Returns
+    -------
+    sd : ndarray of shape (horizon,)
+        Forecast standard deviations (those of :func:`arima_auto`: the regressors of the
+        horizon are known, their coefficients taken as exact, as statsmodels does).
+    params : dict
+        :func:`arima_auto`'s, with ``"xreg": {"columns": [...], "dropped": [...], "coef":
+        [...]}``: the positions of the regressors kept and dropped (in ``exog``'s columns) and
+        the coefficients of those kept, in the differenced regression.
+    """
+    x = np.asarray(x, dtype=np.float64)
+    exog = np.asarray(exog, dtype=np.float64)
+    if exog.ndim != 2 or len(exog) != len(x):
+        raise ValueError(f"exog has shape {exog.shape}; expected ({len(x)}, k)")
+    if not np.all(np.isfinite(exog)):
+        raise ValueError("exog holds non-finite values")
+    cols = _independent_columns(exog, intercept=True)
+    X = exog[:, cols]
+    z = x
+    if cols:  # the differencing tests read the regression's residuals (auto.arima's xx)
+        design = np.column_stack([np.ones(len(x)), X])
+        z = x - design @ np.linalg.lstsq(design, x, rcond=None)[0]
+    seasonal = m > 1 and len(x) >= 3 * m
+    D = _n_seasonal_diffs(z, m) if seasonal else 0
+    if D and _any_constant(_difference_columns(X, 0, D, m)):
+        D = 0
+    d = _n_diffs(z[m:] - z[:-m] if D else z)
+    if d and _any_constant(_difference_columns(X, d, D, m)):
+        d -= 1
+    stages = _difference(x, d, D, m)
+    trend = "c" if d + D <= 1 else "n"
+    W = _difference_columns(X, d, D, m)
+    keep = _independent_columns(W, intercept=trend == "c")
+    cols = [cols[j] for j in keep]
+    (p, q, P, Q), aicc, res, n_models = _arima_search(
+        stages[-1], m, seasonal, trend, len(x), max_pq, max_models, maxiter,
+        W[:, keep] if keep else None)
+    sd = _integrated_sd(res, stages, d, D, m, horizon)
+    values = np.asarray(res.params, dtype=np.float64)
+    if not (np.all(np.isfinite(sd)) and np.all(np.isfinite(values))):
+        raise RuntimeError("ARIMA parameters or forecast variances are not finite")
+    k_trend = res.model.k_trend
+    return sd, {
+        "order": [p, d, q],
+        "seasonal_order": [P, D, Q, m if seasonal else 0],
+        "aicc": aicc,
+        "n_models": n_models,
+        "xreg": {"columns": cols, "dropped": [j for j in range(exog.shape[1]) if j not in cols],
+                 "coef": [float(v) for v in values[k_trend:k_trend + len(cols)]]},
+        "interval": {"kind": "arima", "trend": trend, "params": [float(v) for v in values],
+                     "normal": True},
+    }
+
+
+def _xreg_model(x: np.ndarray, params: dict, exog: np.ndarray, exog_future: np.ndarray):
+    """The model of :func:`arima_xreg_fit` rebuilt on ``x`` (``smooth`` with its parameters,
+    no refit): ``(results, stages of x, differenced regressors of the horizon or None)``."""
+    p, d, q, P, D, Q, seasonal, m = _seasonality(params)
+    x = np.asarray(x, dtype=np.float64)
+    exog = np.asarray(exog, dtype=np.float64)
+    exog_future = np.asarray(exog_future, dtype=np.float64)
+    if exog.shape[0] != len(x) or exog_future.ndim != 2 or exog_future.shape[1] != exog.shape[1]:
+        raise ValueError(f"regressors of shapes {exog.shape} and {exog_future.shape} do not fit "
+                         f"a series of {len(x)} observations")
+    cols = list(params["xreg"]["columns"])
+    stages = _difference(x, d, D, m)
+    W = future = None
+    if cols:
+        both = _difference_columns(np.concatenate([exog[:, cols], exog_future[:, cols]]), d, D,
+                                   m)
+        W, future = both[:-len(exog_future)], both[-len(exog_future):]
+    interval = params["interval"]
+    res = _sarimax(stages[-1], (p, q, P, Q), m, seasonal, interval["trend"], W).smooth(
+        np.asarray(interval["params"]))
+    return res, stages, future
+
+
+def arima_xreg_forecast(x: np.ndarray, params: dict, horizon: int, exog: np.ndarray,
+                        exog_future: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """Forecast and its standard deviations, each of shape (horizon,), of a model fitted by
+    :func:`arima_xreg_fit` on ``x`` and ``exog``, given the regressors of the horizon
+    ``exog_future`` (horizon, k): the differenced series' SARIMAX forecast with the
+    differenced regressors of the horizon, undifferenced."""
+    res, stages, future = _xreg_model(x, params, exog, exog_future[:horizon])
+    _, d, _, _, D, _, _, m = _seasonality(params)
+    w = res.forecast(horizon) if future is None else res.forecast(horizon, exog=future)
+    fc = undifference(stages, np.asarray(w), d, D, m)
+    return fc, _integrated_sd(res, stages, d, D, m, horizon)

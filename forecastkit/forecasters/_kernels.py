@@ -10,6 +10,9 @@ Module-level functions so joblib can send them to worker processes. A kernel tak
     ``"interval"`` entry describes the error distribution (:mod:`._intervals` specs, or the
     fitted ETS/ARIMA model for :mod:`._autoselect` to rebuild).
 
+ARIMA with regressors cannot forecast at fit time (its forecast needs the regressors of the
+horizon): :func:`run_xreg` fits it and :func:`xreg_forecast` forecasts it once they are known.
+
 Raising means "fall back to Naive2" (:func:`run_one`). A kernel may also have a ``batch``
 method taking a list of series and returning, per series, that tuple or the exception it raised:
 :func:`run_series` then hands it a whole chunk of series at once (:class:`SmoothingKernel`).
@@ -30,7 +33,7 @@ from forecastkit.forecasters import _smoothing as _sm
 
 __all__ = ["naive", "seasonal_naive", "drift", "mean", "naive2", "ses", "holt", "damped", "comb",
            "theta", "ets", "arima", "SmoothingKernel", "run_one", "run_series", "run_each",
-           "model_paths"]
+           "run_xreg", "xreg_forecast", "model_paths"]
 
 
 def _linear(fc, spec, h):
@@ -200,6 +203,37 @@ def run_series(xs, kernel, m, h, min_length) -> list:
                 else _fallback(x, m, h, _too_short(x, min_length)) for i, x in enumerate(xs)]
 
 
+def run_xreg(jobs, m, h, min_length) -> list:
+    """ARIMA with regressors fitted to each ``(x, exog)`` of ``jobs`` (:func:`run_one`'s
+    answers, one BLAS thread): ``(NaN forecast (h,), sd, params, None)`` (the forecast waits
+    for the regressors of the horizon, :func:`xreg_forecast`), or Naive2's fallback."""
+    out = []
+    with threadpool_limits(limits=1):
+        for x, exog in jobs:
+            if len(x) < min_length:
+                out.append(_fallback(x, m, h, _too_short(x, min_length)))
+                continue
+            with _cl.quiet():
+                outcome = _attempt(_auto.arima_xreg_fit, x, exog, m, h)
+            if isinstance(outcome, Exception):
+                out.append(_fallback(x, m, h, f"{type(outcome).__name__}: {outcome}"[:200]))
+                continue
+            sd, params = outcome
+            out.append((np.full(h, np.nan), np.asarray(sd, dtype=np.float64), params, None))
+    return out
+
+
+def xreg_forecast(x, params, h, m, exog, exog_future):
+    """``(forecast, sd)`` of a series fitted by :func:`run_xreg`, given the regressors of the
+    horizon ``exog_future`` (h, k): its regression with ARIMA errors, or Naive2's for a
+    series that fell back."""
+    with _cl.quiet():
+        if "fallback" in params:
+            fc, sd, _ = naive2(x, m, h)
+            return fc, sd
+        return _auto.arima_xreg_forecast(x, params, h, exog, exog_future)
+
+
 def _too_short(x, min_length) -> str:
     return f"{len(x)} observations, needs {min_length}"
 
@@ -220,13 +254,16 @@ def _fallback(x, m, h, reason):
     return fc, sd, {"fallback": "naive2", **params}, reason
 
 
-def model_paths(x, params, h, n_paths, seed):
+def model_paths(x, params, h, n_paths, seed, exog=None, exog_future=None):
     """Sample paths (n_paths, h) of a series whose fitted ETS or ARIMA model is in ``params``,
-    from ``numpy.random.default_rng(seed)``."""
+    from ``numpy.random.default_rng(seed)`` (an ARIMA with regressors needs them over the
+    history, ``exog``, and the horizon, ``exog_future``)."""
     rng = np.random.default_rng(seed)
     with _cl.quiet():
         if params["interval"]["kind"] == "ets":
             return _auto.ets_paths(x, params["interval"], h, n_paths, rng)
+        if "xreg" in params:
+            return _auto.arima_paths(x, params, h, n_paths, rng, exog, exog_future)
         return _auto.arima_paths(x, params, h, n_paths, rng)
 
 
