@@ -32,6 +32,15 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
+from forecastkit.data._covariate_frames import (
+    aligned_frame,
+    check_static_rows,
+    column_names,
+    lookup,
+    static_columns,
+    static_frame,
+    x_columns,
+)
 from forecastkit.data.timezones import to_wall_clock
 from forecastkit.exceptions import CovariateError
 
@@ -218,7 +227,7 @@ def resolve_spec(X, static, panel, *, futr_exog=None, hist_exog=None, stat_exog=
         numeric, a calendar name is unknown or the time stamps are integers, the country is
         unknown.
     """
-    calendar = tuple(_names(calendar, "calendar"))
+    calendar = tuple(column_names(calendar, "calendar"))
     unknown = [c for c in calendar if c not in CALENDAR_COVARIATES]
     if unknown:
         raise CovariateError(f"unknown calendar covariate {unknown[0]!r}; choose from "
@@ -228,8 +237,8 @@ def resolve_spec(X, static, panel, *, futr_exog=None, hist_exog=None, stat_exog=
                              "stamps; the series have integer time")
     if holidays is not None:
         _country_holidays(holidays, [2000])  # fails early on an unknown country
-    futr, hist = _x_columns(X, panel, futr_exog, hist_exog)
-    numeric, categories = _static_columns(static, panel, stat_exog)
+    futr, hist = x_columns(X, panel, futr_exog, hist_exog)
+    numeric, categories = static_columns(static, panel, stat_exog)
     if not (futr or hist or calendar or holidays or numeric or categories):
         return None
     return CovariateSpec(tuple(futr), tuple(hist), calendar, holidays, tuple(numeric),
@@ -255,9 +264,9 @@ def build_covariates(spec: CovariateSpec, X, static, panel, horizon: int | None 
     past_cols = [*spec.futr, *spec.hist]
     past = np.zeros((len(panel.values), 0), np.float32)
     if past_cols:
-        x = _aligned_frame(X, panel, past_cols, "X")
+        x = aligned_frame(X, panel, past_cols, "X")
         series = np.repeat(np.arange(panel.n_series), panel.lengths)
-        past = _lookup(x, series, panel.times, past_cols, panel, "the history")
+        past = lookup(x, series, panel.times, past_cols, panel, "the history")
     if spec.calendar or spec.holidays:
         past = np.concatenate([past, calendar_covariates(panel, panel.times, spec)], axis=1)
     future = None if horizon is None else future_covariates(spec, X, panel, horizon)
@@ -280,9 +289,9 @@ def future_covariates(spec: CovariateSpec, X, panel, horizon: int) -> np.ndarray
     future = np.zeros((panel.n_series, horizon, 0), np.float32)
     times = panel.future_times(horizon)
     if spec.futr:
-        x = _aligned_frame(X, panel, list(spec.futr), "X")
+        x = aligned_frame(X, panel, list(spec.futr), "X")
         series = np.repeat(np.arange(panel.n_series), horizon)
-        flat = _lookup(x, series, times.ravel(), list(spec.futr), panel, "the horizon")
+        flat = lookup(x, series, times.ravel(), list(spec.futr), panel, "the horizon")
         future = flat.reshape(panel.n_series, horizon, len(spec.futr))
     if spec.calendar or spec.holidays:
         cal = calendar_covariates(panel, times.ravel(), spec)
@@ -318,96 +327,6 @@ def calendar_covariates(panel, times: np.ndarray, spec: CovariateSpec) -> np.nda
     return np.concatenate(blocks, axis=1) if blocks else np.zeros((len(wall), 0), np.float32)
 
 
-# --------------------------------------------------------------------------- helpers
-
-
-def _names(value, what: str) -> list[str]:
-    if value is None:
-        return []
-    if isinstance(value, str):
-        return [value]
-    try:
-        names = list(value)
-    except TypeError:
-        raise CovariateError(f"{what} must be a column name or a list of them, got "
-                             f"{value!r}") from None
-    if len(set(names)) != len(names):
-        raise CovariateError(f"{what} names a column twice: {names}")
-    return names
-
-
-def _x_columns(X, panel, futr_exog, hist_exog) -> tuple[list[str], list[str]]:
-    futr, hist = _names(futr_exog, "futr_exog"), _names(hist_exog, "hist_exog")
-    both = set(futr) & set(hist)
-    if both:
-        raise CovariateError(f"column {sorted(both)[0]!r} is named both future-known "
-                             f"(futr_exog) and past-only (hist_exog)")
-    if X is None:
-        if futr or hist:
-            raise CovariateError(f"futr_exog/hist_exog name {(futr + hist)[0]!r} but X is None")
-        return [], []
-    frame = _as_long(X, panel, "X")
-    given = [c for c in frame.columns if c not in (panel.id_col, panel.time_col)]
-    if not futr and not hist:
-        futr = given  # the documented rule: every column of X is future-known
-    for col in futr + hist:
-        if col not in given:
-            raise CovariateError(f"X has no column {col!r} (it has {given})")
-    extra = [c for c in given if c not in futr + hist]
-    if extra:
-        raise CovariateError(f"X has column {extra[0]!r} that neither futr_exog nor hist_exog "
-                             f"names; name it or drop it from X")
-    for col in futr + hist:
-        if not pd.api.types.is_numeric_dtype(frame[col]):
-            raise CovariateError(f"X column {col!r} is not numeric ({frame[col].dtype}); "
-                                 f"encode categories as numbers or one-hot columns")
-    return futr, hist
-
-
-def _static_columns(static, panel, stat_exog):
-    if static is None:
-        if stat_exog:
-            raise CovariateError(f"stat_exog names {list(_names(stat_exog, 'stat_exog'))} "
-                                 f"but static is None")
-        return [], []
-    frame = _static_frame(static, panel)
-    given = [c for c in frame.columns if c != panel.id_col]
-    cols = _names(stat_exog, "stat_exog") or given
-    for col in cols:
-        if col not in given:
-            raise CovariateError(f"static has no column {col!r} (it has {given})")
-    rows = frame.set_index(panel.id_col).reindex(panel.ids)
-    _check_static_rows(rows, panel)
-    numeric, categories = [], []
-    for col in cols:
-        s = rows[col]
-        if pd.api.types.is_bool_dtype(s) or not pd.api.types.is_numeric_dtype(s):
-            cats = tuple(sorted(pd.unique(s.astype(object)), key=lambda v: (str(type(v)), v)))
-            categories.append((col, cats))
-        else:
-            numeric.append(col)
-    return numeric, categories
-
-
-def _static_frame(static, panel) -> pd.DataFrame:
-    if not isinstance(static, pd.DataFrame) or panel.id_col not in static.columns:
-        raise CovariateError(f"static must be a DataFrame with a {panel.id_col!r} column and "
-                             f"one row per series")
-    dup = static[panel.id_col].duplicated()
-    if dup.any():
-        raise CovariateError(f"static has two rows for series "
-                             f"{static[panel.id_col][dup].iloc[0]!r}")
-    return static
-
-
-def _check_static_rows(rows: pd.DataFrame, panel) -> None:
-    absent = rows.isna().any(axis=1).to_numpy()
-    if absent.any():
-        i = int(np.flatnonzero(absent)[0])
-        col = rows.columns[rows.iloc[i].isna().to_numpy()][0]
-        raise CovariateError(f"static has no value of {col!r} for series {panel.ids[i]!r}")
-
-
 def static_matrix(spec: CovariateSpec, static, panel) -> np.ndarray:
     """The static covariates of ``panel``'s series, shape (n_series, len(spec.static_names)):
     numeric columns as they are, categories one-hot in the order seen at fit."""
@@ -415,12 +334,12 @@ def static_matrix(spec: CovariateSpec, static, panel) -> np.ndarray:
         return np.zeros((panel.n_series, 0), np.float32)
     if static is None:
         raise CovariateError("the model was fitted with static covariates; pass static=")
-    rows = _static_frame(static, panel).set_index(panel.id_col).reindex(panel.ids)
+    rows = static_frame(static, panel).set_index(panel.id_col).reindex(panel.ids)
     cols = [*spec.static_numeric, *(c for c, _ in spec.static_categories)]
     missing = [c for c in cols if c not in rows.columns]
     if missing:
         raise CovariateError(f"static has no column {missing[0]!r}")
-    _check_static_rows(rows[cols], panel)
+    check_static_rows(rows[cols], panel)
     blocks = [rows[list(spec.static_numeric)].to_numpy(np.float64)]
     for col, cats in spec.static_categories:
         lookup = {c: j for j, c in enumerate(cats)}
@@ -437,61 +356,6 @@ def static_matrix(spec: CovariateSpec, static, panel) -> np.ndarray:
         raise CovariateError(f"static holds a non-finite value for series "
                              f"{panel.ids[int(np.flatnonzero(bad)[0])]!r}")
     return matrix.astype(np.float32)
-
-
-def _as_long(X, panel, what: str) -> pd.DataFrame:
-    """``X`` as a long frame with the panel's id and time columns."""
-    if not isinstance(X, pd.DataFrame):
-        raise CovariateError(f"{what} must be a pandas DataFrame, got {type(X).__name__}")
-    if panel.id_col in X.columns and panel.time_col in X.columns:
-        return X
-    if panel.n_series == 1 and panel.time_col not in X.columns:
-        # A single series: X may be indexed by the time stamps, like the series itself.
-        frame = X.rename_axis(panel.time_col).reset_index()
-        frame.insert(0, panel.id_col, panel.ids[0])
-        return frame
-    raise CovariateError(f"{what} must be a long frame with columns {panel.id_col!r} and "
-                         f"{panel.time_col!r} beside the covariates")
-
-
-def _aligned_frame(X, panel, cols: list[str], what: str) -> pd.DataFrame:
-    """``X``'s ``cols`` indexed by (series position in the panel, time stamp as int64)."""
-    if X is None:
-        raise CovariateError(f"the model was fitted with covariates {cols}; pass {what}=")
-    frame = _as_long(X, panel, what)
-    absent = [c for c in cols if c not in frame.columns]
-    if absent:
-        raise CovariateError(f"{what} has no column {absent[0]!r}")
-    codes = pd.Index(panel.ids).get_indexer(frame[panel.id_col])
-    keep = codes >= 0  # rows of other series are not needed here
-    times = panel.from_time_values(frame[panel.time_col][keep]).astype(np.int64)
-    values = frame.loc[keep, cols]
-    for col in cols:
-        if not pd.api.types.is_numeric_dtype(values[col]):
-            raise CovariateError(f"{what} column {col!r} is not numeric ({values[col].dtype})")
-    index = pd.MultiIndex.from_arrays([codes[keep], times])
-    aligned = pd.DataFrame(values.to_numpy(np.float64), index=index, columns=cols)
-    dup = aligned.index.duplicated()
-    if dup.any():
-        i, t = aligned.index[dup][0]
-        raise CovariateError(f"{what} has two rows for series {panel.ids[i]!r} at "
-                             f"{panel.to_time_index(np.array([t]).astype(panel.times.dtype))[0]}")
-    return aligned
-
-
-def _lookup(aligned: pd.DataFrame, series: np.ndarray, times: np.ndarray, cols: list[str],
-            panel, where: str) -> np.ndarray:
-    """Rows of ``aligned`` at (series, times), shape (n, len(cols)); a gap is an error."""
-    index = pd.MultiIndex.from_arrays([series, np.asarray(times).astype(np.int64)])
-    values = aligned.reindex(index).to_numpy(np.float64)
-    bad = ~np.isfinite(values)
-    if bad.any():
-        row, j = np.argwhere(bad)[0]
-        stamp = panel.to_time_index(np.asarray(times)[row:row + 1])[0]
-        raise CovariateError(f"covariate {cols[j]!r} of series {panel.ids[series[row]]!r} is "
-                             f"missing at {stamp} (needed over {where}); fill it before "
-                             f"fitting or forecasting")
-    return values
 
 
 def _country_holidays(country: str, years) -> Any:

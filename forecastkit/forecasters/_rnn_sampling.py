@@ -14,8 +14,9 @@ from __future__ import annotations
 import numpy as np
 
 from forecastkit.data.frames import Panel
+from forecastkit.forecasters.base import BaseForecaster
 
-__all__ = ["predict_quantiles", "sample_paths"]
+__all__ = ["RNNProbabilisticMixin", "predict_quantiles", "sample_paths"]
 
 # Rows (series x paths) a path-sampling batch holds: bounds memory whatever the panel size.
 _ROWS_PER_BATCH = 16_384
@@ -82,3 +83,27 @@ def sample_paths(f, panel: Panel, horizon: int, n_paths: int, rng) -> np.ndarray
             h = tf.concat([h[:, 1:], y], axis=1)
             m = tf.concat([m[:, 1:], tf.ones_like(y)], axis=1)
     return out.reshape(panel.n_series, n_paths, horizon)
+
+
+class RNNProbabilisticMixin(BaseForecaster):
+    """RNNForecaster's probabilistic capabilities and hooks (see the module docstring)."""
+
+    @property
+    def supports_quantiles(self) -> bool:
+        """A quantile or distribution head (direct and seq2seq: exact; recursive: sampled)."""
+        return self.loss == "quantile" or self.distribution is not None
+
+    @property
+    def supports_paths(self) -> bool:  # type: ignore[override]
+        """Joint paths need the recursive strategy, which feeds each draw back in."""
+        return self.supports_quantiles and self.strategy == "recursive"
+
+    def _predict_quantiles(self, panel: Panel, horizon: int, levels) -> np.ndarray:
+        if self.strategy == "recursive":
+            return super()._predict_quantiles(panel, horizon, levels)
+        self._check_horizon_reachable(horizon)  # type: ignore[attr-defined]
+        return predict_quantiles(self, panel, horizon, levels)
+
+    def _sample_paths(self, panel: Panel, horizon: int, n_paths: int, rng) -> np.ndarray:
+        self._check_log_space(panel)  # type: ignore[attr-defined]
+        return sample_paths(self, panel, horizon, n_paths, rng)

@@ -15,9 +15,9 @@ from forecastkit.data.frames import Panel
 from forecastkit.exceptions import (
     InvalidInputError,
     MissingValuesError,
-    PersistenceError,
     TrainingDivergedError,
 )
+from forecastkit.forecasters._rnn_covariates import covariate_inputs, covariate_layout
 from forecastkit.forecasters._rnn_training import (
     MAX_EPOCHS,
     SMALL_DATA_EPOCHS,
@@ -36,8 +36,6 @@ __all__ = [
     "check_log_space",
     "check_float32_range",
     "head_of",
-    "save_state",
-    "load_state",
 ]
 
 
@@ -65,41 +63,6 @@ def resolve_structure(f, panel: Panel) -> None:
         "normalize": f.scaler != "none",  # "none" feeds raw values, as documented
     }
     f.covariate_layout_ = covariate_layout(f, panel)
-
-
-def covariate_layout(f, panel: Panel) -> dict | None:
-    """The members' covariate inputs and their scaling (None without covariates).
-
-    Covariate columns of ``X`` and numeric statics are standardised with the mean and
-    standard deviation over all training rows (all series pooled: a global model needs one
-    scale per column); calendar, holiday and category columns are 0/1 and left as they are.
-    """
-    from forecastkit.exceptions import CovariateError
-    from forecastkit.forecasters._network import CovariateLayout
-
-    cov = panel.covariates
-    if cov is None:
-        return None
-    if f.strategy != "direct":
-        raise CovariateError(f"covariates need strategy='direct' (the {f.strategy} strategy "
-                             f"does not read them yet)")
-    spec = cov.spec
-    mean, std = _column_stats(cov.past, spec.n_scaled_past)
-    future = [mean[j] for j in spec.future_in_past], [std[j] for j in spec.future_in_past]
-    static = _column_stats(cov.static, len(spec.static_numeric))
-    return CovariateLayout((mean, std), future, static).to_dict()
-
-
-def _column_stats(x: np.ndarray, n_scaled: int) -> tuple[list[float], list[float]]:
-    """Mean and std of the first ``n_scaled`` columns (std 1 for a constant one); 0 and 1
-    for the rest."""
-    mean, std = np.zeros(x.shape[1]), np.ones(x.shape[1])
-    if n_scaled and len(x):
-        mean[:n_scaled] = x[:, :n_scaled].mean(axis=0)
-        sd = x[:, :n_scaled].std(axis=0)
-        std[:n_scaled] = np.where(sd > 1e-12 * np.maximum(np.abs(mean[:n_scaled]), 1.0), sd,
-                                  1.0)
-    return mean.tolist(), std.tolist()
 
 
 def _check_callbacks(callbacks) -> None:
@@ -316,49 +279,6 @@ def seed_of(random_state) -> int:
     return int(random_state)
 
 
-def save_state(f, folder) -> dict:
-    """RNNForecaster's ``_save_state``: members as ``.keras`` files, the rest as JSON."""
-    members = []
-    for i, member in enumerate(f.members_):
-        name = f"member_{i}.keras"
-        member.save(folder.file(name))
-        folder.record(name)
-        members.append(name)
-    return {"members": members, "fitted": {k: getattr(f, k) for k in f._state_attributes}}
-
-
-def load_state(f, folder, state: dict) -> None:
-    """RNNForecaster's ``_load_state``: only its declared fitted attributes are set."""
-    import keras
-
-    import forecastkit.forecasters._heads  # noqa: F401  (registers the member layers)
-    import forecastkit.forecasters._network  # noqa: F401
-
-    fitted = dict(state.get("fitted", {}))
-    fitted.setdefault("covariate_layout_", None)  # saved before covariates existed
-    if set(fitted) != set(f._state_attributes):
-        raise PersistenceError(f"{folder.path}: the saved fitted attributes are not "
-                               f"{list(f._state_attributes)}")
-    members = []
-    for name in state.get("members", []):
-        file = folder.verified(name)
-        try:
-            members.append(keras.saving.load_model(file, compile=False, safe_mode=True))
-        except Exception as err:
-            raise PersistenceError(f"{file} cannot be loaded as a Keras model "
-                                   f"({type(err).__name__}: {err})") from None
-    if len(fitted["lookbacks_"]) != len(members) or not members:
-        raise PersistenceError(f"{folder.path}: the saved members do not match the lookbacks")
-    for key, value in fitted.items():
-        setattr(f, key, value)
-    f.members_ = members
-    try:
-        f.model_ = f._serving_model(int(f.horizon))
-    except Exception as err:
-        raise PersistenceError(f"{folder.path}: cannot rebuild the serving model from the "
-                               f"saved members ({err})") from err
-
-
 def check_predictable(f, panel: Panel) -> None:
     """Values float32 can carry, and positive ones for a model fitted in log space."""
     check_float32_range(panel)
@@ -391,34 +311,5 @@ def serving_inputs(f, panel: Panel, series: slice | None = None) -> dict[str, np
         first = start_ordinals(panel) + panel.lengths
         inputs["position"] = (first % f.season_length).astype(np.int32)
     if f.covariate_layout_ is not None:
-        inputs.update(_covariate_inputs(f, panel))
+        inputs.update(covariate_inputs(f, panel))
     return inputs
-
-
-def _covariate_inputs(f, panel: Panel) -> dict[str, np.ndarray]:
-    """The serving model's covariate inputs for the end of every series of ``panel``."""
-    from forecastkit.exceptions import CovariateError
-    from forecastkit.forecasters._network import CovariateLayout
-
-    cov = panel.covariates
-    n_past, n_future, n_static = CovariateLayout.from_dict(f.covariate_layout_).dims
-    if cov is None:
-        raise CovariateError("this RNNForecaster was fitted with covariates; forecast through "
-                             "predict(X=..., static=...)")
-    out = {}
-    if n_past:
-        window = f.window_
-        hist = np.minimum(panel.lengths, window)
-        steps = np.arange(window)
-        pos = panel.indptr[1:, None] - window + steps[None, :]
-        padded = steps[None, :] < (window - hist)[:, None]
-        past = cov.past[np.clip(pos, 0, max(len(cov.past) - 1, 0))]
-        out["past_cov"] = np.where(padded[..., None], 0.0, past).astype(np.float32)
-    if n_future:
-        if cov.future is None or cov.future.shape[1] < f.horizon:
-            raise CovariateError(f"the future-known covariates must cover the {f.horizon} "
-                                 f"steps the network forecasts")
-        out["future_cov"] = np.ascontiguousarray(cov.future[:, : f.horizon], np.float32)
-    if n_static:
-        out["static"] = np.asarray(cov.static, np.float32)
-    return out

@@ -17,14 +17,47 @@ from forecastkit.exceptions import InvalidInputError
 from forecastkit.forecasters._classical import naive2_forecast
 from forecastkit.metrics import mase, owa, smape
 
-__all__ = ["SCORE_METRICS", "forecast_score", "season_length_of"]
+__all__ = ["SCORE_METRICS", "ScoreMixin", "forecast_score", "season_length_of"]
 
 # metric -> what ``score`` returns: minus the mean over series (OWA: minus M4's OWA, from the
 # means of sMAPE and MASE against Naive2's on the same series, as the competition computes it).
 SCORE_METRICS = ("mase", "smape", "owa")
 
 
-def forecast_score(forecaster, y, metric: str, season_length: int) -> float:
+class ScoreMixin:
+    """scikit-learn's ``score`` for forecasters (see :func:`forecast_score`)."""
+
+    def score(self, y, X=None, *, metric: str = "mase", season_length: int | None = None,
+              static=None) -> float:
+        """Minus the error of the forecasts of ``y``'s time stamps (scikit-learn's ``score``:
+        greater is better), so ``GridSearchCV`` and ``cross_validate`` tune a forecaster on
+        :class:`~forecastkit.data.RollingOriginCV` folds.
+
+        Parameters
+        ----------
+        y : pd.DataFrame or pd.Series
+            Actual values of each series' next steps after the training data (long frame
+            ``unique_id, ds, y``; a Series for a forecaster fitted on one series).
+        X, static : pd.DataFrame, optional
+            Covariates of a model fitted with them, as in ``predict``.
+        metric : {"mase", "smape", "owa"}, default="mase"
+            Minus the mean over series of MASE or sMAPE, or minus M4's OWA.
+        season_length : int, optional
+            MASE's scale and Naive2's period; default the forecaster's (or its first
+            member's), else 1. Fix it when ``season_length`` itself is searched.
+
+        Raises
+        ------
+        InvalidInputError
+            See :func:`forecastkit.forecasters._scoring.forecast_score`.
+        """
+        self._check_fitted()  # type: ignore[attr-defined]
+        m = season_length_of(self) if season_length is None else season_length
+        return forecast_score(self, y, metric, int(m), X=X, static=static)
+
+
+def forecast_score(forecaster, y, metric: str, season_length: int, X=None, static=None
+                   ) -> float:
     """Minus the forecast error of a fitted ``forecaster`` on the time stamps of ``y``.
 
     Parameters
@@ -40,6 +73,8 @@ def forecast_score(forecaster, y, metric: str, season_length: int) -> float:
     metric : {"mase", "smape", "owa"}
     season_length : int
         Seasonal period of MASE's scale and of Naive2's decomposition.
+    X, static : pd.DataFrame, optional
+        Covariates for the forecasts (a forecaster fitted with them).
 
     Returns
     -------
@@ -86,7 +121,8 @@ def forecast_score(forecaster, y, metric: str, season_length: int) -> float:
             f"{counts[series[row]]} steps after its training data (a gap); give its next steps "
             f"without gaps"
         )
-    forecast = np.asarray(forecaster.predict_array(horizon), dtype=np.float64)
+    forecast = np.asarray(forecaster.predict_array(horizon, X=X, static=static),
+                          dtype=np.float64)
     order = np.lexsort((step, series))
     scores = []
     for rows in np.split(order, np.cumsum(counts)[:-1]):

@@ -25,7 +25,6 @@ from forecastkit import exceptions as _exceptions
 from forecastkit._compat import SklearnInvalidParameterError, validate_parameter_constraints
 from forecastkit.data.frames import Panel, check_min_length, from_panel_values
 from forecastkit.exceptions import (
-    CovariateError,
     ForecastkitError,
     InvalidInputError,
     NotProbabilisticError,
@@ -34,6 +33,7 @@ from forecastkit.forecasters import _probabilistic as _prob
 from forecastkit.forecasters._covariates import CovariatesMixin
 from forecastkit.forecasters._missing import checked_panel
 from forecastkit.forecasters._saving import SavingMixin
+from forecastkit.forecasters._scoring import ScoreMixin
 
 __all__ = ["BaseForecaster", "InvalidParameterError", "fits_series_independently"]
 
@@ -42,7 +42,7 @@ class InvalidParameterError(ForecastkitError, TypeError):
     """A forecaster parameter has a value outside its declared constraints."""
 
 
-class BaseForecaster(CovariatesMixin, SavingMixin, BaseEstimator):
+class BaseForecaster(CovariatesMixin, ScoreMixin, SavingMixin, BaseEstimator):
     """Base class of forecastkit forecasters (scikit-learn estimator conventions).
 
     Attributes (class attributes or properties) declare capabilities rather than leaving
@@ -256,37 +256,6 @@ class BaseForecaster(CovariatesMixin, SavingMixin, BaseEstimator):
         """``fit(y)`` then ``predict(horizon)``."""
         return self.fit(y).predict(horizon)
 
-    def score(self, y, X=None, *, metric: str = "mase", season_length: int | None = None
-              ) -> float:
-        """Minus the error of the forecasts of ``y``'s time stamps (scikit-learn's ``score``:
-        greater is better), so ``GridSearchCV`` and ``cross_validate`` tune a forecaster on
-        :class:`~forecastkit.data.RollingOriginCV` folds.
-
-        Parameters
-        ----------
-        y : pd.DataFrame or pd.Series
-            Actual values of each series' next steps after the training data (long frame
-            ``unique_id, ds, y``; a Series for a forecaster fitted on one series).
-        X : None
-            Covariates are not scored yet: must be None.
-        metric : {"mase", "smape", "owa"}, default="mase"
-            Minus the mean over series of MASE or sMAPE, or minus M4's OWA.
-        season_length : int, optional
-            MASE's scale and Naive2's period; default the forecaster's (or its first
-            member's), else 1. Fix it when ``season_length`` itself is searched.
-
-        Raises
-        ------
-        InvalidInputError
-            See :func:`forecastkit.forecasters._scoring.forecast_score`.
-        """
-        from forecastkit.forecasters._scoring import forecast_score, season_length_of
-
-        self._check_fitted()
-        _reject_exogenous(X)
-        m = season_length_of(self) if season_length is None else season_length
-        return forecast_score(self, y, metric, int(m))
-
     def predict_array(self, horizon: int | None = None, y=None, X=None, static=None
                       ) -> np.ndarray:
         """Forecasts as an array of shape (n_series, horizon), in the panel's series order."""
@@ -410,11 +379,6 @@ def fits_series_independently(forecaster) -> bool:
     class with ``fit``/``predict_array``), the opposite of its ``is_global``."""
     return getattr(forecaster, "fits_series_independently",
                    not getattr(forecaster, "is_global", False))
-
-
-def _reject_exogenous(X) -> None:
-    if X is not None:
-        raise CovariateError("score does not take covariates yet; pass X=None")
 
 
 def _calendar_frequency(panel: Panel) -> str | None:

@@ -16,14 +16,15 @@ import numpy as np
 from forecastkit._compat import Interval, StrOptions
 from forecastkit.data.frames import Panel
 from forecastkit.exceptions import InvalidInputError, TrainingDivergedError
-from forecastkit.forecasters.base import BaseForecaster
+from forecastkit.forecasters._rnn_sampling import RNNProbabilisticMixin
+from forecastkit.forecasters._rnn_saving import RNNSavingMixin
 
 __all__ = ["RNNForecaster"]
 
 _POSITIVE = Interval(Integral, 1, None, closed="left")
 
 
-class RNNForecaster(BaseForecaster):
+class RNNForecaster(RNNSavingMixin, RNNProbabilisticMixin):
     """A global recurrent-network forecaster (SimpleRNN, LSTM or GRU; stacked, bidirectional).
 
     Parameters
@@ -335,60 +336,6 @@ class RNNForecaster(BaseForecaster):
             covariate_dims=CovariateLayout.from_dict(self.covariate_layout_).dims,
         )
 
-    # ------------------------------------------------------------------ probabilistic
-
-    @property
-    def supports_quantiles(self) -> bool:
-        """A quantile or distribution head (direct and seq2seq: exact; recursive: sampled)."""
-        return self.loss == "quantile" or self.distribution is not None
-
-    @property
-    def supports_paths(self) -> bool:  # type: ignore[override]
-        """Joint paths need the recursive strategy, which feeds each draw back in."""
-        return self.supports_quantiles and self.strategy == "recursive"
-
-    def _predict_quantiles(self, panel: Panel, horizon: int, levels) -> np.ndarray:
-        from forecastkit.forecasters import _rnn_sampling
-
-        if self.strategy == "recursive":
-            return super()._predict_quantiles(panel, horizon, levels)
-        self._check_horizon_reachable(horizon)
-        return _rnn_sampling.predict_quantiles(self, panel, horizon, levels)
-
-    def _sample_paths(self, panel: Panel, horizon: int, n_paths: int, rng) -> np.ndarray:
-        from forecastkit.forecasters import _rnn_sampling
-
-        self._check_log_space(panel)
-        return _rnn_sampling.sample_paths(self, panel, horizon, n_paths, rng)
-
-    # ------------------------------------------------------------------ saving
-
-    # Fitted attributes besides the networks, saved as JSON; a load sets no others.
-    _state_attributes = ("lookbacks_", "log_", "use_position_", "deseasonalize_", "window_",
-                         "level_window_", "normalizer_config_", "history_", "epochs_",
-                         "batch_size_", "probe_history_", "covariate_layout_")
-
-    def _check_saveable(self) -> None:
-        pass
-
-    def _saved_params(self, folder) -> dict:
-        # Callbacks watch training, which a loaded model does not do: they are not kept.
-        from forecastkit.forecasters._saving import jsonable_params
-
-        return jsonable_params({**self.get_params(deep=False), "callbacks": None})
-
-    def _save_state(self, folder) -> dict:
-        """Members as ``.keras`` files (Keras' own format), the rest as JSON; the serving model
-        is rebuilt on load with the builder ``fit`` used, so it predicts bit-identically."""
-        from forecastkit.forecasters._rnn_setup import save_state
-
-        return save_state(self, folder)
-
-    def _load_state(self, folder, state: dict, panel: Panel) -> None:
-        from forecastkit.forecasters._rnn_setup import load_state
-
-        load_state(self, folder, state)
-
     # ------------------------------------------------------------------ predicting
 
     @property
@@ -436,6 +383,16 @@ class RNNForecaster(BaseForecaster):
         from forecastkit.forecasters._rnn_setup import check_predictable
 
         check_predictable(self, panel)
+
+    def serving_request(self, y=None, X=None, static=None) -> dict[str, np.ndarray]:
+        """What a client sends the exported SavedModel (``serve_masked``) to get the forecasts
+        ``predict(y=y, X=X, static=static)`` returns: the inputs of :meth:`serving_inputs`,
+        covariates included, for the training series (``y=None``) or new histories.
+        """
+        self._check_fitted()
+        with self._covariates_request(X, static, int(self.horizon)):
+            panel, _ = self._forecaster_for(y)
+        return self.serving_inputs(panel)
 
     def serving_inputs(self, panel: Panel, series: slice | None = None) -> dict[str, np.ndarray]:
         """The serving model's inputs for the end of every series of ``panel``.

@@ -87,12 +87,7 @@ def test_saved_and_served_forecasts_equal_predict(promo, tmp_path):
 
     path = fk.export.export_saved_model(with_x, tmp_path / "served")
     served = tf.saved_model.load(str(path))
-    with_x._request = (X, None, H)  # the inputs predict builds, as a client would send them
-    try:
-        panel = with_x._with_forecast_covariates(with_x.panel_, new=False)
-    finally:
-        del with_x._request
-    inputs = with_x.serving_inputs(panel)
+    inputs = with_x.serving_request(X=X)
     assert set(inputs) == {"history", "mask", "position", "past_cov", "future_cov"}
     out = served.signatures["serve_masked"](**{k: tf.constant(v) for k, v in inputs.items()})
     np.testing.assert_allclose(out["forecast"].numpy().ravel(), expected, rtol=1e-5)
