@@ -7,6 +7,13 @@ parts load quickly.
 
 from typing import Any
 
+from forecastkit.data.covariates import (
+    CALENDAR_COVARIATES,
+    Covariates,
+    CovariateSpec,
+    build_covariates,
+    calendar_covariates,
+)
 from forecastkit.data.encoding import (
     calendar_feature_names,
     calendar_features,
@@ -40,6 +47,11 @@ from forecastkit.data.windowing import (
 
 __all__ = [
     "Panel",
+    "CovariateSpec",
+    "Covariates",
+    "CALENDAR_COVARIATES",
+    "build_covariates",
+    "calendar_covariates",
     "to_panel",
     "from_panel_values",
     "check_min_length",
