@@ -50,8 +50,12 @@ def unit_view(panel: Panel, win: Window, block: tuple[int, int] | None) -> tuple
     return panel.take(keep), win.take(keep)
 
 
-def run_unit(unit: Unit, forecaster, panel: Panel, windows: list[Window], horizon: int):
+def run_unit(unit: Unit, forecaster, panel: Panel, windows: list[Window], horizon: int,
+             covariates: tuple = (None, None)):
     """Fit at ``unit.fit_window`` and forecast ``unit.windows``; runs in a worker.
+
+    ``covariates``: ``(X, static)`` frames for forecasters that read them (the full frames:
+    each fit and forecast looks up the rows of its own series and time stamps).
 
     Returns a list of ``(unit, window, y_pred, quantiles, seconds)``: ``y_pred`` of shape
     (n_covered, horizon), ``quantiles`` of shape (n_covered, horizon, n_levels) at
@@ -61,7 +65,9 @@ def run_unit(unit: Unit, forecaster, panel: Panel, windows: list[Window], horizo
     t0 = time.perf_counter()
     fit_panel, fit_win = unit_view(panel, windows[unit.fit_window], unit.series)
     # The forecaster only ever receives the sliced panel: nothing after the cutoff.
-    model = clone(forecaster).fit(fit_panel.slice(fit_win.start, fit_win.end))
+    X, static = covariates
+    model = clone(forecaster).fit(fit_panel.slice(fit_win.start, fit_win.end),
+                                  **_covariate_kwargs(X, static))
     fit_seconds = time.perf_counter() - t0
     out = []
     for w in unit.windows:
@@ -72,23 +78,44 @@ def run_unit(unit: Unit, forecaster, panel: Panel, windows: list[Window], horizo
             # global model continues them from their histories, a local one is fitted on them.
             sub, win = unit_view(panel, windows[w], unit.series)
             history = sub.slice(win.start, win.end)
-        y_pred, q = forecast_window(model, horizon, unit.levels, history)
+        y_pred, q = forecast_window(model, horizon, unit.levels, history, covariates)
         secs = time.perf_counter() - t1 + (fit_seconds if w == unit.fit_window else 0.0)
         out.append((unit, w, y_pred, q, secs))
     return out
 
 
-def forecast_window(model, horizon: int, levels, history: Panel | None):
+def forecast_window(model, horizon: int, levels, history: Panel | None,
+                    covariates: tuple = (None, None)):
     """A fitted model's point forecasts (n_series, horizon) and, with ``levels``, its
     quantiles (n_series, horizon, n_levels), from its training data or from ``history``."""
+    cov = _covariate_kwargs(*covariates)
     if levels is None:
-        return np.asarray(model.predict_array(horizon, y=history), dtype=np.float64), None
+        return np.asarray(model.predict_array(horizon, y=history, **cov),
+                          dtype=np.float64), None
     if history is not None and fits_series_independently(model):
         # A local model is fitted on each new history; fit it once for both forecasts.
-        model, history = clone(model).fit(history), None
-    y_pred = np.asarray(model.predict_array(horizon, y=history), dtype=np.float64)
-    q = model.predict_quantiles_array(list(levels), horizon, y=history)
+        model, history = clone(model).fit(history, **cov), None
+    y_pred = np.asarray(model.predict_array(horizon, y=history, **cov), dtype=np.float64)
+    q = model.predict_quantiles_array(list(levels), horizon, y=history, **cov)
     return y_pred, np.asarray(q, dtype=np.float64)
+
+
+def check_covariates(models: dict, X, static) -> None:
+    """Covariates given: every model must read them (else a CovariateError names it)."""
+    if X is None and static is None:
+        return
+    from forecastkit.exceptions import CovariateError
+
+    for name, model in models.items():
+        if not getattr(model, "supports_covariates", False):
+            raise CovariateError(f"model {name!r} ({type(model).__name__}) cannot use "
+                                 f"covariates; backtest it without X and static")
+
+
+def _covariate_kwargs(X, static) -> dict:
+    """``X=`` and ``static=`` for fit and predict, only when given (so forecasters written
+    without covariate parameters keep working)."""
+    return {k: v for k, v in (("X", X), ("static", static)) if v is not None}
 
 
 def check_backend(backend) -> tuple[str, Any]:
@@ -121,23 +148,26 @@ def check_n_jobs(n_jobs, backend) -> None:
         )
 
 
-def execute(units, models, panel, windows, horizon, n_jobs, backend) -> Iterator[tuple]:
+def execute(units, models, panel, windows, horizon, n_jobs, backend,
+            covariates: tuple = (None, None)) -> Iterator[tuple]:
     """Yield ``(unit, window, y_pred, quantiles, seconds)`` as units finish, in any order."""
     if not units:
         return
     kind, scheduler = check_backend(backend)
     if kind == "dask":
-        yield from _execute_dask(units, models, panel, windows, horizon, n_jobs, scheduler)
+        yield from _execute_dask(units, models, panel, windows, horizon, n_jobs, scheduler,
+                                 covariates)
         return
     from joblib import Parallel, delayed
 
     parallel = Parallel(n_jobs=n_jobs, return_as="generator_unordered")
-    jobs = (delayed(run_unit)(u, models[u.model], panel, windows, horizon) for u in units)
+    jobs = (delayed(run_unit)(u, models[u.model], panel, windows, horizon, covariates)
+            for u in units)
     for results in parallel(jobs):
         yield from results
 
 
-def _execute_dask(units, models, panel, windows, horizon, n_jobs, scheduler):
+def _execute_dask(units, models, panel, windows, horizon, n_jobs, scheduler, covariates):
     try:
         from distributed import Client, LocalCluster, as_completed
     except ImportError:  # pragma: no cover - depends on the environment
@@ -164,8 +194,11 @@ def _execute_dask(units, models, panel, windows, horizon, n_jobs, scheduler):
     try:
         # Send the panel once to every worker instead of once per unit.
         panel_f = client.scatter(panel, broadcast=True)
+        cov_f = client.scatter(covariates, broadcast=True) if any(
+            c is not None for c in covariates) else covariates
         futures = [
-            client.submit(run_unit, u, models[u.model], panel_f, windows, horizon, pure=False)
+            client.submit(run_unit, u, models[u.model], panel_f, windows, horizon, cov_f,
+                          pure=False)
             for u in units
         ]
         for fut in as_completed(futures):

@@ -22,8 +22,10 @@ import pandas as pd
 
 from forecastkit.data.frames import Panel, to_panel
 from forecastkit.data.splitters import MIN_SCORED_TRAIN_LENGTH
+from forecastkit.evaluation._backtest_frames import join_parts, reload_unit, unit_frame
 from forecastkit.evaluation._execution import (
     Unit,
+    check_covariates,
     check_n_jobs,
     execute,
     progress_bar,
@@ -38,9 +40,8 @@ from forecastkit.exceptions import (
     ForecastkitWarning,
     InvalidInputError,
     NotProbabilisticError,
-    PersistenceError,
 )
-from forecastkit.forecasters._probabilistic import check_levels, quantile_name
+from forecastkit.forecasters._probabilistic import check_levels
 from forecastkit.forecasters.base import fits_series_independently
 
 __all__ = ["backtest", "backtest_metrics", "check_quantile_support"]
@@ -74,6 +75,8 @@ def backtest(
     skip_unsupported: bool = False,
     tracking_uri: str | None = None,
     season_length: int = 1,
+    X=None,
+    static=None,
 ) -> pd.DataFrame:
     """Rolling-origin evaluation of one or several forecasters.
 
@@ -130,6 +133,10 @@ def backtest(
     season_length : int, default=1
         Season of the logged MASE (and of OWA, with a model named ``naive2``); used only with
         ``tracking_uri``.
+    X, static : pd.DataFrame, optional
+        Covariates (:mod:`forecastkit.data.covariates`), ``X`` over every stamp of ``y``: each
+        fit and forecast reads the rows of its own series up to its cutoff (and the window's
+        future-known ones). Every model must read covariates, else a CovariateError.
 
     Returns
     -------
@@ -175,6 +182,7 @@ def backtest(
     backtest_metrics : accuracy per series, window and model.
     """
     models = _as_models(forecaster)
+    check_covariates(models, X, static)
     check_n_jobs(n_jobs, backend)
     levels, point_only = check_quantile_support(models, quantiles, skip_unsupported)
     panel = to_panel(y)
@@ -191,7 +199,7 @@ def backtest(
         if fresh:
             store.clear()
         config = {
-            "data": fingerprint(panel),
+            "data": fingerprint(panel, X, static),
             "horizon": int(horizon),
             "n_windows": int(n_windows),
             "step": None if step is None else int(step),
@@ -211,17 +219,17 @@ def backtest(
                 for name in models for _, block in parts[name] for w in range(n_windows))
     with progress_bar(total, initial=len(done), enabled=progress) as bar:
         for unit, w, y_pred, q, secs in execute(units, models, panel, windows, horizon,
-                                                n_jobs, backend):
+                                                n_jobs, backend, (X, static)):
             done[unit.model, w, unit.part] = (y_pred, q)
             seconds[unit.model, w, unit.part] = secs
             if store is not None:
                 sub, win = unit_view(panel, windows[w], unit.series)
-                frame = _frame(sub, win, horizon, unit.model, (y_pred, q), levels)
+                frame = unit_frame(sub, win, horizon, unit.model, (y_pred, q), levels)
                 store.save(unit.model, w, unit.part, frame, secs)
             bar.update(1)
     frames = [
-        _frame(*unit_view(panel, windows[w], None), horizon, name,
-               _join_parts([done[name, w, part] for part, _ in parts[name]
+        unit_frame(*unit_view(panel, windows[w], None), horizon, name,
+               join_parts([done[name, w, part] for part, _ in parts[name]
                             if (name, w, part) in done]), levels)
         for name in models
         for w in range(len(windows))
@@ -283,7 +291,7 @@ def _plan(model_levels: dict[str, np.ndarray | None], parts, panel: Panel,
                 for w in group:
                     if store is not None and store.is_done(name, w, part):
                         sub, win = unit_view(panel, windows[w], block)
-                        done[name, w, part] = _reload(store, name, w, part, sub, win, horizon,
+                        done[name, w, part] = reload_unit(store, name, w, part, sub, win, horizon,
                                                       levels)
                         seconds[name, w, part] = store.seconds(name, w, part)
                     else:
@@ -324,66 +332,6 @@ def _parts(forecaster, n_series: int) -> list[tuple[int | None, tuple | None]]:
         return [(None, None)]
     starts = range(0, n_series, size)
     return [(k, (a, min(a + size, n_series))) for k, a in enumerate(starts)]
-
-
-# --------------------------------------------------------------------------- frames
-
-
-def _frame(panel: Panel, win: Window, horizon: int, model: str, forecasts: tuple,
-           levels: np.ndarray | None) -> pd.DataFrame:
-    """The rows of one window: ``forecasts`` is ``(y_pred, q)`` (q None for a point-only
-    model, whose quantile columns are NaN when the run has ``levels``)."""
-    n = panel.n_series
-    y_pred, q = forecasts
-    cutoff_pos = panel.indptr[:-1] + win.end - 1
-    columns = {
-        "unique_id": np.repeat(panel.ids, horizon),
-        "ds": panel.to_time_index(panel.times_after(win.end, horizon).ravel()),
-        "cutoff": panel.to_time_index(np.repeat(panel.times[cutoff_pos], horizon)),
-        "y": panel.values_after(win.end, horizon).ravel(),
-        "y_pred": np.asarray(y_pred, dtype=np.float64).reshape(n * horizon),
-    }
-    for j, level in enumerate(() if levels is None else levels):
-        columns[quantile_name(level)] = (np.full(n * horizon, np.nan) if q is None
-                                         else q[:, :, j].reshape(n * horizon))
-    columns.update(model=model, window=win.index)
-    return pd.DataFrame(columns)
-
-
-def _join_parts(forecasts: list[tuple]) -> tuple:
-    """``(y_pred, q)`` of the blocks of series of one window, stacked in series order."""
-    y_pred = np.concatenate([f[0] for f in forecasts])
-    q = None if forecasts[0][1] is None else np.concatenate([f[1] for f in forecasts])
-    return y_pred, q
-
-
-def _reload(store: ResultStore, name: str, w: int, part, panel: Panel, win: Window,
-            horizon: int, levels: np.ndarray | None) -> tuple:
-    """A stored unit's ``(y_pred, q)``, checked against the series and the quantile levels
-    it claims to cover."""
-    saved = store.load(name, w, part)
-    expected = np.repeat(panel.ids, horizon).astype(str)
-    if len(saved) != len(expected) or not np.array_equal(
-        saved["unique_id"].astype(str).to_numpy(), expected
-    ):
-        raise PersistenceError(
-            f"{store.unit_file(name, w, part)} does not match the data's series; rerun with "
-            f"fresh=True (--fresh on the command line) to start over"
-        )
-    shape = (panel.n_series, horizon)
-    y_pred = saved["y_pred"].to_numpy(dtype=np.float64).reshape(shape)
-    if levels is None:
-        return y_pred, None
-    names = [quantile_name(v) for v in levels]
-    missing = [c for c in names if c not in saved]
-    if missing or saved[names].isna().to_numpy().any():
-        raise PersistenceError(
-            f"{store.unit_file(name, w, part)} holds no quantile forecasts {missing or names} "
-            f"of model {name!r}; rerun with fresh=True (--fresh on the command line) to start "
-            f"over"
-        )
-    q = saved[names].to_numpy(dtype=np.float64).reshape(*shape, len(names))
-    return y_pred, q
 
 
 # --------------------------------------------------------------------------- helpers

@@ -44,11 +44,18 @@ def describe_value(value) -> str:
     return repr(value)
 
 
-def fingerprint(panel: Panel) -> str:
-    """SHA-1 of a panel's ids, lengths, values and time stamps (hex)."""
+def fingerprint(panel: Panel, X=None, static=None) -> str:
+    """SHA-1 of a panel's ids, lengths, values and time stamps (hex), and of the covariate
+    frames when given (without covariates, the digest of the panel alone, as before)."""
     h = hashlib.sha1()
     h.update(json.dumps([str(i) for i in panel.ids]).encode())
     h.update(np.ascontiguousarray(panel.lengths).tobytes())
     h.update(np.ascontiguousarray(panel.values).tobytes())
     h.update(np.ascontiguousarray(panel.times).view(np.int64).tobytes())
+    for frame in (X, static):
+        if frame is not None:
+            import pandas as pd
+
+            h.update(json.dumps([str(c) for c in frame.columns]).encode())
+            h.update(pd.util.hash_pandas_object(frame, index=False).to_numpy().tobytes())
     return h.hexdigest()
