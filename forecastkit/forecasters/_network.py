@@ -141,9 +141,10 @@ def build_member(
     head : forecastkit.forecasters._heads.Head, optional
         What the network emits a step (default: one point value).
     covariates : CovariateLayout, optional
-        Past covariates are read beside the value at every history step; the future-known
-        ones of the horizon and the statics join the recurrent stack's last state before the
-        head (direct strategy), through a ReLU layer and a linear skip.
+        Past covariates are read beside the value at every history step; the statics (and,
+        for the direct strategy, the future-known covariates of the horizon) join the
+        recurrent stack's last state through a ReLU layer and a linear skip; the seq2seq
+        decoder reads each horizon step's future-known covariates beside the context.
 
     Returns
     -------
@@ -185,12 +186,13 @@ def build_member(
         x = layer(x, mask=mask)
     n_raw = 1 if head is None or not head.probabilistic else head.n_raw
     steps = 1 if strategy == "recursive" else horizon
-    joined = [x]
+    joined, future_steps = [x], None
     if n_future:
         future = keras.Input((horizon, n_future), name="future_cov")
         inputs["future_cov"] = future
-        scaled = CovariateScaler(*layout.future, name="future_scaler")(future)
-        joined.append(keras.layers.Flatten()(scaled))
+        future_steps = CovariateScaler(*layout.future, name="future_scaler")(future)
+        if strategy != "seq2seq":  # the decoder reads them step by step instead
+            joined.append(keras.layers.Flatten()(future_steps))
     if n_static:
         static = keras.Input((n_static,), name="static")
         inputs["static"] = static
@@ -205,6 +207,8 @@ def build_member(
         # Encoder-decoder: the context vector is repeated over the horizon and a decoder
         # recurrent layer unrolls it, one output per forecast step.
         dec_in = keras.layers.RepeatVector(horizon)(x)
+        if future_steps is not None:  # each decoder step also reads its own covariates
+            dec_in = ops.concatenate([dec_in, future_steps], axis=-1)
         decoder = recurrent_stack(
             cell=cell, units=(units[-1],), bidirectional=False, return_sequences=True
         )

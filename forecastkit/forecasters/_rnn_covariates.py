@@ -24,9 +24,9 @@ def covariate_layout(f, panel: Panel) -> dict | None:
     cov = panel.covariates
     if cov is None:
         return None
-    if f.strategy != "direct":
-        raise CovariateError(f"covariates need strategy='direct' (the {f.strategy} strategy "
-                             f"does not read them yet)")
+    if f.strategy == "recursive":
+        raise CovariateError("covariates need strategy='direct' or 'seq2seq' (the recursive "
+                             "strategy does not read them yet)")
     spec = cov.spec
     mean, std = _column_stats(cov.past, spec.n_scaled_past)
     future = [mean[j] for j in spec.future_in_past], [std[j] for j in spec.future_in_past]

@@ -145,7 +145,8 @@ class RNNForecaster(RNNSavingMixin, RNNProbabilisticMixin):
         Columns of ``fit(X=...)`` that are future-known (needed over the horizon at
         ``predict``) and past-only. Neither given: every column of ``X`` is future-known. Past
         values of all of them are read beside the target at every history step; future-known
-        values of the horizon join the network before its head (``strategy="direct"`` only).
+        values of the horizon join the network before its head (direct) or feed the decoder
+        step by step (seq2seq); the recursive strategy refuses covariates.
         Each is standardised with its mean and standard deviation over all training rows, in
         the network (so in the SavedModel too). See :mod:`forecastkit.data.covariates`.
     stat_exog : list of str or None
@@ -368,8 +369,8 @@ class RNNForecaster(RNNSavingMixin, RNNProbabilisticMixin):
         return out
 
     def _covariate_horizon(self, horizon: int) -> int:
-        # The direct network reads the future-known covariates of every step it was trained
-        # for, whatever part of them a forecast returns.
+        # A direct or seq2seq network reads the future-known covariates of every step it was
+        # trained for, whatever part of them a forecast returns.
         return max(int(horizon), int(self.horizon))
 
     def _check_horizon_reachable(self, horizon: int) -> None:

@@ -49,6 +49,15 @@ def test_a_known_future_promotion_makes_forecasts_far_better(promo):
     assert err_with < 0.5 * err_without
 
 
+def test_the_seq2seq_decoder_reads_the_promotion_of_each_step():
+    train, test, X = _promo_panel()
+    with_x = _net(strategy="seq2seq").fit(train, X=X)
+    without = _net(strategy="seq2seq").fit(train)
+    err_with = np.abs(with_x.predict(X=X)["y_pred"].to_numpy() - test["y"].to_numpy()).mean()
+    err_without = np.abs(without.predict()["y_pred"].to_numpy() - test["y"].to_numpy()).mean()
+    assert err_with < 0.5 * err_without
+
+
 def test_predict_needs_the_horizon_of_future_known_covariates(promo):
     train, _, X, with_x = promo
     with pytest.raises(CovariateError, match="pass X covering the horizon"):
@@ -130,7 +139,7 @@ def test_missing_targets_with_covariates_leave_no_nan():
 
 def test_refusals():
     train, _, X = _promo_panel(n_series=4, length=60)
-    with pytest.raises(CovariateError, match="strategy='direct'"):
+    with pytest.raises(CovariateError, match="strategy='direct' or 'seq2seq'"):
         _net(epochs=1, strategy="recursive").fit(train, X=X)
     with pytest.raises(CovariateError, match="Theta cannot use covariates"):
         fk.baselines.Theta(season_length=7).fit(train, X=X)
