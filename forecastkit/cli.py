@@ -180,6 +180,7 @@ def _datasets() -> int:
     for source, table in (("m3", _M3), ("m4", _M4)):
         for freq, (horizon, season) in table.items():
             print(f"{source + '-' + freq:<14} {horizon:>7} {season:>6}")
+    print(f"{'chicago':<14} {28:>7} {7:>6}   (with covariates: fk.datasets.load_chicago)")
     return 0
 
 

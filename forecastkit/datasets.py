@@ -214,17 +214,23 @@ def load_chicago(
 
 
 def list_datasets() -> list[str]:
-    """Names accepted by :func:`load_dataset`, e.g. ``"m3-monthly"``, ``"m4-hourly"``."""
-    return [f"m3-{k}" for k in _M3] + [f"m4-{k}" for k in _M4]
+    """Names accepted by :func:`load_dataset`, e.g. ``"m3-monthly"``, ``"m4-hourly"``,
+    ``"chicago"``."""
+    return [f"m3-{k}" for k in _M3] + [f"m4-{k}" for k in _M4] + ["chicago"]
 
 
 def load_dataset(name: str) -> tuple[pd.DataFrame, pd.DataFrame, DatasetInfo]:
-    """Load a competition set by its name (``"m3-monthly"``, ``"m4-weekly"``...)."""
+    """Load a bundled set by its name (``"m3-monthly"``, ``"m4-weekly"``, ``"chicago"``...):
+    ``(train, test, info)``. For ``"chicago"``, the target only (its covariates come from
+    :func:`load_chicago`), with the last 28 days as the test split."""
     source, _, freq = name.lower().partition("-")
     if source == "m3":
         return load_m3(freq)
     if source == "m4":
         return load_m4(freq)
+    if name.lower() == "chicago":
+        train, test, _, info = load_chicago()
+        return train, test, info
     raise InvalidInputError(f"unknown dataset {name!r}; choose from {list_datasets()}")
 
 

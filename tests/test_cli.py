@@ -92,7 +92,8 @@ def test_backtest_and_compare_run_with_their_defaults_on_every_dataset(dataset, 
         code = main([command, "--dataset", dataset, "--models", "naive,theta", "--out", str(out),
                      "--sample", "3", "--no-progress", "--n-jobs", "1"])
         assert code == 0
-        warned[command] = "forecastkit: warning: " in capsys.readouterr().err
+        # the ragged-split warning (others, e.g. Theta's on series with zeros, may come too)
+        warned[command] = "too short" in capsys.readouterr().err
         per = pd.read_csv(out / "per_series.csv.gz")
         assert per.unique_id.nunique() == 3 and set(per.model) == {"naive", "theta", "naive2"}
         assert np.isfinite(per[["smape", "mase"]].to_numpy()).all()
