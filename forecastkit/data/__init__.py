@@ -34,6 +34,7 @@ from forecastkit.data.padding import pad_sequences
 from forecastkit.data.parquet import read_parquet_panel
 from forecastkit.data.pipeline import WindowSource, make_dataset, window_dataset, window_source
 from forecastkit.data.scaling import SCALER_METHODS, SeriesScaler
+from forecastkit.data.short_series import drop_unusable_series
 from forecastkit.data.splitters import RollingOriginCV, RollingOriginSplitter, Window
 from forecastkit.data.window_plan import WindowPlan
 from forecastkit.data.windowing import (
@@ -57,6 +58,7 @@ __all__ = [
     "check_min_length",
     "fill_gaps",
     "fill_missing",
+    "drop_unusable_series",
     "read_parquet_panel",
     "interpolate_panel",
     "missing_counts",

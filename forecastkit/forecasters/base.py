@@ -78,6 +78,12 @@ class BaseForecaster(CovariatesMixin, ScoreMixin, SavingMixin, BaseEstimator):
     def max_horizon(self) -> int | None:
         return None
 
+    @property
+    def min_train_length(self) -> int:
+        """Fewest observations a series needs for ``fit`` (see
+        :func:`forecastkit.data.drop_unusable_series`)."""
+        return int(self._min_train_length())
+
     # ------------------------------------------------------------------ public API
 
     def fit(self, y, X=None, static=None):
