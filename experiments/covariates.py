@@ -167,6 +167,12 @@ def write_report(y: pd.DataFrame, out: Path, seed: int) -> None:
         "",
         markdown_table(table.reset_index()),
         "",
+        "MASE per window (origin = the window's first forecast day):",
+        "",
+        markdown_table(scores.pivot_table(index="model", columns="window", values="mase")
+                       .rename(columns={k: str(o.date()) for k, o in enumerate(origins)})
+                       .loc[table.index].reset_index()),
+        "",
     ]
     (out / "report.md").write_text("\n".join(lines))
     print("\n".join(lines))
