@@ -25,6 +25,7 @@ STUDIES = (
     "m4-validated",
     "probabilistic",
     "missing_data",
+    "covariates",
     "trend_seasonality",
     "selection",
 )
