@@ -388,7 +388,9 @@ def test_given_batch_size_is_used_whatever_the_data_size(int_panel, fit_batch_si
 
 def test_auto_epochs_with_early_stopping_is_a_cap_too(int_panel):
     params = {k: v for k, v in SMALL.items() if k != "epochs"}
-    f = fk.RNNForecaster(**params, early_stopping=True, patience=1, n_models=1).fit(int_panel)
+    # A large learning rate reaches the plateau in few epochs (less CI time; same checks).
+    f = fk.RNNForecaster(**params, early_stopping=True, patience=1, n_models=1,
+                         learning_rate=1e-2).fit(int_panel)
     assert f.epochs_ == 100 and len(f.history_[0]["loss"]) < 100
 
 
@@ -411,7 +413,8 @@ def test_probe_epochs_takes_the_probes_best_epoch(int_panel, fit_batch_sizes):
 
 
 def test_probe_epochs_model_saves_and_loads(int_panel, tmp_path):
-    f = fk.RNNForecaster(**{**SMALL, "epochs": "probe"}, patience=1).fit(int_panel)
+    f = fk.RNNForecaster(**{**SMALL, "epochs": "probe"}, patience=1,
+                         learning_rate=1e-2).fit(int_panel)
     g = fk.load(f.save(tmp_path / "est"))
     assert g.epochs == "probe" and g.epochs_ == f.epochs_ and g.batch_size_ == f.batch_size_
     assert g.probe_history_["val_loss"] == pytest.approx(f.probe_history_["val_loss"])
@@ -457,9 +460,8 @@ def test_probe_epochs_fixed_count_with_many_windows(int_panel, monkeypatch):
 
 
 def test_probe_epochs_with_early_stopping_is_a_cap(int_panel):
-    f = fk.RNNForecaster(**{**SMALL, "epochs": "probe"}, early_stopping=True, patience=1).fit(
-        int_panel
-    )
+    f = fk.RNNForecaster(**{**SMALL, "epochs": "probe"}, early_stopping=True, patience=1,
+                         learning_rate=1e-2).fit(int_panel)
     assert f.epochs_ == 100 and f.probe_history_ is None
     assert "val_loss" in f.history_[0] and len(f.history_[0]["loss"]) < 100
 
