@@ -6,132 +6,19 @@ monthly series fit in minutes rather than hours (see the limits in each function
 
 Each returns the point forecast, the standard deviation of its error at every step (NaN where
 the distribution is not Gaussian and is simulated instead) and JSON-able parameters whose
-``"interval"`` entry holds what :func:`ets_paths` and :func:`arima_paths` need to rebuild the
+``"interval"`` entry holds what ``_ets_auto.ets_paths`` and :func:`arima_paths` need to rebuild the
 fitted model (no refitting) and draw joint sample paths from it.
 
-The ARIMA search also takes regressors (:func:`arima_xreg_fit`): regression with ARIMA errors,
-as ``auto.arima(x, xreg=...)`` fits it, forecast by :func:`arima_xreg_forecast` once the
-regressors of the horizon are known.
+ETS lives in :mod:`forecastkit.forecasters._ets_auto`; the ARIMA search with regressors in
+:mod:`forecastkit.forecasters._arima_xreg`.
 """
 
 from __future__ import annotations
 
 import numpy as np
 
-__all__ = ["ets_auto", "ets_paths", "arima_auto", "arima_paths", "arima_xreg_fit",
-           "arima_xreg_forecast", "forecast_covariance", "simulate_forecasts", "undifference"]
-
-
-def _ets_candidates(x: np.ndarray, m: int):
-    """(error, trend, damped, seasonal) combinations R's ``ets`` tries with ``restrict=TRUE``.
-
-    Multiplicative error and season only for strictly positive data; additive error with a
-    multiplicative season is left out as numerically unstable; no multiplicative trend (R's
-    default); no season beyond m = 24 (R's limit) or with fewer than two full seasons.
-    """
-    positive = bool(np.min(x) > 0)
-    errors = ["add", "mul"] if positive else ["add"]
-    seasons: list[str | None] = [None]
-    if 1 < m <= 24 and len(x) >= 2 * m:
-        seasons += ["add", "mul"] if positive else ["add"]
-    for error in errors:
-        for trend, damped in ((None, False), ("add", False), ("add", True)):
-            for season in seasons:
-                if error == "add" and season == "mul":
-                    continue
-                yield error, trend, damped, season
-
-
-def _ets_n_params(trend, damped, season, m) -> int:
-    # alpha + initial level, beta + initial slope, phi, gamma + m - 1 free initial seasonals
-    return 2 + 2 * (trend is not None) + int(damped) + (m if season else 0)
-
-
-def _ets_model(x, spec: dict):
-    from statsmodels.tsa.exponential_smoothing.ets import ETSModel
-
-    return ETSModel(x, error=spec["error"], trend=spec["trend"], damped_trend=spec["damped"],
-                    seasonal=spec["seasonal"], seasonal_periods=spec["m"] if spec["seasonal"]
-                    else None)
-
-
-def ets_auto(x: np.ndarray, m: int, horizon: int) -> tuple[np.ndarray, np.ndarray, dict]:
-    """Fit the ETS candidates with statsmodels' ``ETSModel`` and keep the lowest AICc.
-
-    A candidate with ``n <= n_params + 4`` is skipped (R's rule); a candidate whose fit raises or
-    gives non-finite AICc/forecasts is skipped. Raises ``RuntimeError`` when none is left.
-
-    Returns
-    -------
-    forecast : ndarray of shape (horizon,)
-    sd : ndarray of shape (horizon,)
-        statsmodels' exact forecast standard deviation for an additive-error model
-        (``get_prediction(...).var_pred_mean``, class 1 of Hyndman et al. 2008); NaN for a
-        multiplicative-error one, whose quantiles are simulated (:func:`ets_paths`) as
-        statsmodels' ``get_prediction`` does.
-    params : dict
-        ``{"model": "ETS(M,Ad,M)", "aicc": ..., fitted smoothing parameters, "interval": ...}``.
-    """
-    best = None
-    n = len(x)
-    for error, trend, damped, season in _ets_candidates(x, m):
-        if n <= _ets_n_params(trend, damped, season, m) + 4:
-            continue
-        spec = {"error": error, "trend": trend, "damped": damped, "seasonal": season, "m": m}
-        try:
-            res = _ets_model(x, spec).fit(disp=False)
-            aicc = float(res.aicc)
-            fc = np.asarray(res.forecast(horizon), dtype=np.float64)
-        except (ValueError, np.linalg.LinAlgError, FloatingPointError):
-            continue
-        if not (np.isfinite(aicc) and np.all(np.isfinite(fc))):
-            continue
-        if best is None or aicc < best[0]:
-            best = (aicc, fc, spec, res)
-    if best is None:
-        raise RuntimeError(f"no ETS model could be fitted to a series of {n} observations")
-    aicc, fc, spec, res = best
-    name = "ETS({},{},{})".format(
-        spec["error"][0].upper(),
-        "N" if spec["trend"] is None else ("Ad" if spec["damped"] else "A"),
-        "N" if spec["seasonal"] is None else spec["seasonal"][0].upper(),
-    )
-    params = {k: float(v) for k, v in zip(res.param_names, res.params, strict=True)}
-    normal = spec["error"] == "add"
-    interval = {"kind": "ets", **spec, "params": [float(v) for v in res.params],
-                "normal": normal}
-    sd = _ets_sd(x, interval, horizon) if normal else np.full(horizon, np.nan)
-    if normal and not np.all(np.isfinite(sd)):
-        raise RuntimeError("ETS forecast variances are not finite")
-    return fc, sd, {"model": name, "aicc": aicc, **_smoothing(params), "interval": interval}
-
-
-def _ets_sd(x: np.ndarray, interval: dict, horizon: int) -> np.ndarray:
-    import pandas as pd
-
-    # get_prediction needs pandas data (it labels its rows from the data's index)
-    res = _ets_model(pd.Series(x), interval).smooth(np.asarray(interval["params"]))
-    pred = res.get_prediction(start=len(x), end=len(x) + horizon - 1, method="exact")
-    return np.sqrt(np.asarray(pred.var_pred_mean, dtype=np.float64))
-
-
-def ets_paths(x: np.ndarray, interval: dict, horizon: int, n_paths: int,
-              rng: np.random.Generator) -> np.ndarray:
-    """Sample paths of a fitted ETS model, shape (n_paths, horizon).
-
-    The model is rebuilt from ``params["interval"]`` of :func:`ets_auto` by smoothing with the
-    fitted parameters (no refit) and simulated from the end of the sample with statsmodels'
-    ``simulate(anchor="end")``: Gaussian innovations of the in-sample variance, additive or
-    multiplicative as the model's error.
-    """
-    res = _ets_model(x, interval).smooth(np.asarray(interval["params"]))
-    sim = res.simulate(horizon, anchor="end", repetitions=n_paths, rng=rng)
-    return np.asarray(sim, dtype=np.float64).reshape(horizon, n_paths).T
-
-
-def _smoothing(params: dict) -> dict:
-    keep = ("smoothing_level", "smoothing_trend", "smoothing_seasonal", "damping_trend")
-    return {k: v for k, v in params.items() if k in keep}
+__all__ = ["arima_auto", "arima_paths", "forecast_covariance", "simulate_forecasts",
+           "undifference"]
 
 
 # --------------------------------------------------------------------------- ARIMA
@@ -442,9 +329,6 @@ def arima_paths(x: np.ndarray, params: dict, horizon: int, n_paths: int,
     return undifference(stages, simulate_forecasts(res, horizon, n_paths, rng), d, D, m)
 
 
-# --------------------------------------------------------------------------- ARIMA with regressors
-
-
 def _difference_columns(X: np.ndarray, d: int, D: int, m: int) -> np.ndarray:
     """The columns of ``X`` differenced as :func:`_difference` differences a series."""
     for _ in range(D):
@@ -452,113 +336,6 @@ def _difference_columns(X: np.ndarray, d: int, D: int, m: int) -> np.ndarray:
     for _ in range(d):
         X = np.diff(X, axis=0)
     return X
-
-
-def _any_constant(X: np.ndarray) -> bool:
-    return bool(X.shape[1]) and bool(np.any(np.ptp(X, axis=0) == 0))
-
-
-def _independent_columns(X: np.ndarray, intercept: bool, rtol: float = 1e-9) -> list[int]:
-    """Columns of ``X`` kept left to right while each adds to the rank of those kept before
-    it (and of a column of ones, with ``intercept``).
-
-    A column constant over the series (a calendar dummy that never changes in a short series,
-    a holiday flag that is always 0) or one that the others reproduce (the last dummy of a
-    full one-hot set, beside the intercept) would make the regression singular. Columns are
-    scaled to a largest absolute value of 1 and a singular value below ``rtol`` times the
-    largest counts as zero.
-    """
-    n = len(X)
-    basis: list[np.ndarray] = [np.ones(n)] if intercept else []
-    keep: list[int] = []
-    for j in range(X.shape[1]):
-        col = X[:, j]
-        scale = float(np.max(np.abs(col))) if n else 0.0
-        if not (scale > 0 and np.isfinite(scale)):
-            continue
-        cand = np.column_stack([*basis, col / scale])
-        sv = np.linalg.svd(cand, compute_uv=False)
-        if len(sv) == cand.shape[1] and sv[-1] > rtol * sv[0]:
-            basis.append(col / scale)
-            keep.append(j)
-    return keep
-
-
-def arima_xreg_fit(x: np.ndarray, exog: np.ndarray, m: int, horizon: int, max_pq: int = 3,
-                   max_models: int = 12, maxiter: int = 50) -> tuple[np.ndarray, dict]:
-    """Regression with ARIMA errors: the order search of :func:`arima_auto` with regressors.
-
-    As R's ``auto.arima(x, xreg=exog)``: the regressors that are constant over the series, or
-    that the others (with the intercept) reproduce, are dropped first (the regression would be
-    singular); ``D`` and ``d`` are chosen by the tests of :func:`arima_auto` on the residuals
-    of the least-squares regression of ``x`` on the regressors, lowered by one (as R does) when
-    that differencing would make a regressor constant; the series and the regressors are then
-    differenced alike, so the regression is on the same scale, and every candidate ARMA is a
-    SARIMAX with the differenced regressors as ``exog`` (their coefficients estimated by
-    maximum likelihood with the ARMA terms). Regressors that the differencing makes
-    dependent (on each other, or on the constant when one is kept) are dropped too.
-
-    Nothing is forecast here: the forecast needs the regressors of the horizon
-    (:func:`arima_xreg_forecast`).
-
-    Parameters
-    ----------
-    x : ndarray of shape (n,)
-    exog : ndarray of shape (n, k)
-        The regressors over the history, row by row with ``x``.
-
-    Returns
-    -------
-    sd : ndarray of shape (horizon,)
-        Forecast standard deviations (those of :func:`arima_auto`: the regressors of the
-        horizon are known, their coefficients taken as exact, as statsmodels does).
-    params : dict
-        :func:`arima_auto`'s, with ``"xreg": {"columns": [...], "dropped": [...], "coef":
-        [...]}``: the positions of the regressors kept and dropped (in ``exog``'s columns) and
-        the coefficients of those kept, in the differenced regression.
-    """
-    x = np.asarray(x, dtype=np.float64)
-    exog = np.asarray(exog, dtype=np.float64)
-    if exog.ndim != 2 or len(exog) != len(x):
-        raise ValueError(f"exog has shape {exog.shape}; expected ({len(x)}, k)")
-    if not np.all(np.isfinite(exog)):
-        raise ValueError("exog holds non-finite values")
-    cols = _independent_columns(exog, intercept=True)
-    X = exog[:, cols]
-    z = x
-    if cols:  # the differencing tests read the regression's residuals (auto.arima's xx)
-        design = np.column_stack([np.ones(len(x)), X])
-        z = x - design @ np.linalg.lstsq(design, x, rcond=None)[0]
-    seasonal = m > 1 and len(x) >= 3 * m
-    D = _n_seasonal_diffs(z, m) if seasonal else 0
-    if D and _any_constant(_difference_columns(X, 0, D, m)):
-        D = 0
-    d = _n_diffs(z[m:] - z[:-m] if D else z)
-    if d and _any_constant(_difference_columns(X, d, D, m)):
-        d -= 1
-    stages = _difference(x, d, D, m)
-    trend = "c" if d + D <= 1 else "n"
-    W = _difference_columns(X, d, D, m)
-    keep = _independent_columns(W, intercept=trend == "c")
-    cols = [cols[j] for j in keep]
-    (p, q, P, Q), aicc, res, n_models = _arima_search(
-        stages[-1], m, seasonal, trend, len(x), max_pq, max_models, maxiter,
-        W[:, keep] if keep else None)
-    sd = _integrated_sd(res, stages, d, D, m, horizon)
-    values = np.asarray(res.params, dtype=np.float64)
-    if not (np.all(np.isfinite(sd)) and np.all(np.isfinite(values))):
-        raise RuntimeError("ARIMA parameters or forecast variances are not finite")
-    k_trend = res.model.k_trend
-    return sd, {
-        "order": [p, d, q],
-        "seasonal_order": [P, D, Q, m if seasonal else 0],
-        "aicc": aicc,
-        "n_models": n_models,
-        "xreg": {"columns": cols, "dropped": [j for j in range(exog.shape[1]) if j not in cols],
-                 "coef": [float(v) for v in values[k_trend:k_trend + len(cols)]]},
-        "interval": {"kind": "arima", "trend": trend, "params": [float(v) for v in values],
-                     "normal": True},
-    }
 
 
 def _xreg_model(x: np.ndarray, params: dict, exog: np.ndarray, exog_future: np.ndarray):
@@ -582,16 +359,3 @@ def _xreg_model(x: np.ndarray, params: dict, exog: np.ndarray, exog_future: np.n
     res = _sarimax(stages[-1], (p, q, P, Q), m, seasonal, interval["trend"], W).smooth(
         np.asarray(interval["params"]))
     return res, stages, future
-
-
-def arima_xreg_forecast(x: np.ndarray, params: dict, horizon: int, exog: np.ndarray,
-                        exog_future: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
-    """Forecast and its standard deviations, each of shape (horizon,), of a model fitted by
-    :func:`arima_xreg_fit` on ``x`` and ``exog``, given the regressors of the horizon
-    ``exog_future`` (horizon, k): the differenced series' SARIMAX forecast with the
-    differenced regressors of the horizon, undifferenced."""
-    res, stages, future = _xreg_model(x, params, exog, exog_future[:horizon])
-    _, d, _, _, D, _, _, m = _seasonality(params)
-    w = res.forecast(horizon) if future is None else res.forecast(horizon, exog=future)
-    fc = undifference(stages, np.asarray(w), d, D, m)
-    return fc, _integrated_sd(res, stages, d, D, m, horizon)

@@ -26,8 +26,10 @@ from dataclasses import dataclass
 import numpy as np
 from threadpoolctl import threadpool_limits
 
+from forecastkit.forecasters import _arima_xreg as _xreg
 from forecastkit.forecasters import _autoselect as _auto
 from forecastkit.forecasters import _classical as _cl
+from forecastkit.forecasters import _ets_auto as _ets
 from forecastkit.forecasters import _intervals as _iv
 from forecastkit.forecasters import _smoothing as _sm
 
@@ -164,7 +166,7 @@ theta = SmoothingKernel(("ses",), _theta, _theta_prepare)
 
 
 def ets(x, m, h):
-    return _auto.ets_auto(x, m, h)
+    return _ets.ets_auto(x, m, h)
 
 
 def arima(x, m, h):
@@ -214,7 +216,7 @@ def run_xreg(jobs, m, h, min_length) -> list:
                 out.append(_fallback(x, m, h, _too_short(x, min_length)))
                 continue
             with _cl.quiet():
-                outcome = _attempt(_auto.arima_xreg_fit, x, exog, m, h)
+                outcome = _attempt(_xreg.arima_xreg_fit, x, exog, m, h)
             if isinstance(outcome, Exception):
                 out.append(_fallback(x, m, h, f"{type(outcome).__name__}: {outcome}"[:200]))
                 continue
@@ -231,7 +233,7 @@ def xreg_forecast(x, params, h, m, exog, exog_future):
         if "fallback" in params:
             fc, sd, _ = naive2(x, m, h)
             return fc, sd
-        return _auto.arima_xreg_forecast(x, params, h, exog, exog_future)
+        return _xreg.arima_xreg_forecast(x, params, h, exog, exog_future)
 
 
 def _too_short(x, min_length) -> str:
@@ -261,7 +263,7 @@ def model_paths(x, params, h, n_paths, seed, exog=None, exog_future=None):
     rng = np.random.default_rng(seed)
     with _cl.quiet():
         if params["interval"]["kind"] == "ets":
-            return _auto.ets_paths(x, params["interval"], h, n_paths, rng)
+            return _ets.ets_paths(x, params["interval"], h, n_paths, rng)
         if "xreg" in params:
             return _auto.arima_paths(x, params, h, n_paths, rng, exog, exog_future)
         return _auto.arima_paths(x, params, h, n_paths, rng)

@@ -258,7 +258,7 @@ class ARIMA(_ParallelBaseline):
         "regression with ARIMA errors, as R's ``auto.arima(y, xreg=...)``: the differencing is "
         "chosen on the residuals of the least-squares regression, the series and the "
         "regressors are differenced alike and every candidate is a SARIMAX with the differenced "
-        "regressors as ``exog`` (``_autoselect.arima_xreg_fit``). A regressor constant within a "
+        "regressors as ``exog`` (``_arima_xreg.arima_xreg_fit``). A regressor constant within a "
         "series, or reproduced by the others (the last dummy of a one-hot set), is dropped for "
         "that series (``params_[i]['xreg']``). Forecasts, quantiles and paths read the "
         "regressors of the horizon, so ``predict`` needs ``X`` covering it (calendar and "
