@@ -158,9 +158,10 @@ def write_report(y: pd.DataFrame, out: Path, seed: int) -> None:
         f"{WINDOWS} windows of {HORIZON} days (the last {HORIZON * WINDOWS} days), seed {seed}",
         f"- ARIMA rows fit the last {ARIMA_HISTORY} days before each origin; the others the full "
         "history",
-        f"- Covariates: games {GAMES} and US holidays future-known; weather {WEATHER} past-only "
-        "(the `-oracle` row: the actual weather of the horizon given as known); the networks "
-        f"also read the calendar {CALENDAR}",
+        f"- Covariates: games {GAMES} and US holidays future-known; weather {WEATHER} past-only"
+        + (" (the `-oracle` row: the actual weather of the horizon given as known)"
+           if "lstm-cov-oracle" in table.index else "")
+        + f"; the networks also read the calendar {CALENDAR}",
         "",
         "sMAPE and MASE (period 7): mean over stations and windows; seconds: fit + forecast, "
         "all windows.",
