@@ -263,18 +263,19 @@ def build_covariates(spec: CovariateSpec, X, static, panel, horizon: int | None 
     """
     past_cols = [*spec.futr, *spec.hist]
     past = np.zeros((len(panel.values), 0), np.float32)
+    x = None
     if past_cols:
         x = aligned_frame(X, panel, past_cols, "X")
         series = np.repeat(np.arange(panel.n_series), panel.lengths)
         past = lookup(x, series, panel.times, past_cols, panel, "the history")
     if spec.calendar or spec.holidays:
         past = np.concatenate([past, calendar_covariates(panel, panel.times, spec)], axis=1)
-    future = None if horizon is None else future_covariates(spec, X, panel, horizon)
+    future = None if horizon is None else future_covariates(spec, X, panel, horizon, aligned=x)
     return Covariates(spec, past.astype(np.float32), future,
                       static_matrix(spec, static, panel))
 
 
-def future_covariates(spec: CovariateSpec, X, panel, horizon: int) -> np.ndarray:
+def future_covariates(spec: CovariateSpec, X, panel, horizon: int, aligned=None) -> np.ndarray:
     """The future-known covariates of the ``horizon`` steps after each series' end.
 
     Returns
@@ -289,7 +290,9 @@ def future_covariates(spec: CovariateSpec, X, panel, horizon: int) -> np.ndarray
     future = np.zeros((panel.n_series, horizon, 0), np.float32)
     times = panel.future_times(horizon)
     if spec.futr:
-        x = aligned_frame(X, panel, list(spec.futr), "X")
+        # ``aligned``: X already aligned with the panel (build_covariates), not done twice
+        x = aligned[list(spec.futr)] if aligned is not None else \
+            aligned_frame(X, panel, list(spec.futr), "X")
         series = np.repeat(np.arange(panel.n_series), horizon)
         flat = lookup(x, series, times.ravel(), list(spec.futr), panel, "the horizon")
         future = flat.reshape(panel.n_series, horizon, len(spec.futr))
