@@ -31,6 +31,10 @@ MAX_LOG_RATIO = 20.0
 # A window's spread (mean absolute deviation) below this fraction of its level is round-off of a
 # flat window (float32 carries about 7 digits), not a scale to divide by.
 _RELATIVE_FLAT = 1e-6
+# A centre of the seasonal decomposition's moving average whose span has missing values is used
+# when at least this share of the average's weight is observed (at most 3 of 12 monthly values
+# missing).
+MIN_TREND_WEIGHT = 0.75
 # Below float32's smallest normal number a level is zero for all purposes.
 _TINY = 1e-37
 
@@ -208,6 +212,17 @@ def window_seasonality(x, mask, m: int, horizon: int):
     ones = ops.convert_to_tensor(np.ones((width, 1, 1)), dtype=dtype)
     covered = ops.conv(mask[..., None], ones, padding="valid")[..., 0]
     valid = ops.cast(covered > width - 0.5, dtype)
+    # Missing values inside the history (not padding): a centre whose span is all after the
+    # first observation, with at least MIN_TREND_WEIGHT of the average's weight observed,
+    # gets the average over its observed values (weights renormalised). Requiring a complete
+    # span would leave a window with 10 % of its monthly values missing about a quarter of
+    # its centres, too few for a seasonal profile. Complete spans keep the plain average.
+    live = ops.cast(ops.cumsum(mask, axis=1) > 0, dtype)
+    live_span = ops.conv(live[..., None], ones, padding="valid")[..., 0] > width - 0.5
+    seen = ops.conv(mask[..., None], kernel, padding="valid")[..., 0]
+    gappy = live_span & (seen >= MIN_TREND_WEIGHT) & (mask[:, half : window - half] > 0)
+    trend = ops.where(valid > 0, trend, trend / ops.maximum(seen, MIN_TREND_WEIGHT))
+    valid = ops.maximum(valid, ops.cast(gappy, dtype))
     detrended = (x[:, half : window - half] - trend) * valid
     # Season position of every step, counted back from the first forecast step (position 0).
     phase = (np.arange(window) - window) % m
@@ -232,10 +247,18 @@ def _passes_seasonality_test(x, mask, m: int, counts):
     dev = (x - mean) * mask
     denom = ops.sum(dev * dev, axis=1, keepdims=True) + 1e-12
     acf_sq = ops.zeros_like(denom)
+
+    def acf(k):
+        r = ops.sum(dev[:, k:] * dev[:, :-k], axis=1, keepdims=True) / denom
+        # A missing value drops its pairs from the sum: scale it up to the n - k pairs a
+        # contiguous history has (a factor of exactly 1 without gaps).
+        pairs = ops.sum(mask[:, k:] * mask[:, :-k], axis=1, keepdims=True)
+        return r * ops.where(pairs > 0, ops.maximum(n - k, 0.0) / ops.maximum(pairs, 1.0), 1.0)
+
     for k in range(1, m):
-        r_k = ops.sum(dev[:, k:] * dev[:, :-k], axis=1, keepdims=True) / denom
+        r_k = acf(k)
         acf_sq = acf_sq + r_k * r_k
-    r_m = ops.sum(dev[:, m:] * dev[:, :-m], axis=1, keepdims=True) / denom
+    r_m = acf(m)
     limit = 1.645 * ops.sqrt((1.0 + 2.0 * acf_sq) / n)
     return (
         ops.cast(ops.abs(r_m) > limit, dtype)

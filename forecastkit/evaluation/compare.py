@@ -9,6 +9,8 @@ CSVs and plots.
 from __future__ import annotations
 
 from dataclasses import dataclass
+from functools import partial
+from pathlib import Path
 
 import numpy as np
 import pandas as pd
@@ -99,6 +101,8 @@ def compare(
     quantiles=None,
     skip_unsupported: bool = False,
     tracking_uri: str | None = None,
+    X=None,
+    static=None,
 ) -> Comparison:
     """Fit each model on ``train``, forecast ``test``'s horizon, score and rank.
 
@@ -130,6 +134,12 @@ def compare(
         With ``quantiles``, score models without quantile support on their point forecasts
         only, instead of raising NotProbabilisticError. The Naive2 that ``compare`` adds for
         OWA never needs quantiles.
+    X, static : pd.DataFrame, optional
+        Covariates (:mod:`forecastkit.data.covariates`), ``X`` over every stamp of ``train``
+        and, for future-known columns, of ``test``. Every model compared reads them (one that
+        cannot is named by a CovariateError), except Naive2: the benchmark OWA is relative to
+        is fitted on the target alone, as in M4, so that OWA keeps its meaning. With
+        ``out_dir``, its units are kept apart in ``out_dir/reference``.
 
     Returns
     -------
@@ -141,9 +151,18 @@ def compare(
     # Raise here, before any work, for the user's models; backtest then lets the rest pass.
     check_quantile_support(models, quantiles, skip_unsupported, exempt=added)
     full = _join(train, test, horizon)
-    cv = backtest(models, full, horizon, n_windows=1, n_jobs=n_jobs, backend=backend,
-                  out_dir=out_dir, progress=progress, fresh=fresh, quantiles=quantiles,
+    run_backtest = partial(backtest, y=full, horizon=horizon, n_windows=1, n_jobs=n_jobs,
+                  backend=backend, progress=progress, fresh=fresh, quantiles=quantiles,
                   skip_unsupported=True)
+    if X is None and static is None:
+        cv = run_backtest(models, out_dir=out_dir)
+    else:
+        # The reference reads the target alone; its stored units (made from other inputs)
+        # live in a folder of their own.
+        reference = {NAIVE2: models.pop(NAIVE2)}
+        reference_dir = None if out_dir is None else Path(out_dir) / "reference"
+        cv = concat_backtests(run_backtest(models, out_dir=out_dir, X=X, static=static),
+                              run_backtest(reference, out_dir=reference_dir))
     if combinations:
         cv = add_combinations(cv, combinations)
     per_series = backtest_metrics(cv, full, season_length)
@@ -158,6 +177,13 @@ def compare(
                         metrics=metrics)
     return Comparison(metrics=metrics, per_series=per_series, forecasts=cv, train=train,
                       horizon=horizon, season_length=season_length, tracking=run)
+
+
+def concat_backtests(*frames: pd.DataFrame) -> pd.DataFrame:
+    """Backtest frames of different models stacked, with their ``attrs["seconds"]`` merged."""
+    out = pd.concat(frames, ignore_index=True)
+    out.attrs["seconds"] = {k: v for f in frames for k, v in f.attrs.get("seconds", {}).items()}
+    return out
 
 
 def add_combinations(cv: pd.DataFrame, combinations: dict[str, list[str]]) -> pd.DataFrame:

@@ -18,6 +18,7 @@ from __future__ import annotations
 import keras
 from keras import ops
 
+from forecastkit.data.gap_filling import GapInterpolation
 from forecastkit.data.normalization import ForecastDenormalizer, WindowNormalizer
 from forecastkit.layers import recurrent_stack
 
@@ -124,6 +125,7 @@ def build_member(
     season_length: int = 1,
     head=None,
     covariates: CovariateLayout | None = None,
+    observed_indicator: bool = False,
     name: str = "member",
 ) -> keras.Model:
     """The trainable network: a normalised window -> a normalised forecast.
@@ -145,6 +147,14 @@ def build_member(
         for the direct strategy, the future-known covariates of the horizon) join the
         recurrent stack's last state through a ReLU layer and a linear skip; the seq2seq
         decoder reads each horizon step's future-known covariates beside the context.
+    observed_indicator : bool
+        For data with missing values inside the histories. A missing step's value is the
+        window interpolated across the gap (:class:`~forecastkit.data.gap_filling.
+        GapInterpolation`), the mask is read as a feature beside each value (1 observed, 0
+        filled), and only the left padding before a window's first observed step is masked
+        from the recurrence. A missing step inside the history still advances the state, so
+        time keeps its pace: skipping it, as padding is skipped, would shift every later
+        step's place in the season and the trend by one.
 
     Returns
     -------
@@ -159,7 +169,11 @@ def build_member(
     z_in = keras.Input((lookback,), name="z")
     mask_in = keras.Input((lookback,), name="mask")
     inputs = {"z": z_in, "mask": mask_in}
-    feats = ops.expand_dims(z_in, -1)
+    if observed_indicator:
+        # A gap's value: the window interpolated across it (it is deseasonalised already).
+        feats = ops.expand_dims(GapInterpolation(name="gap_interpolation")([z_in, mask_in]), -1)
+    else:
+        feats = ops.expand_dims(z_in, -1)
     if season_length > 1:
         position = keras.Input((), dtype="int32", name="position")
         inputs["position"] = position
@@ -172,7 +186,12 @@ def build_member(
         inputs["past_cov"] = past
         feats = ops.concatenate([feats, CovariateScaler(*layout.past, name="past_scaler")(past)],
                                 axis=-1)
-    mask = ops.cast(mask_in, "bool")
+    if observed_indicator:
+        feats = ops.concatenate([feats, ops.expand_dims(mask_in, -1)], axis=-1)
+        # Steps from the first observed one on are live; only the padding before it is masked.
+        mask = ops.cumsum(mask_in, axis=1) > 0
+    else:
+        mask = ops.cast(mask_in, "bool")
     stack = recurrent_stack(
         cell=cell,
         units=tuple(units),

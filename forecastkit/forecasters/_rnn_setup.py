@@ -139,7 +139,8 @@ def check_log_space(panel: Panel, advice: str) -> None:
 
 def new_member(f, lookback: int, seed: int, name: str, missing_targets: bool = False):
     """A compiled, freshly initialised network (weights drawn from ``seed``);
-    ``missing_targets``: train with the head's masked loss (the data has NaN)."""
+    ``missing_targets``: the data has NaN: train with the head's masked loss and read the
+    observed indicator (``build_member(observed_indicator=True)``)."""
     import keras
 
     from forecastkit.forecasters._network import CovariateLayout, build_member
@@ -158,6 +159,7 @@ def new_member(f, lookback: int, seed: int, name: str, missing_targets: bool = F
         season_length=int(f.season_length) if f.use_position_ else 1,
         head=head,
         covariates=CovariateLayout.from_dict(f.covariate_layout_),
+        observed_indicator=missing_targets,
         name=name,
     )
     params_layer = member.get_layer("distribution") if head.probabilistic else None

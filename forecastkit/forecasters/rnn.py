@@ -117,10 +117,12 @@ class RNNForecaster(RNNSavingMixin, RNNProbabilisticMixin):
     max_windows : int or None
         Train on a fixed, seeded random subset of this many windows; ``None``: all of them.
     missing : {"mask", "interpolate", "raise"}
-        Missing values (NaN) in the history, in ``fit`` and in ``predict(y=...)``. ``mask``: a
-        missing value is zero-filled and masked as padding is (the recurrent layers carry
-        their state over it; the window's level, scale and seasonal component skip it) and a
-        missing target is left out of the loss. ``interpolate``: filled first, as the
+        Missing values (NaN) in the history, in ``fit`` and in ``predict(y=...)``. ``mask``:
+        a missing value is masked out of the window's level, scale and seasonal component and
+        out of the loss (a missing target); the network, fitted on data with gaps, reads at
+        that step the normalised window interpolated across the gap, beside an observed
+        indicator (0 there), and steps through it (only left padding is skipped), all inside
+        the network and so in the SavedModel too. ``interpolate``: filled first, as the
         classical baselines do (seasonally with ``season_length > 1``; ``n_filled_`` counts
         them; one warning). ``raise``: a MissingValuesError naming the series. Leading NaN
         (a series that starts late) are dropped in every case; a series with nothing observed

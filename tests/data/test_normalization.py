@@ -45,6 +45,27 @@ def test_seasonal_component_matches_statsmodels_decomposition(m, n):
     np.testing.assert_allclose(level[0, 0], adjusted[-1], atol=1e-5)
 
 
+@pytest.mark.parametrize("m,n,amplitude", [(12, 72, 0.3), (24, 168, 1.0)])
+def test_a_window_with_gaps_keeps_its_seasonal_component(m, n, amplitude):
+    """10 % of the values missing at random, none of them the last: the window still passes
+    the seasonality test and its component stays close to statsmodels' decomposition of the
+    complete series (a decomposition that needed complete moving-average spans found almost
+    none at this rate and left such windows seasonal)."""
+    horizon = m
+    norm = WindowNormalizer(log=True, season_length=m, deseasonalize=True, horizon=horizon)
+    for seed in range(10):
+        y = _seasonal_series(n, m, seed=seed, amplitude=amplitude)
+        assert _m4_is_seasonal(np.log(y), m)
+        ref = seasonal_decompose(np.log(y), period=m, model="additive").seasonal
+        rng = np.random.default_rng(100 + seed)
+        mask = np.ones(n)
+        mask[rng.choice(n - 1, size=n // 10, replace=False)] = 0.0
+        hist = np.where(mask > 0, y, 0.0)
+        _, _, _, seasonal = norm([hist[None, :], mask[None, :]])
+        expected = ref[(n + np.arange(horizon)) % m]
+        np.testing.assert_allclose(np.asarray(seasonal)[0], expected, atol=0.03 * amplitude / 0.3)
+
+
 def test_non_seasonal_window_is_left_alone():
     rng = np.random.default_rng(3)
     y = np.exp(2 + np.cumsum(rng.normal(0, 0.05, 60)))

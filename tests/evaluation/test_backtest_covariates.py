@@ -57,3 +57,33 @@ def test_a_store_resumes_only_with_the_same_covariates(tmp_path):
     fk.backtest(model, y, X=X, **kw)
     with pytest.raises(PersistenceError):
         fk.backtest(model, y, X=X.assign(x=X["x"] + 1.0), **kw)
+
+
+def test_compare_gives_covariates_to_the_models_and_fits_naive2_on_the_target_alone(tmp_path):
+    y, X = _data(n_series=3, length=80)
+    last = y["ds"].max() - pd.Timedelta(days=5)
+    train, test = y[y["ds"] <= last], y[y["ds"] > last]
+    models = {"arima-x": fk.baselines.ARIMA(futr_exog=["x"], n_jobs=1),
+              "theta": fk.baselines.Theta()}
+    with pytest.raises(CovariateError, match="'theta'.*cannot use covariates"):
+        fk.compare(models, train, test, horizon=5, season_length=1, X=X, n_jobs=1,
+                   progress=False)
+    models.pop("theta")
+    result = fk.compare(models, train, test, horizon=5, season_length=1, X=X, n_jobs=1,
+                        progress=False, out_dir=tmp_path / "run")
+    fc = result.forecasts.sort_values(["model", "unique_id", "ds"])
+    ref = fk.baselines.ARIMA(futr_exog=["x"], n_jobs=1).fit(train, X=X).predict(5, X=X)
+    np.testing.assert_allclose(fc.loc[fc["model"] == "arima-x", "y_pred"].to_numpy(),
+                               ref["y_pred"].to_numpy(), rtol=1e-10)
+    naive2 = fk.baselines.Naive2(season_length=1).fit(train).predict(5)
+    np.testing.assert_allclose(fc.loc[fc["model"] == "naive2", "y_pred"].to_numpy(),
+                               naive2["y_pred"].to_numpy(), rtol=1e-12)
+    assert set(result.metrics.index) == {"arima-x", "naive2"}
+    assert result.metrics.loc["naive2", "owa"] == pytest.approx(1.0)
+    assert result.metrics.loc["arima-x", "owa"] < 0.8  # the regressor carries most of y
+    assert (tmp_path / "run" / "reference").is_dir()
+    # Resumed from the stores: the same forecasts.
+    again = fk.compare(models, train, test, horizon=5, season_length=1, X=X, n_jobs=1,
+                       progress=False, out_dir=tmp_path / "run")
+    pd.testing.assert_frame_equal(again.metrics.drop(columns="seconds", errors="ignore"),
+                                  result.metrics.drop(columns="seconds", errors="ignore"))

@@ -86,6 +86,54 @@ def test_a_masked_gap_is_skipped_as_left_padding_is():
                                reference(gap, mask=mask_gap).numpy(), rtol=1e-5, atol=1e-6)
 
 
+def _recurrent_layer(member):
+    return next(layer for layer in member.layers if layer.weights and layer.name != "head")
+
+
+def test_a_member_for_gappy_data_steps_through_gaps_reading_the_observed_indicator():
+    """With ``observed_indicator`` a gap inside the history is a step like any other, read as
+    (the window interpolated across it, 0) beside (value, 1) elsewhere, and only the left
+    padding is masked: the member equals Keras' own LSTM run on those two features (NumPy's
+    ``interp`` for the fill) with the padding mask, then its head."""
+    from forecastkit.forecasters._network import build_member
+
+    rng = np.random.default_rng(3)
+    z = rng.normal(size=(4, 6)).astype(np.float32)
+    mask = np.ones((4, 6), np.float32)
+    mask[:, :2] = 0.0  # left padding
+    mask[0, 3] = mask[1, 4] = mask[2, 2] = 0.0  # gaps; row 3 has none
+    z *= mask
+    member = build_member(cell="lstm", units=(5,), bidirectional=False, lookback=6, horizon=2,
+                          strategy="direct", dropout=0.0, observed_indicator=True)
+    ours = member({"z": z, "mask": mask}).numpy()
+    reference = keras.layers.LSTM(5)
+    filled = np.stack([np.interp(np.arange(6), np.flatnonzero(m), row[m > 0])
+                       for row, m in zip(z, mask, strict=True)])
+    feats = np.stack([filled, mask], axis=-1).astype(np.float32)
+    padding = np.cumsum(mask, axis=1) > 0
+    reference(feats, mask=padding)
+    reference.set_weights(_recurrent_layer(member).get_weights())
+    kernel, bias = member.get_layer("head").get_weights()
+    expected = reference(feats, mask=padding).numpy() @ kernel + bias
+    np.testing.assert_allclose(ours, expected, rtol=1e-5, atol=1e-6)
+    # Skipping the gaps instead (the mask as the recurrent mask) reads the rows with gaps
+    # differently, and the row without one alike.
+    skipped = reference(feats, mask=mask > 0).numpy() @ kernel + bias
+    assert np.abs(skipped[:3] - ours[:3]).min(axis=1).max() > 1e-4
+    np.testing.assert_allclose(skipped[3], ours[3], rtol=1e-5, atol=1e-6)
+
+
+def test_a_network_fitted_on_gappy_data_reads_the_indicator_and_one_on_complete_data_not(
+        gappy, complete):
+    def n_features(net):
+        return _recurrent_layer(net.members_[0]).get_weights()[0].shape[0]
+
+    gappy_net = fk.RNNForecaster(**{**SMALL, "epochs": 1}).fit(gappy)
+    complete_net = fk.RNNForecaster(**{**SMALL, "epochs": 1}).fit(complete)
+    # the same features (the value, and the seasonal position if read) plus the indicator
+    assert n_features(gappy_net) == n_features(complete_net) + 1
+
+
 @pytest.mark.parametrize("log", [True, False])
 def test_window_statistics_skip_missing_values(log):
     rng = np.random.default_rng(3)
