@@ -12,11 +12,12 @@ with a ``missing`` parameter (the networks), also given as they are with ``missi
 each model is fitted and scored on the official test split. MASE is scaled by the complete
 training data and OWA is against Naive2 on the complete data, so a change is the model's alone.
 The report gives OWA and its ratio to the complete data's. ``--append`` adds a run's rows to the
-stored ``metrics.csv`` (replacing those of the same set and model), so the costly network runs
-can be done apart::
+stored ``metrics.csv`` (replacing those of the same set and model); the costly network runs are
+done apart, in a folder of their own, with only the methods they need (the complete data always
+runs, as the reference)::
 
     python experiments/missing_data.py --models lstm --sets m3-monthly --rates 0.1 \
-        --patterns random --append
+        --patterns random --methods mask --out experiments/results/missing_data/lstm-m3
 
 Writes experiments/results/missing_data/.
 """
@@ -110,7 +111,7 @@ def run_set(name: str, models: list[str], args) -> pd.DataFrame:
         for pattern in args.patterns.split(","):
             for rate in [float(r) for r in args.rates.split(",")]:
                 gapped = knock_out(train, rate, pattern, BLOCK[name], args.seed)
-                for method in METHODS:
+                for method in args.methods.split(","):
                     if method == "seasonal" and info.season_length < 2:
                         continue
                     if method == "mask" and not maskable:
@@ -173,6 +174,9 @@ def main(argv=None) -> int:
                    help="fractions knocked out (default: %(default)s)")
     p.add_argument("--patterns", default=",".join(PATTERNS),
                    help="random and/or blocks (default: %(default)s)")
+    p.add_argument("--methods", default=",".join(METHODS),
+                   help="fills and/or mask (default: %(default)s; the complete data always "
+                        "runs, as the reference)")
     p.add_argument("--append", action="store_true",
                    help="add to the stored metrics.csv instead of replacing it")
     args = p.parse_args(argv)
@@ -180,6 +184,9 @@ def main(argv=None) -> int:
     unknown = sorted(set(sets) - set(SETS))
     if unknown:
         raise SystemExit(f"unknown set(s) {unknown}; choose from {', '.join(SETS)}")
+    unknown = sorted(set(args.methods.split(",")) - set(METHODS))
+    if unknown:
+        raise SystemExit(f"unknown method(s) {unknown}; choose from {', '.join(METHODS)}")
     models = [m for m in args.models.split(",") if m]
     df = pd.concat([run_set(name, models, args) for name in sets], ignore_index=True)
     out = args.out or RESULTS / "missing_data"

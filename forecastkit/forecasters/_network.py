@@ -144,9 +144,10 @@ def build_member(
         What the network emits a step (default: one point value).
     covariates : CovariateLayout, optional
         Past covariates are read beside the value at every history step; the statics (and,
-        for the direct strategy, the future-known covariates of the horizon) join the
-        recurrent stack's last state through a ReLU layer and a linear skip; the seq2seq
-        decoder reads each horizon step's future-known covariates beside the context.
+        for the direct and recursive strategies, the future-known covariates of the horizon,
+        one step for a recursive member) join the recurrent stack's last state through a ReLU
+        layer and a linear skip; the seq2seq decoder reads each horizon step's future-known
+        covariates beside the context.
     observed_indicator : bool
         For data with missing values inside the histories. A missing step's value is the
         window interpolated across the gap (:class:`~forecastkit.data.gap_filling.
@@ -161,7 +162,7 @@ def build_member(
     keras.Model
         Inputs ``{"z": (batch, lookback), "mask": (batch, lookback), "position": (batch,)}``
         (``position`` only with ``season_length > 1``; ``mask`` 1/True where observed), plus
-        ``past_cov`` (batch, lookback, n_past), ``future_cov`` (batch, horizon, n_future)
+        ``past_cov`` (batch, lookback, n_past), ``future_cov`` (batch, steps, n_future)
         and ``static`` (batch, n_static) when the layout has them; output
         ``(batch, steps)`` for a point head, ``(batch, steps, n_params)`` for a probabilistic
         one, with ``steps`` the horizon (1 for ``recursive``).
@@ -207,7 +208,7 @@ def build_member(
     steps = 1 if strategy == "recursive" else horizon
     joined, future_steps = [x], None
     if n_future:
-        future = keras.Input((horizon, n_future), name="future_cov")
+        future = keras.Input((steps, n_future), name="future_cov")
         inputs["future_cov"] = future
         future_steps = CovariateScaler(*layout.future, name="future_scaler")(future)
         if strategy != "seq2seq":  # the decoder reads them step by step instead
@@ -259,9 +260,12 @@ def member_view(lookback: int, strategy: str):
 
     def view(inputs: dict, targets):
         out = {"z": inputs["z"][:, -lookback:], "mask": inputs["mask"][:, -lookback:]}
-        for key in ("position", "future_cov", "static"):
+        for key in ("position", "static"):
             if key in inputs:
                 out[key] = inputs[key]
+        if "future_cov" in inputs:  # a recursive member reads its one step's
+            out["future_cov"] = inputs["future_cov"][:, :1] if strategy == "recursive" \
+                else inputs["future_cov"]
         if "past_cov" in inputs:
             out["past_cov"] = inputs["past_cov"][:, -lookback:]
         return out, (targets[:, :1] if strategy == "recursive" else targets)
@@ -321,7 +325,7 @@ def build_serving_model(
     for member, lb in zip(members, lookbacks, strict=True):
         if strategy == "recursive":
             forecasts.append(_recursive_loop(member, normalizer, denorm, history, mask,
-                                             position, horizon, lb, head))
+                                             position, horizon, lb, head, extra))
             continue
         z, level, scale, seasonal = normalizer([history, mask])
         params = member(_member_inputs(z, mask, position, lb, extra))
@@ -372,18 +376,42 @@ def _member_inputs(z, mask, position, lookback: int, covariates: dict | None = N
     return out
 
 
-def _recursive_loop(member, normalizer, denorm, h, m, position, horizon, lookback, head=None):
+def recursive_step_covariates(covariates: dict, k: int) -> dict:
+    """A recursive member's covariate inputs for forecast step ``k``: its past window as it
+    stands and step ``k`` of ``future_cov``."""
+    out = dict(covariates)
+    if "future_cov" in out:
+        out["future_cov"] = out["future_cov"][:, k : k + 1]
+    return out
+
+
+def advance_past_covariates(covariates: dict, k: int) -> dict:
+    """The covariates after forecast step ``k`` joins the history: the past window drops its
+    oldest step and appends step ``k`` of the future-known ones (a recursive network reads
+    only those, so the two hold the same columns in the same order)."""
+    if "past_cov" not in covariates:
+        return covariates
+    past, future = covariates["past_cov"], covariates["future_cov"]
+    return {**covariates,
+            "past_cov": ops.concatenate([past[:, 1:], future[:, k : k + 1]], axis=1)}
+
+
+def _recursive_loop(member, normalizer, denorm, h, m, position, horizon, lookback, head=None,
+                    covariates: dict | None = None):
     """Feed one-step forecasts (medians) back ``horizon`` times; the window is re-normalised
-    each step, exactly as the training windows were."""
-    steps = []
+    each step, exactly as the training windows were, and with covariates its past window
+    moves on with the future-known values of each step fed back."""
+    steps, covariates = [], covariates or {}
     for k in range(horizon):
         z, level, scale, seasonal = normalizer([h, m])
         pos_k = None if position is None else position + k
-        z_pred = member(_member_inputs(z, m, pos_k, lookback))
+        z_pred = member(_member_inputs(z, m, pos_k, lookback,
+                                       recursive_step_covariates(covariates, k)))
         if head is not None and head.probabilistic:
             z_pred = head.median(z_pred)
         y = denorm([z_pred, level, scale, seasonal])
         steps.append(y)
         h = ops.concatenate([h[:, 1:], y], axis=1)
         m = ops.concatenate([m[:, 1:], ops.ones_like(y)], axis=1)
+        covariates = advance_past_covariates(covariates, k)
     return ops.concatenate(steps, axis=1)

@@ -24,10 +24,15 @@ def covariate_layout(f, panel: Panel) -> dict | None:
     cov = panel.covariates
     if cov is None:
         return None
-    if f.strategy == "recursive":
-        raise CovariateError("covariates need strategy='direct' or 'seq2seq' (the recursive "
-                             "strategy does not read them yet)")
     spec = cov.spec
+    if f.strategy == "recursive" and spec.hist:
+        # The loop appends each forecast step's covariates to the history it feeds back: the
+        # future-known ones are there, past-only ones are not.
+        raise CovariateError(
+            f"the recursive strategy reads future-known covariates only: {list(spec.hist)} "
+            f"(hist_exog) have no values over the steps it feeds back; use strategy='direct' "
+            f"or 'seq2seq', or name them in futr_exog if they are known ahead"
+        )
     mean, std = _column_stats(cov.past, spec.n_scaled_past)
     future = [mean[j] for j in spec.future_in_past], [std[j] for j in spec.future_in_past]
     static = _column_stats(cov.static, len(spec.static_numeric))
@@ -69,7 +74,9 @@ def covariate_inputs(f, panel: Panel) -> dict[str, np.ndarray]:
         if cov.future is None or cov.future.shape[1] < f.horizon:
             raise CovariateError(f"the future-known covariates must cover the {f.horizon} "
                                  f"steps the network forecasts")
-        out["future_cov"] = np.ascontiguousarray(cov.future[:, : f.horizon], np.float32)
+        # A recursive network reads as many steps as it forecasts, possibly beyond horizon.
+        steps = cov.future.shape[1] if f.strategy == "recursive" else f.horizon
+        out["future_cov"] = np.ascontiguousarray(cov.future[:, :steps], np.float32)
     if n_static:
         out["static"] = np.asarray(cov.static, np.float32)
     return out

@@ -42,7 +42,12 @@ def sample_paths(f, panel: Panel, horizon: int, n_paths: int, rng) -> np.ndarray
     import tensorflow as tf
 
     from forecastkit.data.normalization import ForecastDenormalizer, WindowNormalizer
-    from forecastkit.forecasters._network import _degrees_of_freedom, _member_inputs
+    from forecastkit.forecasters._network import (
+        _degrees_of_freedom,
+        _member_inputs,
+        advance_past_covariates,
+        recursive_step_covariates,
+    )
     from forecastkit.forecasters._rnn_setup import head_of
 
     head = head_of(f)
@@ -63,8 +68,12 @@ def sample_paths(f, panel: Panel, horizon: int, n_paths: int, rng) -> np.ndarray
         m = tf.constant(inputs["mask"][series])
         pos = None if "position" not in inputs else tf.constant(inputs["position"][series])
         owner = path % n_members
+        # Covariates (future-known only, in a recursive network) are the same on every path
+        # of a series: kept per series, gathered per member's rows.
+        cov = {key: inputs[key] for key in ("past_cov", "future_cov", "static") if key in inputs}
         for k in range(horizon):
             z, level, scale, seasonal = normalizer([h, m])
+            step_cov = recursive_step_covariates(cov, k)
             step = np.zeros((len(r), 1), dtype=np.float32)
             for i, (member, lb) in enumerate(zip(f.members_, f.lookbacks_, strict=True)):
                 rows_i = np.flatnonzero(owner == i)
@@ -72,8 +81,9 @@ def sample_paths(f, panel: Panel, horizon: int, n_paths: int, rng) -> np.ndarray
                     continue
                 take = tf.constant(rows_i)
                 pos_k = None if pos is None else tf.gather(pos, take) + k
-                params = member(_member_inputs(tf.gather(z, take), tf.gather(m, take), pos_k, lb),
-                                training=False)
+                rows_cov = {key: tf.constant(v[series[rows_i]]) for key, v in step_cov.items()}
+                params = member(_member_inputs(tf.gather(z, take), tf.gather(m, take), pos_k, lb,
+                                               rows_cov), training=False)
                 seed = tf.constant([key, start * horizon + k * n_members + i], tf.int64)
                 draw = head.sample(params, seed, df=_degrees_of_freedom(member, head))
                 step[rows_i] = denorm([draw, tf.gather(level, take), tf.gather(scale, take),
@@ -82,6 +92,7 @@ def sample_paths(f, panel: Panel, horizon: int, n_paths: int, rng) -> np.ndarray
             y = tf.constant(step)
             h = tf.concat([h[:, 1:], y], axis=1)
             m = tf.concat([m[:, 1:], tf.ones_like(y)], axis=1)
+            cov = {key: np.asarray(v) for key, v in advance_past_covariates(cov, k).items()}
     return out.reshape(panel.n_series, n_paths, horizon)
 
 

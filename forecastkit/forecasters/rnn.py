@@ -147,8 +147,10 @@ class RNNForecaster(RNNSavingMixin, RNNProbabilisticMixin):
         Columns of ``fit(X=...)`` that are future-known (needed over the horizon at
         ``predict``) and past-only. Neither given: every column of ``X`` is future-known. Past
         values of all of them are read beside the target at every history step; future-known
-        values of the horizon join the network before its head (direct) or feed the decoder
-        step by step (seq2seq); the recursive strategy refuses covariates.
+        values of the horizon join the network before its head (direct), feed the decoder
+        step by step (seq2seq), or join each one-step forecast of the recursive loop, whose
+        history then moves on with that step's values (recursive: future-known covariates
+        only, since past-only ones have no values over the steps it feeds back).
         Each is standardised with its mean and standard deviation over all training rows, in
         the network (so in the SavedModel too). See :mod:`forecastkit.data.covariates`.
     stat_exog : list of str or None

@@ -49,10 +49,11 @@ def test_a_known_future_promotion_makes_forecasts_far_better(promo):
     assert err_with < 0.5 * err_without
 
 
-def test_the_seq2seq_decoder_reads_the_promotion_of_each_step():
+@pytest.mark.parametrize("strategy", ["seq2seq", "recursive"])
+def test_the_decoder_and_the_recursive_loop_read_the_promotion_of_each_step(strategy):
     train, test, X = _promo_panel()
-    with_x = _net(strategy="seq2seq").fit(train, X=X)
-    without = _net(strategy="seq2seq").fit(train)
+    with_x = _net(strategy=strategy).fit(train, X=X)
+    without = _net(strategy=strategy).fit(train)
     err_with = np.abs(with_x.predict(X=X)["y_pred"].to_numpy() - test["y"].to_numpy()).mean()
     err_without = np.abs(without.predict()["y_pred"].to_numpy() - test["y"].to_numpy()).mean()
     assert err_with < 0.5 * err_without
@@ -137,10 +138,50 @@ def test_missing_targets_with_covariates_leave_no_nan():
     assert np.isfinite(m.predict(X=X)["y_pred"]).all()
 
 
+def test_the_recursive_loop_feeds_back_each_steps_covariates_as_a_manual_loop_does(tmp_path):
+    """Two steps at once equal one step, the forecast appended to the history, then one more
+    step from the longer history: the loop's past window moves on with the future-known
+    values exactly as the data path builds it from X. Beyond the trained horizon too, and in
+    the SavedModel."""
+    train, _, X = _promo_panel(n_series=6, length=90)
+    train = train.groupby("unique_id").head(90 - H)  # X now covers 2 * H steps ahead
+    static = pd.DataFrame({"unique_id": sorted(train.unique_id.unique()),
+                           "size": np.arange(6.0)})
+    net = _net(strategy="recursive", epochs=2, calendar=["dayofweek"]).fit(train, X=X,
+                                                                           static=static)
+    two = net.predict(horizon=2, X=X, static=static)
+    first = two.groupby("unique_id").head(1)
+    longer = pd.concat([train, first.rename(columns={"y_pred": "y"})[["unique_id", "ds", "y"]]]
+                       ).sort_values(["unique_id", "ds"])
+    second = net.predict(y=longer, horizon=1, X=X, static=static)
+    np.testing.assert_allclose(second["y_pred"].to_numpy(),
+                               two.groupby("unique_id").tail(1)["y_pred"].to_numpy(), rtol=1e-5)
+    far = net.predict(horizon=2 * H, X=X, static=static)
+    np.testing.assert_allclose(far.groupby("unique_id").head(H)["y_pred"].to_numpy(),
+                               net.predict(X=X, static=static)["y_pred"].to_numpy(), rtol=1e-5)
+    path = fk.export.export_saved_model(net, tmp_path / "served")
+    served = tf.saved_model.load(str(path))
+    inputs = net.serving_request(X=X, static=static)
+    out = served.signatures["serve_masked"](**{k: tf.constant(v) for k, v in inputs.items()})
+    np.testing.assert_allclose(out["forecast"].numpy().ravel(),
+                               net.predict(X=X, static=static)["y_pred"].to_numpy(), rtol=1e-5)
+
+
+def test_recursive_sample_paths_follow_the_promotion():
+    train, _, X = _promo_panel(n_series=8, length=100)
+    net = _net(strategy="recursive", distribution="normal", epochs=4).fit(train, X=X)
+    paths = net.sample_paths(n_paths=40, X=X, random_state=0, as_frame=True)
+    assert len(paths) == 8 * 40 * H and np.isfinite(paths["y"]).all()
+    mean = paths.groupby(["unique_id", "ds"])["y"].mean().reset_index()
+    on = mean.merge(X, on=["unique_id", "ds"])
+    assert on.loc[on.promo == 1, "y"].mean() > 1.3 * on.loc[on.promo == 0, "y"].mean()
+
+
 def test_refusals():
     train, _, X = _promo_panel(n_series=4, length=60)
-    with pytest.raises(CovariateError, match="strategy='direct' or 'seq2seq'"):
-        _net(epochs=1, strategy="recursive").fit(train, X=X)
+    with pytest.raises(CovariateError, match=r"recursive strategy reads future-known covariates "
+                                             r"only: \['promo'\] \(hist_exog\)"):
+        _net(epochs=1, strategy="recursive", hist_exog=["promo"]).fit(train, X=X)
     with pytest.raises(CovariateError, match="Theta cannot use covariates"):
         fk.baselines.Theta(season_length=7).fit(train, X=X)
     plain = _net(epochs=1).fit(train)
