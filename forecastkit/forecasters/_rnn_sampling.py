@@ -24,8 +24,8 @@ _ROWS_PER_BATCH = 16_384
 
 def predict_quantiles(f, panel: Panel, horizon: int, levels: np.ndarray) -> np.ndarray:
     """(n_series, horizon, n_levels) from the quantile serving model (direct, seq2seq)."""
-    from forecastkit.forecasters._network import serve_batch
     from forecastkit.forecasters._rnn_setup import head_of
+    from forecastkit.forecasters._serving import serve_batch
 
     head = head_of(f)
     head.check_levels(levels)
@@ -42,13 +42,13 @@ def sample_paths(f, panel: Panel, horizon: int, n_paths: int, rng) -> np.ndarray
     import tensorflow as tf
 
     from forecastkit.data.normalization import ForecastDenormalizer, WindowNormalizer
-    from forecastkit.forecasters._network import (
+    from forecastkit.forecasters._rnn_setup import head_of
+    from forecastkit.forecasters._serving import (
         _degrees_of_freedom,
         _member_inputs,
         advance_past_covariates,
         recursive_step_covariates,
     )
-    from forecastkit.forecasters._rnn_setup import head_of
 
     head = head_of(f)
     normalizer = WindowNormalizer(**f.normalizer_config_, horizon=1)

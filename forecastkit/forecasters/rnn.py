@@ -325,8 +325,9 @@ class RNNForecaster(RNNSavingMixin, RNNProbabilisticMixin):
         fit(self, panel)
 
     def _serving_model(self, horizon: int, levels=None):
-        from forecastkit.forecasters._network import CovariateLayout, build_serving_model
+        from forecastkit.forecasters._network import CovariateLayout
         from forecastkit.forecasters._rnn_setup import head_of
+        from forecastkit.forecasters._serving import build_serving_model
 
         return build_serving_model(
             self.members_,
@@ -352,7 +353,7 @@ class RNNForecaster(RNNSavingMixin, RNNProbabilisticMixin):
         return int(self.horizon)
 
     def _predict(self, panel: Panel, horizon: int) -> np.ndarray:
-        from forecastkit.forecasters._network import serve_batch
+        from forecastkit.forecasters._serving import serve_batch
 
         model = self.model_
         if horizon > self.horizon:

@@ -21,7 +21,7 @@ panel = to_panel(train)
 m = make_model("lstm", horizon=13, season_length=1, seed=0)
 m.set_params(lookback=(104, 78, 156))
 if which == "old":
-    from forecastkit.forecasters._network import WindowNormalizer
+    from forecastkit.data.normalization import WindowNormalizer
 
     m.lookbacks_ = m._resolved_lookbacks()
     m.log_ = m._use_log(panel)
