@@ -14,10 +14,13 @@ training data and OWA is against Naive2 on the complete data, so a change is the
 The report gives OWA and its ratio to the complete data's. ``--append`` adds a run's rows to the
 stored ``metrics.csv`` (replacing those of the same set and model); the costly network runs are
 done apart, in a folder of their own, with only the methods they need (the complete data always
-runs, as the reference)::
+runs, as the reference, unless ``--complete-from`` reads it from a study that ran it)::
 
     python experiments/missing_data.py --models lstm --sets m3-monthly --rates 0.1 \
         --patterns random --methods mask --out experiments/results/missing_data/lstm-m3
+    python experiments/missing_data.py --models lstm --sets m4-hourly --rates 0.1 \
+        --patterns random --methods mask --complete-from experiments/results/m4 \
+        --out experiments/results/missing_data/lstm-m4-hourly
 
 Writes experiments/results/missing_data/.
 """
@@ -102,7 +105,10 @@ def run_set(name: str, models: list[str], args) -> pd.DataFrame:
                           info.season_length)
     rows = []
     for model in models:
-        base = score(model, train, train, test, info, naive2_per, args.seed)
+        if args.complete_from:
+            base = stored_complete(args.complete_from, name, model, args)
+        else:
+            base = score(model, train, train, test, info, naive2_per, args.seed)
         rows.append({"set": name, "model": model, "pattern": "complete", "rate": 0.0,
                      "method": "-", **base})
         print(f"{name} {model} complete OWA {base['owa']:.3f}", flush=True)
@@ -133,6 +139,21 @@ def run_set(name: str, models: list[str], args) -> pd.DataFrame:
     complete = df[df.pattern == "complete"].set_index("model")["owa"]
     df["owa_ratio"] = df["owa"] / df["model"].map(complete)
     return df
+
+
+def stored_complete(folder: Path, name: str, model: str, args) -> dict:
+    """The complete-data row of ``model`` on set ``name`` from a study's stored metrics
+    (``folder/<set>/metrics.csv`` of experiments/m3.py or m4.py, the same model built the same
+    way from the whole set with the same seed), instead of fitting it again."""
+    if args.sample:
+        raise SystemExit("--complete-from reads a whole set's metrics; it cannot go with "
+                         "--sample")
+    stored = pd.read_csv(Path(folder) / name / "metrics.csv").set_index("model")
+    if model not in stored.index:
+        raise SystemExit(f"{folder}/{name}/metrics.csv has no row for {model!r}")
+    row = stored.loc[model]
+    return {"smape": row["smape"], "mase": row["mase"], "owa": row["owa"],
+            "seconds": row["seconds"]}
 
 
 def write_report(df: pd.DataFrame, out: Path, command: str) -> Path:
@@ -177,6 +198,10 @@ def main(argv=None) -> int:
     p.add_argument("--methods", default=",".join(METHODS),
                    help="fills and/or mask (default: %(default)s; the complete data always "
                         "runs, as the reference)")
+    p.add_argument("--complete-from", type=Path, metavar="DIR",
+                   help="take the complete-data rows from a study's stored results (e.g. "
+                        "experiments/results/m4) instead of fitting them again; the seed must "
+                        "be that study's")
     p.add_argument("--append", action="store_true",
                    help="add to the stored metrics.csv instead of replacing it")
     args = p.parse_args(argv)
