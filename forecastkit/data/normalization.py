@@ -217,6 +217,8 @@ def window_seasonality(x, mask, m: int, horizon: int):
     # gets the average over its observed values (weights renormalised). Requiring a complete
     # span would leave a window with 10 % of its monthly values missing about a quarter of
     # its centres, too few for a seasonal profile. Complete spans keep the plain average.
+    # (A renormalised average no longer cancels the season exactly: the phases it lacks leak
+    # a little of the season into the trend, which the 75 % bar keeps small.)
     live = ops.cast(ops.cumsum(mask, axis=1) > 0, dtype)
     live_span = ops.conv(live[..., None], ones, padding="valid")[..., 0] > width - 0.5
     seen = ops.conv(mask[..., None], kernel, padding="valid")[..., 0]
@@ -253,7 +255,8 @@ def _passes_seasonality_test(x, mask, m: int, counts):
         # A missing value drops its pairs from the sum: scale it up to the n - k pairs a
         # contiguous history has (a factor of exactly 1 without gaps).
         pairs = ops.sum(mask[:, k:] * mask[:, :-k], axis=1, keepdims=True)
-        return r * ops.where(pairs > 0, ops.maximum(n - k, 0.0) / ops.maximum(pairs, 1.0), 1.0)
+        r = r * ops.where(pairs > 0, ops.maximum(n - k, 0.0) / ops.maximum(pairs, 1.0), 1.0)
+        return ops.clip(r, -1.0, 1.0)  # few pairs left could push it past; a no-op otherwise
 
     for k in range(1, m):
         r_k = acf(k)

@@ -159,10 +159,13 @@ def compare(
     else:
         # The reference reads the target alone; its stored units (made from other inputs)
         # live in a folder of their own.
-        reference = {NAIVE2: models.pop(NAIVE2)}
+        readers = {k: v for k, v in models.items() if k != NAIVE2}
+        if not readers:
+            raise InvalidInputError("covariates given to compare, but no model besides "
+                                    "naive2 (which reads the target alone) to give them to")
         reference_dir = None if out_dir is None else Path(out_dir) / "reference"
-        cv = concat_backtests(run_backtest(models, out_dir=out_dir, X=X, static=static),
-                              run_backtest(reference, out_dir=reference_dir))
+        cv = concat_backtests(run_backtest(readers, out_dir=out_dir, X=X, static=static),
+                              run_backtest({NAIVE2: models[NAIVE2]}, out_dir=reference_dir))
     if combinations:
         cv = add_combinations(cv, combinations)
     per_series = backtest_metrics(cv, full, season_length)

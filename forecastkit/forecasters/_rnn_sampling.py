@@ -70,7 +70,8 @@ def sample_paths(f, panel: Panel, horizon: int, n_paths: int, rng) -> np.ndarray
         owner = path % n_members
         # Covariates (future-known only, in a recursive network) are the same on every path
         # of a series: kept per series, gathered per member's rows.
-        cov = {key: inputs[key] for key in ("past_cov", "future_cov", "static") if key in inputs}
+        cov = {name: inputs[name] for name in ("past_cov", "future_cov", "static")
+               if name in inputs}
         for k in range(horizon):
             z, level, scale, seasonal = normalizer([h, m])
             step_cov = recursive_step_covariates(cov, k)
@@ -81,7 +82,7 @@ def sample_paths(f, panel: Panel, horizon: int, n_paths: int, rng) -> np.ndarray
                     continue
                 take = tf.constant(rows_i)
                 pos_k = None if pos is None else tf.gather(pos, take) + k
-                rows_cov = {key: tf.constant(v[series[rows_i]]) for key, v in step_cov.items()}
+                rows_cov = {name: tf.constant(v[series[rows_i]]) for name, v in step_cov.items()}
                 params = member(_member_inputs(tf.gather(z, take), tf.gather(m, take), pos_k, lb,
                                                rows_cov), training=False)
                 seed = tf.constant([key, start * horizon + k * n_members + i], tf.int64)
@@ -92,7 +93,7 @@ def sample_paths(f, panel: Panel, horizon: int, n_paths: int, rng) -> np.ndarray
             y = tf.constant(step)
             h = tf.concat([h[:, 1:], y], axis=1)
             m = tf.concat([m[:, 1:], tf.ones_like(y)], axis=1)
-            cov = {key: np.asarray(v) for key, v in advance_past_covariates(cov, k).items()}
+            cov = {name: np.asarray(v) for name, v in advance_past_covariates(cov, k).items()}
     return out.reshape(panel.n_series, n_paths, horizon)
 
 

@@ -156,9 +156,16 @@ def test_the_recursive_loop_feeds_back_each_steps_covariates_as_a_manual_loop_do
     second = net.predict(y=longer, horizon=1, X=X, static=static)
     np.testing.assert_allclose(second["y_pred"].to_numpy(),
                                two.groupby("unique_id").tail(1)["y_pred"].to_numpy(), rtol=1e-5)
-    far = net.predict(horizon=2 * H, X=X, static=static)
+    far = net.predict(horizon=H + 1, X=X, static=static)
     np.testing.assert_allclose(far.groupby("unique_id").head(H)["y_pred"].to_numpy(),
                                net.predict(X=X, static=static)["y_pred"].to_numpy(), rtol=1e-5)
+    # Past the trained horizon: step H + 1 from the history extended by the first H steps.
+    first_h = far.groupby("unique_id").head(H).rename(columns={"y_pred": "y"})
+    longer = pd.concat([train, first_h[["unique_id", "ds", "y"]]]).sort_values(["unique_id",
+                                                                                "ds"])
+    next_step = net.predict(y=longer, horizon=1, X=X, static=static)
+    np.testing.assert_allclose(next_step["y_pred"].to_numpy(),
+                               far.groupby("unique_id").tail(1)["y_pred"].to_numpy(), rtol=1e-5)
     path = fk.export.export_saved_model(net, tmp_path / "served")
     served = tf.saved_model.load(str(path))
     inputs = net.serving_request(X=X, static=static)

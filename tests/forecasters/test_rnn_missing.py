@@ -101,7 +101,7 @@ def test_a_member_for_gappy_data_steps_through_gaps_reading_the_observed_indicat
     z = rng.normal(size=(4, 6)).astype(np.float32)
     mask = np.ones((4, 6), np.float32)
     mask[:, :2] = 0.0  # left padding
-    mask[0, 3] = mask[1, 4] = mask[2, 2] = 0.0  # gaps; row 3 has none
+    mask[0, 3] = mask[1, 4] = mask[2, 5] = 0.0  # gaps (the last step of row 2); row 3 none
     z *= mask
     member = build_member(cell="lstm", units=(5,), bidirectional=False, lookback=6, horizon=2,
                           strategy="direct", dropout=0.0, observed_indicator=True)
@@ -119,8 +119,22 @@ def test_a_member_for_gappy_data_steps_through_gaps_reading_the_observed_indicat
     # Skipping the gaps instead (the mask as the recurrent mask) reads the rows with gaps
     # differently, and the row without one alike.
     skipped = reference(feats, mask=mask > 0).numpy() @ kernel + bias
-    assert np.abs(skipped[:3] - ours[:3]).min(axis=1).max() > 1e-4
+    assert np.abs(skipped[:3] - ours[:3]).max(axis=1).min() > 1e-4
     np.testing.assert_allclose(skipped[3], ours[3], rtol=1e-5, atol=1e-6)
+
+
+def test_a_network_fitted_on_gappy_data_saves_and_serves_as_it_predicts(gappy, tmp_path):
+    import tensorflow as tf
+
+    net = fk.RNNForecaster(**{**SMALL, "epochs": 1}).fit(gappy)
+    expected = net.predict_array()
+    net.save(tmp_path / "m")
+    np.testing.assert_array_equal(fk.load(tmp_path / "m").predict_array(), expected)
+    served = tf.saved_model.load(str(fk.export_saved_model(net, tmp_path / "served")))
+    inputs = net.serving_inputs(fk.data.to_panel(gappy, allow_missing=True))
+    assert (inputs["mask"] == 0).sum() > (inputs["mask"].sum(axis=1) == 0).sum()  # gaps inside
+    out = served.signatures["serve_masked"](**{k: tf.constant(v) for k, v in inputs.items()})
+    np.testing.assert_allclose(out["forecast"].numpy(), expected, rtol=1e-5)
 
 
 def test_a_network_fitted_on_gappy_data_reads_the_indicator_and_one_on_complete_data_not(
