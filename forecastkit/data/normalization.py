@@ -255,8 +255,9 @@ def _passes_seasonality_test(x, mask, m: int, counts):
         # A missing value drops its pairs from the sum: scale it up to the n - k pairs a
         # contiguous history has (a factor of exactly 1 without gaps).
         pairs = ops.sum(mask[:, k:] * mask[:, :-k], axis=1, keepdims=True)
-        r = r * ops.where(pairs > 0, ops.maximum(n - k, 0.0) / ops.maximum(pairs, 1.0), 1.0)
-        return ops.clip(r, -1.0, 1.0)  # few pairs left could push it past; a no-op otherwise
+        # Unclipped: with very few pairs left |r| may pass 1, which only makes the test
+        # stricter through the r_k (k < m) and passes on r_m, as a strong autocorrelation would.
+        return r * ops.where(pairs > 0, ops.maximum(n - k, 0.0) / ops.maximum(pairs, 1.0), 1.0)
 
     for k in range(1, m):
         r_k = acf(k)
