@@ -19,8 +19,10 @@ import pytest
 import forecastkit as fk
 from forecastkit.datasets import make_trend_seasonal
 
+# Two members: each draws its weights from its own seed (random_state + i), which the test
+# covers, at two thirds of the default ensemble's cost.
 PARAMS = dict(cell="lstm", units=(8,), lookback=12, horizon=6, epochs=2, batch_size=32,
-              early_stopping=True)
+              early_stopping=True, n_models=2)
 
 SCRIPT = textwrap.dedent(
     """

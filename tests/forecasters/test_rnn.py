@@ -601,7 +601,7 @@ def test_lstm_beats_naive_on_clean_panel():
         naive_err.append(np.abs(actual - last))
     naive_mae = float(np.mean(naive_err))
     f = fk.RNNForecaster(cell="lstm", units=(8,), lookback=24, horizon=h, season_length=12,
-                         epochs=10, random_state=0).fit(train)
+                         epochs=10, n_models=1, random_state=0).fit(train)
     pred = f.predict()
     merged = test.merge(pred, on=["unique_id", "ds"], how="inner")
     assert len(merged) == n * h
