@@ -26,6 +26,7 @@ STUDIES = (
     "probabilistic",
     "missing_data",
     "covariates",
+    "tuning",
     "trend_seasonality",
     "selection",
 )
