@@ -152,8 +152,8 @@ def compare(
     check_quantile_support(models, quantiles, skip_unsupported, exempt=added)
     full = _join(train, test, horizon)
     run_backtest = partial(backtest, y=full, horizon=horizon, n_windows=1, n_jobs=n_jobs,
-                  backend=backend, progress=progress, fresh=fresh, quantiles=quantiles,
-                  skip_unsupported=True)
+                           backend=backend, progress=progress, fresh=fresh,
+                           quantiles=quantiles, skip_unsupported=True)
     if X is None and static is None:
         cv = run_backtest(models, out_dir=out_dir)
     else:
