@@ -18,7 +18,7 @@ from forecastkit.data.gap_filling import GapInterpolation
 from forecastkit.layers import recurrent_stack
 
 __all__ = ["SeasonalPosition", "CovariateScaler", "CovariateLayout", "build_member",
-           "member_view"]
+           "member_inputs", "member_targets", "member_view"]
 
 _PACKAGE = "forecastkit"
 
@@ -245,24 +245,34 @@ def build_member(
     return keras.Model(inputs, out, name=name)
 
 
-def member_view(lookback: int, strategy: str):
-    """A tf.data step: normalised full windows -> one member's inputs and targets.
+def member_inputs(inputs: dict, lookback: int, strategy: str) -> dict:
+    """One member's inputs from the normalised full windows (tensors or symbolic tensors).
 
     The pipeline normalises each window over its full length (the level and the seasonal
     component need more history than a member may read); a member reads its last ``lookback``
-    steps, and a recursive member learns only the first target step.
+    steps, and a recursive member the future-known covariates of its one step.
     """
+    out = {"z": inputs["z"][:, -lookback:], "mask": inputs["mask"][:, -lookback:]}
+    for key in ("position", "static"):
+        if key in inputs:
+            out[key] = inputs[key]
+    if "future_cov" in inputs:
+        out["future_cov"] = inputs["future_cov"][:, :1] if strategy == "recursive" \
+            else inputs["future_cov"]
+    if "past_cov" in inputs:
+        out["past_cov"] = inputs["past_cov"][:, -lookback:]
+    return out
+
+
+def member_targets(targets, strategy: str):
+    """A member's targets: all horizon steps, or the first alone for a recursive member."""
+    return targets[:, :1] if strategy == "recursive" else targets
+
+
+def member_view(lookback: int, strategy: str):
+    """A tf.data step: normalised full windows -> one member's inputs and targets."""
 
     def view(inputs: dict, targets):
-        out = {"z": inputs["z"][:, -lookback:], "mask": inputs["mask"][:, -lookback:]}
-        for key in ("position", "static"):
-            if key in inputs:
-                out[key] = inputs[key]
-        if "future_cov" in inputs:  # a recursive member reads its one step's
-            out["future_cov"] = inputs["future_cov"][:, :1] if strategy == "recursive" \
-                else inputs["future_cov"]
-        if "past_cov" in inputs:
-            out["past_cov"] = inputs["past_cov"][:, -lookback:]
-        return out, (targets[:, :1] if strategy == "recursive" else targets)
+        return member_inputs(inputs, lookback, strategy), member_targets(targets, strategy)
 
     return view

@@ -220,11 +220,35 @@ def fit(f, panel: Panel) -> None:
     f.batch_size_ = schedule.batch_size
     f.epochs_, f.probe_history_ = probe_epochs(f, panel, norm, schedule, seed0)
     f.members_, f.history_ = [], []
-    for i, lb in enumerate(progress(f, f.lookbacks_)):
-        member = new_member(f, lb, seed0 + i, f"member_{i}", data.has_missing)
-        f.history_.append(train(f, member, data, lb, seed0 + i, f.epochs_))
-        f.members_.append(member)
+    if f.ensemble_training == "joint" and f.n_models > 1:
+        f.members_ = [new_member(f, lb, seed0 + i, f"member_{i}", data.has_missing)
+                      for i, lb in enumerate(f.lookbacks_)]
+        f.history_ = train_together(f, f.members_, data, seed0, f.epochs_)
+    else:
+        for i, lb in enumerate(progress(f, f.lookbacks_)):
+            member = new_member(f, lb, seed0 + i, f"member_{i}", data.has_missing)
+            f.history_.append(train(f, member, data, lb, seed0 + i, f.epochs_))
+            f.members_.append(member)
     f.model_ = f._serving_model(int(f.horizon))
+
+
+def train_together(f, members, data: TrainingData, seed: int, epochs: int) -> list[dict]:
+    """:func:`~forecastkit.forecasters._joint_training.train_jointly` with the forecaster's
+    settings; a divergence names them."""
+    from forecastkit.forecasters._joint_training import train_jointly
+    from forecastkit.layers.optim import default_optimizer
+
+    try:
+        return train_jointly(
+            members, data, f.lookbacks_,
+            optimizer=default_optimizer(learning_rate=f.learning_rate, clipnorm=f.clipnorm),
+            epochs=epochs, batch_size=f.batch_size_, seed=seed, patience=f.patience,
+            verbose=f.verbose, callbacks=f.callbacks,
+        )
+    except TrainingDivergedError as err:
+        raise TrainingDivergedError(
+            f"{err} (learning_rate={f.learning_rate}, clipnorm={f.clipnorm})"
+        ) from None
 
 
 def plan_training(f, panel: Panel, norm, holdout: int | None, seed: int) -> TrainingData:

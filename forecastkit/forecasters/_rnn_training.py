@@ -22,7 +22,8 @@ from forecastkit.data.pipeline import window_dataset
 from forecastkit.data.window_plan import WindowPlan
 from forecastkit.exceptions import SeriesTooShortError, TrainingDivergedError
 
-__all__ = ["Schedule", "TrainingData", "resolve_schedule", "train_member"]
+__all__ = ["Schedule", "TrainingData", "resolve_schedule", "train_member", "fit_network",
+           "check_finite"]
 
 # epochs="auto" / batch_size="auto": below this many windows an epoch, small data get more and
 # smaller gradient steps; from it on, the large-data schedule (experiments/results/selection/).
@@ -97,10 +98,8 @@ class TrainingData:
         n = self.train.n_windows
         return n if self.windows_per_epoch is None else min(n, int(self.windows_per_epoch))
 
-    def dataset(self, lookback: int, batch_size: int, seed: int, validation: bool = False):
-        """One member's tf.data stream: raw windows -> normalised -> its last ``lookback``."""
-        from forecastkit.forecasters._network import member_view
-
+    def stream(self, batch_size: int, seed: int, validation: bool = False):
+        """Normalised full windows (``window`` steps, every member's inputs within them)."""
         plan = self.val if validation and self.val is not None else self.train
         ds = window_dataset(
             self.panel,
@@ -112,7 +111,14 @@ class TrainingData:
             season_positions=self.positions,
             covariates=self.panel.covariates,
         )
-        return ds.map(self.normalizer.normalize_batch).map(member_view(lookback, self.strategy))
+        return ds.map(self.normalizer.normalize_batch)
+
+    def dataset(self, lookback: int, batch_size: int, seed: int, validation: bool = False):
+        """One member's tf.data stream: raw windows -> normalised -> its last ``lookback``."""
+        from forecastkit.forecasters._network import member_view
+
+        return self.stream(batch_size, seed, validation).map(member_view(lookback,
+                                                                         self.strategy))
 
 
 @dataclass(frozen=True)
@@ -159,35 +165,49 @@ def train_member(member, data: TrainingData, lookback: int, *, epochs: int, batc
     TrainingDivergedError
         The loss or a weight is not finite at the end.
     """
-    import keras
-
-    user = [_per_member(cb, member.name) for cb in (callbacks or ())]
-    callbacks = [keras.callbacks.TerminateOnNaN()]
     validation = None
     if data.val is not None:
         validation = data.dataset(lookback, batch_size, seed, validation=True)
-        callbacks.append(
+    history = fit_network(member, data.dataset(lookback, batch_size, seed), validation,
+                          epochs=epochs, patience=patience, verbose=verbose,
+                          restore_best=restore_best, callbacks=callbacks)
+    check_finite(member, history.get("loss", []))
+    return history
+
+
+def fit_network(model, train, validation, *, epochs: int, patience: int, verbose: int,
+                restore_best: bool, callbacks) -> dict:
+    """``model.fit`` on a stream, early stopping on ``validation`` when given; returns Keras'
+    history as plain lists of floats. The user's ``callbacks`` run after forecastkit's own."""
+    import keras
+
+    user = [_per_member(cb, model.name) for cb in (callbacks or ())]
+    own = [keras.callbacks.TerminateOnNaN()]
+    if validation is not None:
+        own.append(
             keras.callbacks.EarlyStopping(
                 monitor="val_loss", patience=patience, restore_best_weights=restore_best
             )
         )
-    fit = member.fit(
-        data.dataset(lookback, batch_size, seed),
+    fit = model.fit(
+        train,
         epochs=epochs,
         validation_data=validation,
         shuffle=False,  # the stream shuffles itself, a new order every epoch
-        callbacks=callbacks + user,
+        callbacks=own + user,
         verbose=1 if verbose >= 2 else 0,  # Keras' progress bar (a line an epoch off a tty)
     )
-    history = {k: [float(v) for v in vals] for k, vals in fit.history.items()}
-    losses = history.get("loss", [])
+    return {k: [float(v) for v in vals] for k, vals in fit.history.items()}
+
+
+def check_finite(member, losses: list[float]) -> None:
+    """TrainingDivergedError unless the last loss and every weight of ``member`` are finite."""
     weights_ok = all(np.all(np.isfinite(w)) for w in member.get_weights())
     if not losses or not math.isfinite(losses[-1]) or not weights_ok:
         raise TrainingDivergedError(
             f"training of {member.name} diverged (loss {losses[-1] if losses else 'n/a'}); "
             f"lower learning_rate or clipnorm"
         )
-    return history
 
 
 def _per_member(callback, name: str):

@@ -132,6 +132,14 @@ class RNNForecaster(RNNSavingMixin, RNNProbabilisticMixin):
         median over members; quantiles by averaging the members' quantile functions (the mean
         of their q-level forecasts, level by level); sample paths by pooling (path ``j`` comes
         from member ``j mod n_models``).
+    ensemble_training : {"sequential", "joint"}
+        How the ``n_models`` members train. ``sequential``: one after the other, each on its
+        own shuffle of the windows and with its own early stopping. ``joint``: side by side in
+        one Keras model, on one stream of windows (gathered and normalised once) with the sum
+        of their losses and one optimizer step, so the per-step cost besides the arithmetic is
+        paid once (see BENCHMARKS.md, "Ensemble members in one graph"); each member still takes
+        the steps it would take alone on that stream (Adam and ``clipnorm`` act weight by
+        weight), and early stopping watches the summed validation loss.
     random_state : int or None
         Seed: the same value gives bit-identical forecasts.
     verbose : int
@@ -201,7 +209,7 @@ class RNNForecaster(RNNSavingMixin, RNNProbabilisticMixin):
     # Added after the committed studies' runs were stored; at these values they train as before.
     _identity_defaults = {"callbacks": None, "missing": "mask", "futr_exog": None,
                           "hist_exog": None, "stat_exog": None, "calendar": None,
-                          "holidays": None}
+                          "holidays": None, "ensemble_training": "sequential"}
     _parameter_constraints = {
         "cell": [StrOptions({"lstm", "gru", "rnn"})],
         "units": [tuple, list, _POSITIVE],
@@ -231,6 +239,7 @@ class RNNForecaster(RNNSavingMixin, RNNProbabilisticMixin):
         "max_windows": [_POSITIVE, None],
         "missing": [StrOptions({"mask", "interpolate", "raise"})],
         "n_models": [_POSITIVE],
+        "ensemble_training": [StrOptions({"sequential", "joint"})],
         "random_state": ["random_state"],
         "verbose": ["verbose"],
         "callbacks": [list, tuple, None],
@@ -271,6 +280,7 @@ class RNNForecaster(RNNSavingMixin, RNNProbabilisticMixin):
         max_windows=None,
         missing="mask",
         n_models=3,
+        ensemble_training="sequential",
         random_state=None,
         verbose=0,
         callbacks=None,
@@ -308,6 +318,7 @@ class RNNForecaster(RNNSavingMixin, RNNProbabilisticMixin):
         self.max_windows = max_windows
         self.missing = missing
         self.n_models = n_models
+        self.ensemble_training = ensemble_training
         self.random_state = random_state
         self.verbose = verbose
         self.callbacks = callbacks

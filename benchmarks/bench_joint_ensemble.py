@@ -1,0 +1,72 @@
+"""RNNForecaster's three ensemble members trained one after the other vs side by side.
+
+Issue 19: "n_models=3 in one graph vs one after another on M3 Monthly: fit time ratio (goal
+<= 0.5)", with equal accuracy on the M3 validation windows. Both forecasters are the library's
+defaults for the set (``make_model("lstm")``, seed 0); the joint one adds
+``ensemble_training="joint"``. They are fitted on each series' training data less its last
+horizon and scored on that horizon (the validation window; the test split is not read), with
+:func:`forecastkit.evaluation.compare` (OWA against Naive2). ``seconds`` is fit + forecast wall
+time, one model at a time in this process (TensorFlow uses both cores).
+
+Run from the repository root::
+
+    python benchmarks/bench_joint_ensemble.py                       # all of M3 Monthly
+    python benchmarks/bench_joint_ensemble.py --sample 100          # a quick look
+    python benchmarks/bench_joint_ensemble.py --window 2            # the horizon before
+
+Writes ``metrics.csv`` and the stored forecasts under ``--out`` (an interrupted run resumes
+there; ``--fresh`` starts over) and prints the table and the ratio.
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import sys
+from pathlib import Path
+
+os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "3")
+sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "experiments"))
+
+from select_rnn import validation_split  # noqa: E402
+
+
+def main(argv=None) -> int:
+    p = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    p.add_argument("--set", default="m3-monthly")
+    p.add_argument("--sample", type=int, default=None, help="series drawn at random (seed 0)")
+    p.add_argument("--window", type=int, default=1, help="validation window (1: the last)")
+    p.add_argument("--seed", type=int, default=0)
+    p.add_argument("--out", default="/tmp/bench_joint_ensemble")
+    p.add_argument("--fresh", action="store_true")
+    args = p.parse_args(argv)
+
+    from forecastkit.datasets import load_dataset
+    from forecastkit.evaluation.compare import compare, sample_series
+    from forecastkit.evaluation.registry import make_model
+
+    train, _test, info = load_dataset(args.set)  # the test split is never read
+    if args.sample:
+        (train,) = sample_series(args.sample, 0, train)
+    fit_part, val_part = validation_split(train, info.horizon, args.window)
+    shape = dict(horizon=info.horizon, season_length=info.season_length, seed=args.seed)
+    models = {
+        "naive2": make_model("naive2", **shape),
+        "sequential": make_model("lstm", **shape),
+        "joint": make_model("lstm", ensemble_training="joint", **shape),
+    }
+    result = compare(models, fit_part, val_part, out_dir=args.out, n_jobs=1, progress=False,
+                     fresh=args.fresh, **{k: shape[k] for k in ("horizon", "season_length")},
+                     seed=args.seed)
+    table = result.metrics[["smape", "mase", "owa", "seconds"]]
+    print(table.to_string(float_format=lambda v: f"{v:.3f}"))
+    seq, joint = table.loc["sequential"], table.loc["joint"]
+    print(f"\nfit + forecast, joint / sequential: {joint['seconds'] / seq['seconds']:.2f}")
+    print(f"OWA, joint / sequential: {joint['owa'] / seq['owa']:.3f}")
+    Path(args.out).mkdir(parents=True, exist_ok=True)
+    table.to_csv(Path(args.out) / "metrics.csv")
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())
