@@ -55,10 +55,13 @@ TUNED = {"lstm-ep10-bs256": ("lstm", {"m3-yearly": OLD_SCHEDULE, "m3-quarterly":
 # Other's partner question was reopened after its test score was seen (fifth round).
 SELECTED = {"m3-yearly": ["lstm", "theta"], "m3-quarterly": ["lstm", "theta"],
             "m3-monthly": ["lstm", "theta"], "m3-other": ["lstm", "comb"]}
+# "selected-joint": `selected` with the members trained side by side in one graph
+# (ensemble_training="joint"; BENCHMARKS.md, "Ensemble members in one graph").
+SELECTED_JOINT = {k: ["lstm-joint", partner] for k, (_, partner) in SELECTED.items()}
 COMBINATIONS = {"lstm+theta": ["lstm", "theta"],  # mean of the two forecasts
                 "lstm+comb": ["lstm", "comb"],
                 "lstm-ep10-bs256+theta": ["lstm-ep10-bs256", "theta"],
-                "selected": SELECTED}
+                "selected": SELECTED, "selected-joint": SELECTED_JOINT}
 SAMPLE = None  # None: all series
 # ----------------------------------------------------------------------------- end of config
 

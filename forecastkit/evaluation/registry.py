@@ -104,6 +104,8 @@ MODELS: dict[str, ModelSpec] = {
         _rnn("rnn", "global SimpleRNN forecaster", cell="rnn"),
         _rnn("lstm", "global LSTM forecaster", cell="lstm"),
         _rnn("gru", "global GRU forecaster", cell="gru"),
+        _rnn("lstm-joint", "lstm with its members trained side by side in one graph",
+             cell="lstm", ensemble_training="joint"),
         _rnn("lstm-stacked", "two stacked LSTM layers (64, 64)", cell="lstm", units=(64, 64)),
         _rnn("gru-stacked", "two stacked GRU layers (64, 64)", cell="gru", units=(64, 64)),
         _rnn("bilstm", "bidirectional LSTM", cell="lstm", bidirectional=True),
