@@ -375,10 +375,10 @@ def test_auto_schedule_on_large_data_is_10_epochs_of_256(int_panel, fit_batch_si
     # The same panel counts as large once the threshold is below its number of windows.
     monkeypatch.setattr(training, "SMALL_DATA_MAX_WINDOWS", 1)
     params = {k: v for k, v in SMALL.items() if k not in ("epochs", "batch_size")}
-    f = fk.RNNForecaster(**params).fit(int_panel)
+    f = fk.RNNForecaster(**{**params, "n_models": 1}).fit(int_panel)
     assert (f.epochs_, f.batch_size_) == (10, 256)
-    assert [len(h["loss"]) for h in f.history_] == [10, 10, 10]
-    assert fit_batch_sizes == [256, 256, 256]
+    assert [len(h["loss"]) for h in f.history_] == [10]
+    assert fit_batch_sizes == [256]
 
 
 def test_given_batch_size_is_used_whatever_the_data_size(int_panel, fit_batch_sizes):
@@ -460,8 +460,8 @@ def test_probe_epochs_fixed_count_with_many_windows(int_panel, monkeypatch):
 
 
 def test_probe_epochs_with_early_stopping_is_a_cap(int_panel):
-    f = fk.RNNForecaster(**{**SMALL, "epochs": "probe"}, early_stopping=True, patience=1,
-                         learning_rate=1e-2).fit(int_panel)
+    f = fk.RNNForecaster(**{**SMALL, "epochs": "probe", "n_models": 1}, early_stopping=True,
+                         patience=1, learning_rate=1e-2).fit(int_panel)
     assert f.epochs_ == 100 and f.probe_history_ is None
     assert "val_loss" in f.history_[0] and len(f.history_[0]["loss"]) < 100
 

@@ -45,7 +45,9 @@ def test_callbacks_see_every_members_epochs_and_change_nothing(panel):
 
 def test_tensorboard_writes_each_network_as_its_own_run(panel, tmp_path):
     board = keras.callbacks.TensorBoard(log_dir=str(tmp_path / "logs"))
-    fk.RNNForecaster(**{**SMALL, "epochs": "probe"}, n_models=2, callbacks=[board]).fit(panel)
+    # patience 1: the probe stops soon (up to 100 epochs otherwise); its run is written all the same
+    fk.RNNForecaster(**{**SMALL, "epochs": "probe"}, n_models=2, patience=1,
+                     callbacks=[board]).fit(panel)
     runs = sorted(p.name for p in (tmp_path / "logs").iterdir())
     assert runs == ["member_0", "member_1", "probe"]
     for run in runs:

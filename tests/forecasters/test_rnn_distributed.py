@@ -32,7 +32,7 @@ for name in ("none", "one", "two"):
     out[name + "_replicas"] = f.members_[0].distribute_strategy.num_replicas_in_sync
     out[name + "_loss"] = f.history_[0]["loss"]
 with strategies["two"].scope():  # one strategy per process: its collectives are keyed by it
-    q = fk.RNNForecaster(loss="quantile", **{**kw, "n_models": 2}).fit(df)
+    q = fk.RNNForecaster(loss="quantile", **kw).fit(df)
 out["quantiles"] = q.predict_quantiles_array([0.1, 0.5, 0.9]).tolist()
 print(json.dumps(out))
 """
