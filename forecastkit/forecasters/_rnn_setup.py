@@ -7,6 +7,7 @@ freshly built members. They keep ``rnn.py`` to the estimator's contract.
 
 from __future__ import annotations
 
+from contextlib import contextmanager
 from numbers import Integral
 
 import numpy as np
@@ -195,10 +196,17 @@ def head_of(f):
 def train(f, member, data: TrainingData, lookback: int, seed: int, epochs: int,
           restore_best: bool = True) -> dict:
     """:func:`train_member` with the forecaster's settings; a divergence names them."""
-    try:
+    with _divergence_names_settings(f):
         return train_member(member, data, lookback, epochs=epochs, batch_size=f.batch_size_,
                             seed=seed, patience=f.patience, verbose=f.verbose,
                             restore_best=restore_best, callbacks=f.callbacks)
+
+
+@contextmanager
+def _divergence_names_settings(f):
+    """Re-raise a TrainingDivergedError with the settings a user would change."""
+    try:
+        yield
     except TrainingDivergedError as err:
         raise TrainingDivergedError(
             f"{err} (learning_rate={f.learning_rate}, clipnorm={f.clipnorm})"
@@ -238,17 +246,13 @@ def train_together(f, members, data: TrainingData, seed: int, epochs: int) -> li
     from forecastkit.forecasters._joint_training import train_jointly
     from forecastkit.layers.optim import default_optimizer
 
-    try:
+    with _divergence_names_settings(f):
         return train_jointly(
             members, data, f.lookbacks_,
             optimizer=default_optimizer(learning_rate=f.learning_rate, clipnorm=f.clipnorm),
             epochs=epochs, batch_size=f.batch_size_, seed=seed, patience=f.patience,
             verbose=f.verbose, callbacks=f.callbacks,
         )
-    except TrainingDivergedError as err:
-        raise TrainingDivergedError(
-            f"{err} (learning_rate={f.learning_rate}, clipnorm={f.clipnorm})"
-        ) from None
 
 
 def plan_training(f, panel: Panel, norm, holdout: int | None, seed: int) -> TrainingData:

@@ -143,14 +143,15 @@ class RNNForecaster(RNNSavingMixin, RNNProbabilisticMixin):
     random_state : int or None
         Seed: the same value gives bit-identical forecasts.
     verbose : int
-        0 silent, 1 a progress bar over ensemble members, 2 also Keras' progress bar through
-        each epoch (one line per epoch when the output is not a terminal).
+        0 silent, 1 a progress bar over ensemble members (trained one after another), 2 also
+        Keras' progress bar through each epoch (one line per epoch when the output is not a
+        terminal).
     callbacks : list of keras.callbacks.Callback or None
         Keras callbacks passed to every network's ``fit`` (the probe's and each member's, one
         after the other), e.g. ``keras.callbacks.TensorBoard(log_dir="logs")``: a TensorBoard
         callback writes each network under its own folder (``logs/member_0``,
-        ``logs/probe``...), so the members show as separate runs. They watch training; they
-        are not saved with the model.
+        ``logs/probe``...), so the members show as separate runs (trained jointly, they are
+        one run, ``logs/members``). They watch training; they are not saved with the model.
     futr_exog, hist_exog : list of str or None
         Columns of ``fit(X=...)`` that are future-known (needed over the horizon at
         ``predict``) and past-only. Neither given: every column of ``X`` is future-known. Past
