@@ -5,9 +5,13 @@ windows exist with two integers per series. Every epoch the window *numbers* are
 stateless shuffle keyed by ``tf.data.Dataset.random(seed)``: a new order each epoch, the same
 orders in every run with the same seed), and each batch maps its numbers to ``(series, origin)``
 and gathers its histories and targets from the values tensor. No tensor of all windows is ever
-built: memory is the series plus 8 bytes a window for the epoch's order, not
-``(lookback + horizon) * 4`` bytes a window. ``windows_per_epoch`` draws a fresh random subset of
-the windows every epoch (all windows are seen over the epochs; one epoch's cost is bounded).
+built: memory is the series plus, for the epoch's order, 16 bytes a window at most, not
+``(lookback + horizon) * 4`` bytes a window. Beyond :data:`STREAMED_ORDER_MIN_WINDOWS` windows
+not even the order is held: each batch computes its window numbers from their positions in the
+epoch with a keyed bijection (``tf.random.experimental.index_shuffle``, applied twice with
+two keys), so memory no longer grows with the number of windows. ``windows_per_epoch`` draws a
+fresh random subset of the windows every epoch (all windows are seen over the epochs; one
+epoch's cost is bounded).
 
 Two entry points share that stream:
 
@@ -27,7 +31,14 @@ from forecastkit.data.scaling import SeriesScaler
 from forecastkit.data.window_plan import WindowPlan
 from forecastkit.exceptions import InvalidInputError
 
-__all__ = ["window_dataset", "make_dataset", "WindowSource", "window_source"]
+__all__ = ["window_dataset", "make_dataset", "WindowSource", "window_source",
+           "STREAMED_ORDER_MIN_WINDOWS"]
+
+#: From this many windows on, a shuffled epoch's order is computed batch by batch instead of
+#: held (which costs 16 bytes a window: 64 MiB here). Below it, the order is a stateless
+#: shuffle of the held window numbers, the order every committed study trained in; both are
+#: uniform random orders, but not the same ones.
+STREAMED_ORDER_MIN_WINDOWS = 2**22
 
 
 def window_dataset(
@@ -38,6 +49,7 @@ def window_dataset(
     shuffle: bool = True,
     seed: int = 0,
     windows_per_epoch: int | None = None,
+    order: str = "auto",
     season_positions: tuple[np.ndarray, int] | None = None,
     values: np.ndarray | None = None,
     covariates=None,
@@ -59,6 +71,12 @@ def window_dataset(
     windows_per_epoch : int, optional
         Windows per epoch, drawn afresh each epoch without replacement (needs ``shuffle``).
         None: every window every epoch.
+    order : {"auto", "held", "streamed"}
+        How a shuffled epoch's order is made: ``"held"`` shuffles a tensor of the window
+        numbers (16 bytes a window), ``"streamed"`` computes each batch's numbers with a keyed
+        bijection (no memory per window), ``"auto"`` streams from
+        :data:`STREAMED_ORDER_MIN_WINDOWS` windows on. Without ``shuffle`` the plan's order is
+        always computed batch by batch.
     season_positions : (ndarray of shape (n_series,), int), optional
         ``(start, m)``: the seasonal position (0..m-1) of each series' first observation and
         the season length. Adds ``position``, the seasonal position of each window's first
@@ -87,15 +105,24 @@ def window_dataset(
     per_epoch = n if windows_per_epoch is None else min(int(windows_per_epoch), n)
     if per_epoch < n and not shuffle:
         raise InvalidInputError("windows_per_epoch draws random windows; it needs shuffle=True")
-    source = np.asarray(panel.values if values is None else values, dtype=np.float32)
-    has_missing = bool(np.isnan(source).any())
-    # One trailing 0 that padded history steps point to.
-    values_t = tf.constant(np.concatenate([source, np.zeros(1, np.float32)]))
+    if order not in ("auto", "held", "streamed"):
+        raise InvalidInputError(f"order must be 'auto', 'held' or 'streamed', got {order!r}")
+    streamed = order == "streamed" or (order == "auto" and n >= STREAMED_ORDER_MIN_WINDOWS)
+    # One trailing 0 that padded history steps point to; float32 written once, in place.
+    source = panel.values if values is None else values
+    buffer = np.empty(len(source) + 1, np.float32)
+    buffer[:-1] = source
+    buffer[-1] = 0.0
+    has_missing = bool(np.isnan(buffer).any())
+    values_t = tf.constant(buffer)
+    del buffer
     sentinel = tf.constant(len(source), tf.int64)
     offsets = tf.constant(plan.offsets)
     last = tf.constant(plan.last.astype(np.int64))
     starts = tf.constant(np.asarray(panel.indptr[:-1], dtype=np.int64))
-    numbers = tf.constant(plan.window_numbers())
+    # The plan's window numbers are 0..n-1 unless it is a subsample; only a subsample (or a
+    # held shuffle) needs them as a tensor.
+    subset = None if plan.subset is None else tf.constant(plan.subset)
     hist_steps = tf.range(-plan.lookback, 0, dtype=tf.int64)[None, :]
     target_steps = tf.range(plan.horizon, dtype=tf.int64)[None, :]
     stride, lookback = tf.constant(plan.stride, tf.int64), tf.constant(plan.lookback, tf.int64)
@@ -104,17 +131,37 @@ def window_dataset(
         m = tf.constant(int(season_positions[1]), tf.int64)
     cov = _covariate_tensors(covariates)
 
+    n_batches = -(-per_epoch // batch_size)
+
+    def positions_of(b):
+        """Positions in the epoch of batch ``b``'s windows."""
+        return tf.range(b * batch_size, tf.minimum((b + 1) * batch_size, per_epoch),
+                        dtype=tf.int64)
+
+    def numbered(positions):
+        """Window numbers at plan positions."""
+        return positions if subset is None else tf.gather(subset, positions)
+
     def epoch_order(key):
-        order = tf.random.experimental.stateless_shuffle(
+        numbers = subset if subset is not None else tf.range(n, dtype=tf.int64)
+        epoch = tf.random.experimental.stateless_shuffle(
             numbers, seed=tf.stack([tf.constant(seed, tf.int64), key])
         )
-        return order[:per_epoch]
+        return epoch[:per_epoch]
 
-    def batches(order):
-        n_batches = -(-per_epoch // batch_size)
+    def batches(epoch):
+        return tf.data.Dataset.range(n_batches).map(lambda b: tf.gather(epoch, positions_of(b)))
+
+    def streamed_batches(key):
+        # A bijection of 0..n-1 keyed by (seed, key): each batch computes its numbers from
+        # its positions, so no tensor of the epoch's order exists. Applied twice with two
+        # keys: once leaves runs of nearly equal steps between neighbouring positions.
+        first = tf.stack([tf.constant(seed, tf.int64), key])
+        second = tf.stack([key, tf.constant(seed, tf.int64) + 1])
 
         def take(b):
-            return order[b * batch_size : tf.minimum((b + 1) * batch_size, per_epoch)]
+            pos = tf.random.experimental.index_shuffle(positions_of(b), first, n - 1)
+            return numbered(tf.random.experimental.index_shuffle(pos, second, n - 1))
 
         return tf.data.Dataset.range(n_batches).map(take)
 
@@ -143,11 +190,13 @@ def window_dataset(
 
     if shuffle:
         keys = tf.data.Dataset.random(seed=seed, rerandomize_each_iteration=True).take(1)
-        ds = keys.map(epoch_order).flat_map(batches)
+        if streamed:
+            ds = keys.flat_map(streamed_batches)
+        else:
+            ds = keys.map(epoch_order).flat_map(batches)
     else:
-        ds = batches(numbers)
+        ds = tf.data.Dataset.range(n_batches).map(lambda b: numbered(positions_of(b)))
     ds = ds.map(gather, num_parallel_calls=tf.data.AUTOTUNE, deterministic=True)
-    n_batches = -(-per_epoch // batch_size)
     return ds.apply(tf.data.experimental.assert_cardinality(n_batches)).prefetch(
         tf.data.AUTOTUNE
     )

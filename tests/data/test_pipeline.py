@@ -137,3 +137,61 @@ def test_bad_input_names_the_series(panel_df):
         make_dataset(panel_df, LOOKBACK, HORIZON, batch_size=0)
     with pytest.raises(InvalidInputError, match="scaler"):
         make_dataset(panel_df, LOOKBACK, HORIZON, scaler=42)
+
+
+def _numbers_seen(ds):
+    """The window each row is, read from its first target: the values are their positions."""
+    return np.concatenate([y[:, 0].numpy() for _, y in ds]).astype(np.int64)
+
+
+def _position_panel(panel_df):
+    panel = to_panel(panel_df)
+    return panel, np.arange(len(panel.values), dtype=np.float64)
+
+
+@pytest.mark.parametrize("subsample", [None, 150])
+def test_streamed_order_is_a_fresh_permutation_each_epoch(panel_df, subsample):
+    """The order computed batch by batch holds the same windows as the held shuffle, each once
+    an epoch, reshuffled every epoch and reproduced by the seed (also for a subsampled plan)."""
+    from forecastkit.data import WindowPlan, window_dataset
+
+    panel, positions = _position_panel(panel_df)
+    plan = WindowPlan.for_lengths(panel.lengths, LOOKBACK, HORIZON, 1, LOOKBACK)
+    if subsample:
+        plan = plan.subsample(subsample, 0)
+
+    def stream(order, seed=5, per_epoch=None):
+        return window_dataset(panel, plan, batch_size=32, seed=seed, order=order,
+                              values=positions, windows_per_epoch=per_epoch)
+
+    held = _numbers_seen(stream("held"))
+    ds = stream("streamed")
+    first, second = _numbers_seen(ds), _numbers_seen(ds)
+    assert len(first) == plan.n_windows == len(np.unique(first))
+    np.testing.assert_array_equal(np.sort(first), np.sort(held))
+    np.testing.assert_array_equal(np.sort(second), np.sort(held))
+    assert not np.array_equal(first, second) and not np.array_equal(first, held)
+    np.testing.assert_array_equal(first, _numbers_seen(stream("streamed")))
+    assert not np.array_equal(first, _numbers_seen(stream("streamed", seed=6)))
+    # Shuffled, not shifted: the order is unrelated to the plan's.
+    assert abs(np.corrcoef(np.arange(len(first)), np.argsort(np.argsort(first)))[0, 1]) < 0.25
+    part = _numbers_seen(stream("streamed", per_epoch=40))
+    assert len(part) == 40 == len(np.unique(part)) and set(part) <= set(held)
+
+
+def test_order_auto_streams_from_the_threshold(panel_df, monkeypatch):
+    from forecastkit.data import WindowPlan, pipeline, window_dataset
+
+    panel, positions = _position_panel(panel_df)
+    plan = WindowPlan.for_lengths(panel.lengths, LOOKBACK, HORIZON, 1, LOOKBACK)
+
+    def seen(order):
+        return _numbers_seen(window_dataset(panel, plan, batch_size=32, seed=5, order=order,
+                                            values=positions))
+
+    assert plan.n_windows < pipeline.STREAMED_ORDER_MIN_WINDOWS
+    np.testing.assert_array_equal(seen("auto"), seen("held"))
+    monkeypatch.setattr(pipeline, "STREAMED_ORDER_MIN_WINDOWS", plan.n_windows)
+    np.testing.assert_array_equal(seen("auto"), seen("streamed"))
+    with pytest.raises(InvalidInputError, match="order must be"):
+        window_dataset(panel, plan, order="random")
