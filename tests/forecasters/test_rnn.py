@@ -397,7 +397,8 @@ def test_auto_epochs_with_early_stopping_is_a_cap_too(int_panel):
 # --------------------------------------------------------------------------- epochs="probe"
 
 
-def test_probe_epochs_takes_the_probes_best_epoch(int_panel, fit_batch_sizes):
+def test_probe_epochs_takes_the_probes_best_epoch_and_saves(int_panel, fit_batch_sizes,
+                                                            tmp_path):
     params = {k: v for k, v in SMALL.items() if k != "batch_size"}  # batch_size "auto"
     f = fk.RNNForecaster(**{**params, "epochs": "probe", "n_models": 2}, patience=2,
                          learning_rate=1e-2).fit(int_panel)
@@ -410,11 +411,7 @@ def test_probe_epochs_takes_the_probes_best_epoch(int_panel, fit_batch_sizes):
     # Every member then trains on all windows (no held-out steps) for exactly that many epochs.
     assert [len(h["loss"]) for h in f.history_] == [f.epochs_] * 2
     assert all("val_loss" not in h for h in f.history_)
-
-
-def test_probe_epochs_model_saves_and_loads(int_panel, tmp_path):
-    f = fk.RNNForecaster(**{**SMALL, "epochs": "probe"}, patience=1,
-                         learning_rate=1e-2).fit(int_panel)
+    # The probe's outcome travels with the saved forecaster.
     g = fk.load(f.save(tmp_path / "est"))
     assert g.epochs == "probe" and g.epochs_ == f.epochs_ and g.batch_size_ == f.batch_size_
     assert g.probe_history_["val_loss"] == pytest.approx(f.probe_history_["val_loss"])

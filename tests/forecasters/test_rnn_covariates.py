@@ -49,11 +49,13 @@ def test_a_known_future_promotion_makes_forecasts_far_better(promo):
     assert err_with < 0.5 * err_without
 
 
-@pytest.mark.parametrize("strategy", ["seq2seq", "recursive"])
-def test_the_decoder_and_the_recursive_loop_read_the_promotion_of_each_step(strategy):
+# The recursive loop learns the promotion in 3 epochs (error ratio 0.21 at 3 and at 6); the
+# decoder needs 6 (0.45 at 3).
+@pytest.mark.parametrize("strategy,epochs", [("seq2seq", 6), ("recursive", 3)])
+def test_the_decoder_and_the_recursive_loop_read_the_promotion_of_each_step(strategy, epochs):
     train, test, X = _promo_panel()
-    with_x = _net(strategy=strategy).fit(train, X=X)
-    without = _net(strategy=strategy).fit(train)
+    with_x = _net(strategy=strategy, epochs=epochs).fit(train, X=X)
+    without = _net(strategy=strategy, epochs=epochs).fit(train)
     err_with = np.abs(with_x.predict(X=X)["y_pred"].to_numpy() - test["y"].to_numpy()).mean()
     err_without = np.abs(without.predict()["y_pred"].to_numpy() - test["y"].to_numpy()).mean()
     assert err_with < 0.5 * err_without
