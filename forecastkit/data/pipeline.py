@@ -9,9 +9,10 @@ built: memory is the series plus, for the epoch's order, 16 bytes a window at mo
 ``(lookback + horizon) * 4`` bytes a window. Beyond :data:`STREAMED_ORDER_MIN_WINDOWS` windows
 not even the order is held: each batch computes its window numbers from their positions in the
 epoch with a keyed bijection (``tf.random.experimental.index_shuffle``, applied twice with
-two keys), so memory no longer grows with the number of windows. ``windows_per_epoch`` draws a
-fresh random subset of the windows every epoch (all windows are seen over the epochs; one
-epoch's cost is bounded).
+two keys), so memory no longer grows with the number of windows (a subsampled plan still holds
+its chosen window numbers, 8 bytes each, ``max_windows`` of them at most).
+``windows_per_epoch`` draws a fresh random subset of the windows every epoch (all windows are
+seen over the epochs; one epoch's cost is bounded).
 
 Two entry points share that stream:
 
@@ -74,9 +75,9 @@ def window_dataset(
     order : {"auto", "held", "streamed"}
         How a shuffled epoch's order is made: ``"held"`` shuffles a tensor of the window
         numbers (16 bytes a window), ``"streamed"`` computes each batch's numbers with a keyed
-        bijection (no memory per window), ``"auto"`` streams from
-        :data:`STREAMED_ORDER_MIN_WINDOWS` windows on. Without ``shuffle`` the plan's order is
-        always computed batch by batch.
+        bijection (no memory per window beyond a subsampled plan's own numbers), ``"auto"``
+        streams from :data:`STREAMED_ORDER_MIN_WINDOWS` windows on. Without ``shuffle`` the
+        plan's order is always computed batch by batch.
     season_positions : (ndarray of shape (n_series,), int), optional
         ``(start, m)``: the seasonal position (0..m-1) of each series' first observation and
         the season length. Adds ``position``, the seasonal position of each window's first
@@ -153,15 +154,17 @@ def window_dataset(
         return tf.data.Dataset.range(n_batches).map(lambda b: tf.gather(epoch, positions_of(b)))
 
     def streamed_batches(key):
-        # A bijection of 0..n-1 keyed by (seed, key): each batch computes its numbers from
-        # its positions, so no tensor of the epoch's order exists. Applied twice with two
-        # keys: once leaves runs of nearly equal steps between neighbouring positions.
-        first = tf.stack([tf.constant(seed, tf.int64), key])
-        second = tf.stack([key, tf.constant(seed, tf.int64) + 1])
+        # Each batch computes its numbers from its positions in the epoch, so no tensor of the
+        # epoch's order exists. The two permutations' seeds are drawn from (seed, key): the
+        # kernel reads only a few low bits of each seed word (8 to 13), which raw epoch keys
+        # would leave nearly alike from epoch to epoch.
+        seeds = tf.random.stateless_uniform(
+            [2, 2], seed=tf.stack([tf.constant(seed, tf.int64), key]), minval=None,
+            maxval=None, dtype=tf.int64,
+        )
 
         def take(b):
-            pos = tf.random.experimental.index_shuffle(positions_of(b), first, n - 1)
-            return numbered(tf.random.experimental.index_shuffle(pos, second, n - 1))
+            return numbered(_keyed_permutation(positions_of(b), seeds, n))
 
         return tf.data.Dataset.range(n_batches).map(take)
 
@@ -200,6 +203,32 @@ def window_dataset(
     return ds.apply(tf.data.experimental.assert_cardinality(n_batches)).prefetch(
         tf.data.AUTOTUNE
     )
+
+
+def _keyed_permutation(positions, seeds, n: int):
+    """Where ``positions`` (int64, in ``[0, n)``) go in a random permutation of ``0..n-1``.
+
+    Two rounds of ``tf.random.experimental.index_shuffle`` (seeds: int64, shape (2, 2)): one
+    round leaves runs of nearly equal steps between neighbouring positions. The kernel sizes
+    its domain as ``ceil(log2(max_index))`` bits rounded up to even (16 at least), which
+    misses ``max_index`` itself when that is ``2**k`` with ``k`` even and at least 16 (two
+    positions then collide); for those ``n`` the domain is one larger and the one position
+    that lands outside ``[0, n)`` steps on once more (cycle walking), which keeps a bijection.
+    """
+    import tensorflow as tf
+
+    top = n - 1
+    walk = top >= 2**16 and top & (top - 1) == 0 and (top.bit_length() - 1) % 2 == 0
+    domain = tf.constant(top + 1 if walk else top, tf.int64)
+
+    def once(x, seed):
+        out = tf.random.experimental.index_shuffle(x, seed, domain)
+        if walk:
+            out = tf.where(out == n, tf.random.experimental.index_shuffle(out, seed, domain),
+                           out)
+        return out
+
+    return once(once(positions, seeds[0]), seeds[1])
 
 
 def _covariate_tensors(covariates) -> dict:

@@ -172,7 +172,9 @@ def test_streamed_order_is_a_fresh_permutation_each_epoch(panel_df, subsample):
     np.testing.assert_array_equal(np.sort(second), np.sort(held))
     assert not np.array_equal(first, second) and not np.array_equal(first, held)
     np.testing.assert_array_equal(first, _numbers_seen(stream("streamed")))
-    assert not np.array_equal(first, _numbers_seen(stream("streamed", seed=6)))
+    # Seeds that differ only above the low bits the shuffle kernel reads give other orders.
+    for other in (6, 5 + 2**8, 5 + 2**13):
+        assert not np.array_equal(first, _numbers_seen(stream("streamed", seed=other)))
     # Shuffled, not shifted: the order is unrelated to the plan's.
     assert abs(np.corrcoef(np.arange(len(first)), np.argsort(np.argsort(first)))[0, 1]) < 0.25
     part = _numbers_seen(stream("streamed", per_epoch=40))
@@ -195,3 +197,55 @@ def test_order_auto_streams_from_the_threshold(panel_df, monkeypatch):
     np.testing.assert_array_equal(seen("auto"), seen("streamed"))
     with pytest.raises(InvalidInputError, match="order must be"):
         window_dataset(panel, plan, order="random")
+
+
+def test_streamed_epochs_do_not_repeat(panel_df):
+    """Forty epochs, forty orders (the shuffle kernel reads few bits of its seed)."""
+    from forecastkit.data import WindowPlan, window_dataset
+
+    panel, positions = _position_panel(panel_df)
+    plan = WindowPlan.for_lengths(panel.lengths, LOOKBACK, HORIZON, 1, LOOKBACK)
+    ds = window_dataset(panel, plan, batch_size=plan.n_windows, seed=0, order="streamed",
+                        values=positions)
+    orders = {_numbers_seen(ds).tobytes() for _ in range(40)}
+    assert len(orders) == 40
+
+
+@pytest.mark.parametrize("n_windows", [2**16 + 1, 2**16 + 2])
+def test_streamed_order_is_a_permutation_where_the_kernel_wraps(n_windows):
+    """index_shuffle with max_index 2**16 (a power of 4) maps two positions to one window;
+    the streamed order must still hold every window once."""
+    from forecastkit.data import WindowPlan, window_dataset
+
+    lookback, horizon = 2, 1
+    panel = to_panel(pd.DataFrame({"unique_id": "a", "ds": np.arange(n_windows + 2),
+                                   "y": np.zeros(n_windows + 2)}))
+    plan = WindowPlan.for_lengths(panel.lengths, lookback, horizon, 1, lookback)
+    assert plan.n_windows == n_windows
+    positions = np.arange(len(panel.values), dtype=np.float64)
+    seen = _numbers_seen(window_dataset(panel, plan, batch_size=8192, seed=0, order="streamed",
+                                        values=positions))
+    np.testing.assert_array_equal(np.sort(seen), np.arange(n_windows) + lookback)
+
+
+def test_held_order_is_the_stateless_shuffle_of_the_window_numbers(panel_df):
+    """Below the threshold every epoch is, as before the streamed order existed, TensorFlow's
+    stateless shuffle of the plan's window numbers keyed by (seed, the epoch's draw of
+    ``tf.data.Dataset.random(seed)``); subsampled and unshuffled plans keep their order."""
+    from forecastkit.data import WindowPlan, window_dataset
+
+    panel, positions = _position_panel(panel_df)
+    full = WindowPlan.for_lengths(panel.lengths, LOOKBACK, HORIZON, 1, LOOKBACK)
+    first_target = full.index()[:, 1] + np.asarray(panel.indptr[:-1])[full.index()[:, 0]]
+    for plan in (full, full.subsample(150, 0)):
+        ds = window_dataset(panel, plan, batch_size=32, seed=5, values=positions)
+        numbers = tf.constant(plan.window_numbers())
+        keys = tf.data.Dataset.random(seed=5, rerandomize_each_iteration=True).take(1)
+        for _ in range(2):  # two epochs, each with its own key
+            key = next(iter(keys))
+            order = tf.random.experimental.stateless_shuffle(
+                numbers, seed=tf.stack([tf.constant(5, tf.int64), key])).numpy()
+            np.testing.assert_array_equal(_numbers_seen(ds), first_target[order])
+        unshuffled = window_dataset(panel, plan, batch_size=32, shuffle=False, values=positions)
+        np.testing.assert_array_equal(_numbers_seen(unshuffled),
+                                      first_target[plan.window_numbers()])
