@@ -28,7 +28,7 @@ CONFIGS = {
     "gru_bidirectional_seq2seq": (
         dict(cell="gru", units=(8,), lookback=12, bidirectional=True, strategy="seq2seq"), False),
     "lstm_ensemble_direct": (
-        dict(cell="lstm", units=(8,), lookback=(12, 18), n_models=3, strategy="direct"), False),
+        dict(cell="lstm", units=(8,), lookback=(12, 18), n_models=2, strategy="direct"), False),
 }
 
 
