@@ -75,6 +75,13 @@ CONFIGS: dict[str, dict] = {
     "bs32-ep20": {"batch_size": 32, "epochs": 20},
     "bs64-ep40": {"batch_size": 64, "epochs": 40},
     "drop10-ep30": {"dropout": 0.1, "epochs": 30, "batch_size": 256},
+    # Issue 19's cost question: the members trained side by side in one graph, with the
+    # defaults' schedule, half of it (small sets: 10 epochs of 64; Monthly: 5 of 256), or
+    # half the units.
+    "joint": {"ensemble_training": "joint"},
+    "joint-ep10": {"ensemble_training": "joint", "epochs": 10, "batch_size": 64},
+    "joint-ep5": {"ensemble_training": "joint", "epochs": 5, "batch_size": 256},
+    "joint-u32": {"ensemble_training": "joint", "units": (32,)},
 }
 OUT = Path(__file__).parent / "results" / "selection"
 
