@@ -189,6 +189,7 @@ def fit_network(model, train, validation, *, epochs: int, patience: int, verbose
                 monitor="val_loss", patience=patience, restore_best_weights=restore_best
             )
         )
+    _build_before_tracing(model, train)
     fit = model.fit(
         train,
         epochs=epochs,
@@ -198,6 +199,34 @@ def fit_network(model, train, validation, *, epochs: int, patience: int, verbose
         verbose=1 if verbose >= 2 else 0,  # Keras' progress bar (a line an epoch off a tty)
     )
     return {k: [float(v) for v in vals] for k, vals in fit.history.items()}
+
+
+def _build_before_tracing(model, train) -> None:
+    """Create the optimizer's slot variables and the loss trackers before ``fit`` traces the
+    train step.
+
+    Outside a distribution strategy Keras defers both to the first trace of the train step;
+    variables created inside a trace make TensorFlow trace the step a second time, which costs
+    about as long as a small fit's training. The slot variables, their order and their zero
+    initial values are the ones Keras would create, and the per-output loss trackers of a
+    model with several outputs (the members trained in one graph) are built by one call of
+    ``compute_loss`` on zeros and then reset, so the training and its history are unchanged.
+    Under a strategy Keras builds them itself, before tracing.
+    """
+    import tensorflow as tf
+
+    if tf.distribute.has_strategy():
+        return
+    if model.optimizer is not None and not model.optimizer.built:
+        model.optimizer.build(model.trainable_variables)
+    if isinstance(model.output, dict):
+        def zeros(spec):
+            return tf.zeros([1, *spec.shape[1:]], spec.dtype)
+
+        targets = tf.nest.map_structure(zeros, train.element_spec[1])
+        outputs = {name: zeros(out) for name, out in model.output.items()}
+        model.compute_loss(y=targets, y_pred=outputs)
+        model.reset_metrics()
 
 
 def check_finite(member, losses: list[float]) -> None:

@@ -281,6 +281,22 @@ def test_configurations_are_what_was_asked(direct_model, recursive_model, seq2se
 # --------------------------------------------------------------- one data path
 
 
+def test_each_network_traces_its_train_step_once(int_panel, monkeypatch):
+    """The optimizer's slot variables exist before fit: created inside the first trace of the
+    train step (Keras' default without a strategy) they make TensorFlow trace it twice."""
+    traces = []
+    real = keras.Model.train_step
+
+    def counted(self, data):
+        traces.append(self.name)
+        return real(self, data)
+
+    monkeypatch.setattr(keras.Model, "train_step", counted)
+    fk.RNNForecaster(**{**SMALL, "n_models": 2}).fit(int_panel)
+    fk.RNNForecaster(**{**SMALL, "n_models": 2}, ensemble_training="joint").fit(int_panel)
+    assert len(traces) == 3 and len(set(traces)) == 3, traces
+
+
 def test_fit_trains_through_the_data_pipeline(monthly_panel, monkeypatch):
     """fit streams every member's windows from forecastkit.data.window_dataset through the
     forecaster's WindowNormalizer (the layer in its serving model); nothing cuts windows into
