@@ -282,8 +282,9 @@ def test_configurations_are_what_was_asked(direct_model, recursive_model, seq2se
 
 
 def test_each_network_traces_its_train_step_once(int_panel, monkeypatch):
-    """The optimizer's slot variables exist before fit: created inside the first trace of the
-    train step (Keras' default without a strategy) they make TensorFlow trace it twice."""
+    """The optimizer's slot variables (and, in one graph, the per-member loss trackers) exist
+    before fit: created inside the first trace of the train step (Keras' default without a
+    strategy) they make TensorFlow trace it twice."""
     traces = []
     real = keras.Model.train_step
 

@@ -78,3 +78,22 @@ def test_joint_recursive_distribution_head_on_gaps_with_early_stopping():
     out = f.predict(quantiles=[0.1, 0.9])
     assert np.isfinite(out.select_dtypes("number").to_numpy()).all()
     assert (out["q0.1"] <= out["q0.9"]).all()
+
+
+def test_building_the_training_state_before_tracing_changes_nothing(monkeypatch):
+    """fit builds the optimizer's slots and the per-member loss trackers before Keras traces
+    the train step (one trace, not two): a masked Student-t fit in one graph with early
+    stopping has the same history and weights as with Keras' own deferred build."""
+    from forecastkit.forecasters import _rnn_training
+
+    df = _panel()
+    df.loc[df.sample(frac=0.1, random_state=0).index, "y"] = np.nan
+    kw = dict(ensemble_training="joint", distribution="student_t", early_stopping=True,
+              patience=1, **PARAMS)
+    built = fk.RNNForecaster(**kw).fit(df)
+    monkeypatch.setattr(_rnn_training, "_build_before_tracing", lambda model, train: None)
+    deferred = fk.RNNForecaster(**kw).fit(df)
+    assert built.history_ == deferred.history_ and "val_loss" in built.history_[0]
+    for a, b in zip(built.members_, deferred.members_, strict=True):
+        for wa, wb in zip(a.get_weights(), b.get_weights(), strict=True):
+            np.testing.assert_array_equal(wa, wb)
