@@ -4,13 +4,19 @@ Run from the repository root::
 
     python experiments/covariates.py                        # every model, 4 windows (~1 h)
     python experiments/covariates.py --models snaive,theta  # minutes
+    python experiments/covariates.py --validation --models lstm-cov,lstm-cov-lb56
 
 Data: :func:`forecastkit.datasets.load_chicago` (20 stations, 2001-2016, daily, weather and
 game covariates). A rolling origin over the last 56 days: 4 windows of 14 days; every model is
 fitted on the days before each window's origin and forecasts its 14 days. Scored by sMAPE and
 MASE (seasonal period 7, scaled by the training days), averaged over stations and windows.
 
-Covariates (chosen from what each column is, before any run; nothing is tuned here):
+``--validation`` cuts its windows from the training data instead, for choosing a
+configuration without the test set: the 56 test days are dropped and the last
+``VALIDATION_WINDOWS`` windows of 14 days of what is left are forecast (results in
+``validation/`` under the output folder).
+
+Covariates (chosen from what each column is, before any run):
 
 * future-known: the games (known from the schedules), the US public holidays (the `holidays`
   package) and, for the network, the day of week and month;
@@ -21,6 +27,10 @@ ARIMA is fitted on each window's last 730 days (two years): statsmodels' SARIMAX
 of daily data for 20 stations would take hours; the networks, Theta and the seasonal naive
 read the full history. Forecasts are stored per model and window, so an interrupted run
 resumes (``--fresh`` starts over). Writes experiments/results/covariates/.
+
+``lstm-cov-lb56`` is ``lstm-cov`` with twice the default lookbacks (56, 42 and 84 days for
+the three members instead of 28, 21 and 42): a candidate scored on the validation windows
+(``experiments/results/covariates/validation/README.md`` has the rule).
 """
 
 from __future__ import annotations
@@ -43,6 +53,7 @@ from forecastkit.evaluation.report import markdown_table  # noqa: E402
 from forecastkit.metrics import mase, smape  # noqa: E402
 
 HORIZON, WINDOWS, SEASON = 14, 4, 7
+VALIDATION_WINDOWS = 2
 ARIMA_HISTORY = 730
 # Baseball's four flags are one identical column in the source (the season): Cubs_Home stands
 # for it (datasets/README.md).
@@ -62,19 +73,23 @@ MODELS = {
     "lstm-cov": lambda seed: fk.RNNForecaster(
         horizon=HORIZON, season_length=SEASON, random_state=seed, futr_exog=GAMES,
         hist_exog=WEATHER, calendar=CALENDAR, holidays="US"),
+    "lstm-cov-lb56": lambda seed: fk.RNNForecaster(
+        horizon=HORIZON, season_length=SEASON, random_state=seed, futr_exog=GAMES,
+        hist_exog=WEATHER, calendar=CALENDAR, holidays="US", lookback=(56, 42, 84)),
     "lstm-cov-oracle": lambda seed: fk.RNNForecaster(
         horizon=HORIZON, season_length=SEASON, random_state=seed, futr_exog=GAMES + WEATHER,
         calendar=CALENDAR, holidays="US"),
 }
-X_COLUMNS = {"arima-cov": GAMES, "lstm-cov": GAMES + WEATHER, "lstm-cov-oracle": GAMES + WEATHER}
+X_COLUMNS = {"arima-cov": GAMES, "lstm-cov": GAMES + WEATHER, "lstm-cov-lb56": GAMES + WEATHER,
+             "lstm-cov-oracle": GAMES + WEATHER}
 OUT = RESULTS / "covariates"
 
 
-def windows(y: pd.DataFrame) -> list[pd.Timestamp]:
-    """Forecast origins: the first day of each 14-day window of the last 56 days."""
+def windows(y: pd.DataFrame, n: int = WINDOWS) -> list[pd.Timestamp]:
+    """Forecast origins: the first day of each of the last ``n`` 14-day windows of ``y``."""
     last = y["ds"].max()
-    first = last - pd.Timedelta(days=HORIZON * WINDOWS - 1)
-    return [first + pd.Timedelta(days=HORIZON * k) for k in range(WINDOWS)]
+    first = last - pd.Timedelta(days=HORIZON * n - 1)
+    return [first + pd.Timedelta(days=HORIZON * k) for k in range(n)]
 
 
 def run_one(name: str, y: pd.DataFrame, X: pd.DataFrame, origin: pd.Timestamp, seed: int):
@@ -111,6 +126,9 @@ def main(argv=None) -> int:
     ap.add_argument("--seed", type=int, default=0)
     ap.add_argument("--fresh", action="store_true", help="forget stored forecasts")
     ap.add_argument("--out", type=Path, default=OUT)
+    ap.add_argument("--validation", action="store_true",
+                    help=f"forecast the last {VALIDATION_WINDOWS} windows of the training "
+                    "data instead of the test windows")
     args = ap.parse_args(argv)
     names = [m.strip() for m in args.models.split(",") if m.strip()]
     unknown = [m for m in names if m not in MODELS]
@@ -118,10 +136,15 @@ def main(argv=None) -> int:
         ap.error(f"unknown model {unknown[0]!r}; choose from {list(MODELS)}")
     train, test, X, info = fk.datasets.load_chicago(test_days=HORIZON * WINDOWS)
     y = pd.concat([train, test], ignore_index=True)
-    store = args.out / "forecasts"
+    n_windows, out = WINDOWS, args.out
+    if args.validation:
+        # The test days are dropped, so no fit and no score can see them.
+        y, n_windows, out = train, VALIDATION_WINDOWS, args.out / "validation"
+        X = X[X["ds"] <= train["ds"].max()]
+    store = out / "forecasts"
     store.mkdir(parents=True, exist_ok=True)
     for name in names:
-        for k, origin in enumerate(windows(y)):
+        for k, origin in enumerate(windows(y, n_windows)):
             file = store / f"{name}-seed{args.seed}-w{k}.csv"
             if file.exists() and not args.fresh:
                 continue
@@ -130,13 +153,13 @@ def main(argv=None) -> int:
             out = out.assign(seconds=seconds, window=k)
             out.to_csv(file.with_suffix(".partial"), index=False)
             os.replace(file.with_suffix(".partial"), file)  # a stored unit is a whole one
-    write_report(y, args.out, args.seed)
+    write_report(y, out, args.seed, n_windows)
     return 0
 
 
-def write_report(y: pd.DataFrame, out: Path, seed: int) -> None:
+def write_report(y: pd.DataFrame, out: Path, seed: int, n_windows: int = WINDOWS) -> None:
     rows, per_series = [], []
-    origins = windows(y)
+    origins = windows(y, n_windows)
     for file in sorted((out / "forecasts").glob(f"*-seed{seed}-w*.csv")):
         name, k = file.stem.rsplit("-seed", 1)[0], int(file.stem.rsplit("-w", 1)[1])
         forecasts = pd.read_csv(file, parse_dates=["ds"])
@@ -152,10 +175,14 @@ def write_report(y: pd.DataFrame, out: Path, seed: int) -> None:
         windows_done.rename("windows")).sort_values("mase")
     scores.to_csv(out / "per_series.csv", index=False)
     table.to_csv(out / "metrics.csv")
-    lines = header("Covariates study: Chicago L-train daily ridership", command_line())
+    title = "Covariates study: Chicago L-train daily ridership"
+    if n_windows != WINDOWS:
+        title += f" (validation: the last {n_windows} windows of the training data)"
+    lines = header(title, command_line())
     lines += [
         f"- Data: 20 stations, daily, {y['ds'].min().date()} .. {y['ds'].max().date()}; "
-        f"{WINDOWS} windows of {HORIZON} days (the last {HORIZON * WINDOWS} days), seed {seed}",
+        f"{n_windows} windows of {HORIZON} days (the last {HORIZON * n_windows} days), "
+        f"seed {seed}",
         f"- ARIMA rows fit the last {ARIMA_HISTORY} days before each origin; the others the full "
         "history",
         f"- Covariates: games {GAMES} and US holidays future-known; weather {WEATHER} past-only"
