@@ -136,12 +136,12 @@ def main(argv=None) -> int:
         ap.error(f"unknown model {unknown[0]!r}; choose from {list(MODELS)}")
     train, test, X, info = fk.datasets.load_chicago(test_days=HORIZON * WINDOWS)
     y = pd.concat([train, test], ignore_index=True)
-    n_windows, out = WINDOWS, args.out
+    n_windows, out_dir = WINDOWS, args.out
     if args.validation:
         # The test days are dropped, so no fit and no score can see them.
-        y, n_windows, out = train, VALIDATION_WINDOWS, args.out / "validation"
+        y, n_windows, out_dir = train, VALIDATION_WINDOWS, args.out / "validation"
         X = X[X["ds"] <= train["ds"].max()]
-    store = out / "forecasts"
+    store = out_dir / "forecasts"
     store.mkdir(parents=True, exist_ok=True)
     for name in names:
         for k, origin in enumerate(windows(y, n_windows)):
@@ -153,7 +153,7 @@ def main(argv=None) -> int:
             out = out.assign(seconds=seconds, window=k)
             out.to_csv(file.with_suffix(".partial"), index=False)
             os.replace(file.with_suffix(".partial"), file)  # a stored unit is a whole one
-    write_report(y, out, args.seed, n_windows)
+    write_report(y, out_dir, args.seed, n_windows)
     return 0
 
 

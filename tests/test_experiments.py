@@ -1,5 +1,6 @@
-"""The experiment scripts: the shared runner's per-set rows (experiments/_common.py) and the
-validation selection script's combined scores (experiments/select_rnn.py)."""
+"""The experiment scripts: the shared runner's per-set rows (experiments/_common.py), the
+validation selection script's combined scores (experiments/select_rnn.py), the probabilistic
+study and the covariates study's windows (experiments/covariates.py)."""
 
 from __future__ import annotations
 
@@ -397,3 +398,64 @@ def test_registry_builds_the_study_s_probabilistic_models():
                          ("lstm-normal", {"distribution": "normal"}),
                          ("lstm-student-t", {"distribution": "student_t"})]:
         assert MODELS[name].kind == "rnn" and MODELS[name].params == {"cell": "lstm", **params}
+
+
+# --------------------------------------------------------------------------- covariates study
+
+
+@pytest.fixture()
+def covariates(monkeypatch):
+    """experiments/covariates.py with one more model: a seasonal naive that records the last
+    date of the y and X it was given in fit and the X it was given in predict."""
+    monkeypatch.syspath_prepend(str(EXPERIMENTS))
+    import covariates
+
+    import forecastkit as fk
+
+    seen = []
+
+    class Spy(fk.baselines.SeasonalNaive):
+        def fit(self, y, X=None, static=None):
+            seen.append(("fit", y["ds"].max(), X["ds"].max()))
+            return super().fit(y)
+
+        def predict(self, horizon=None, X=None, **kwargs):
+            seen.append(("predict", None, X["ds"].max()))
+            return super().predict(horizon, **kwargs)
+
+    monkeypatch.setitem(covariates.MODELS, "spy", lambda seed: Spy(season_length=7))
+    monkeypatch.setitem(covariates.X_COLUMNS, "spy", covariates.GAMES)
+    covariates.seen = seen
+    yield covariates
+    for name in ("covariates", "_common"):
+        sys.modules.pop(name, None)
+
+
+@pytest.mark.parametrize("validation", [False, True])
+def test_covariates_study_windows_and_what_each_fit_sees(covariates, tmp_path, validation):
+    import pandas as pd
+
+    flag = ["--validation"] if validation else []
+    assert covariates.main(["--models", "spy", "--out", str(tmp_path), *flag]) == 0
+    out = tmp_path / "validation" if validation else tmp_path
+    # The test period is the last 56 days; validation forecasts the 28 days before it.
+    last_day = pd.Timestamp("2016-06-19") if validation else pd.Timestamp("2016-08-14")
+    n = 2 if validation else 4
+    origins = [last_day - pd.Timedelta(days=14 * (n - k) - 1) for k in range(n)]
+    stored = sorted((out / "forecasts").glob("spy-seed0-w*.csv"))
+    assert len(stored) == n
+    for k, file in enumerate(stored):
+        f = pd.read_csv(file, parse_dates=["ds"])
+        assert f["ds"].min() == origins[k] and f["ds"].max() == origins[k] + pd.Timedelta(days=13)
+        assert f["unique_id"].nunique() == 20
+    fits = [s for s in covariates.seen if s[0] == "fit"]
+    predicts = [s for s in covariates.seen if s[0] == "predict"]
+    for k in range(n):
+        # Each fit ends the day before its origin; no fit and no predict sees past the data's
+        # last day, which in validation is the day before the test period.
+        assert fits[k][1] == origins[k] - pd.Timedelta(days=1)
+        assert fits[k][2] <= last_day and predicts[k][2] <= last_day
+    metrics = pd.read_csv(out / "metrics.csv", index_col=0)
+    assert metrics.loc["spy", "windows"] == n
+    if validation:
+        assert "validation" in (out / "report.md").read_text().split("\n")[0]
