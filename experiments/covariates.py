@@ -61,24 +61,28 @@ GAMES = ["Blackhawks_Home", "Blackhawks_Away", "Bulls_Home", "Bulls_Away", "Bear
          "Bears_Away", "Cubs_Home"]
 WEATHER = ["temp_min", "temp_max", "percip", "weather_rain", "weather_snow", "weather_storm"]
 CALENDAR = ["dayofweek", "month"]
-# name -> (estimator factory, X columns, uses X): seeds come from --seed
+# The networks' covariates: games and holidays known ahead, weather observed up to now.
+WITH_COVARIATES = {"futr_exog": GAMES, "hist_exog": WEATHER, "calendar": CALENDAR,
+                   "holidays": "US"}
+
+
+def _network(seed: int, **params):
+    return fk.RNNForecaster(horizon=HORIZON, season_length=SEASON, random_state=seed, **params)
+
+
+# name -> estimator factory; seeds come from --seed
 MODELS = {
     "snaive": lambda seed: fk.baselines.SeasonalNaive(season_length=SEASON),
     "theta": lambda seed: fk.baselines.Theta(season_length=SEASON),
     "arima": lambda seed: fk.baselines.ARIMA(season_length=SEASON),
     "arima-cov": lambda seed: fk.baselines.ARIMA(season_length=SEASON, futr_exog=GAMES,
                                                  holidays="US"),
-    "lstm": lambda seed: fk.RNNForecaster(horizon=HORIZON, season_length=SEASON,
-                                          random_state=seed),
-    "lstm-cov": lambda seed: fk.RNNForecaster(
-        horizon=HORIZON, season_length=SEASON, random_state=seed, futr_exog=GAMES,
-        hist_exog=WEATHER, calendar=CALENDAR, holidays="US"),
-    "lstm-cov-lb56": lambda seed: fk.RNNForecaster(
-        horizon=HORIZON, season_length=SEASON, random_state=seed, futr_exog=GAMES,
-        hist_exog=WEATHER, calendar=CALENDAR, holidays="US", lookback=(56, 42, 84)),
-    "lstm-cov-oracle": lambda seed: fk.RNNForecaster(
-        horizon=HORIZON, season_length=SEASON, random_state=seed, futr_exog=GAMES + WEATHER,
-        calendar=CALENDAR, holidays="US"),
+    "lstm": lambda seed: _network(seed),
+    "lstm-cov": lambda seed: _network(seed, **WITH_COVARIATES),
+    "lstm-cov-lb56": lambda seed: _network(seed, **WITH_COVARIATES, lookback=(56, 42, 84)),
+    # The weather of the horizon given as if it were known (the bound of a perfect forecast).
+    "lstm-cov-oracle": lambda seed: _network(seed, **{**WITH_COVARIATES, "hist_exog": None,
+                                                      "futr_exog": GAMES + WEATHER}),
 }
 X_COLUMNS = {"arima-cov": GAMES, "lstm-cov": GAMES + WEATHER, "lstm-cov-lb56": GAMES + WEATHER,
              "lstm-cov-oracle": GAMES + WEATHER}
