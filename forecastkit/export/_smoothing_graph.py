@@ -60,32 +60,12 @@ def _sse_and_states(z, mask, points, lanes: _Lanes):
     zero = tf.zeros_like(alpha)
     one = tf.ones_like(alpha)
 
-    def step(t, cl, cb, d00, d01, d10, d11, a00, a01, a11, q0, q1, rr):
-        # States as c + D @ (l0, b0): c from the data, D the dependence on the initial states.
-        yt = zt[t]
+    def step(t, *carry):
+        # the NumPy search's step (holt_step), operation for operation
         m = mt[t]
-        u = cl + phi * cb
-        v0 = d00 + phi * d10
-        v1 = d01 + phi * d11
-        r = (yt - u) * m
-        v0m = v0 * m
-        v1m = v1 * m
-        a00 = a00 + v0m * v0
-        a01 = a01 + v0m * v1
-        a11 = a11 + v1m * v1
-        q0 = q0 + v0m * r
-        q1 = q1 + v1m * r
-        rr = rr + r * r
-        nl = alpha * yt + keep * u
-        n00 = keep * v0
-        n01 = keep * v1
-        nb = beta * (nl - cl) + damp * cb
-        n10 = beta * (n00 - d00) + damp * d10
-        n11 = beta * (n01 - d01) + damp * d11
-        on = tf.broadcast_to(m > 0, tf.shape(cl))  # the padding leaves the states as they are
-        return (t + 1, tf.where(on, nl, cl), tf.where(on, nb, cb), tf.where(on, n00, d00),
-                tf.where(on, n01, d01), tf.where(on, n10, d10), tf.where(on, n11, d11),
-                a00, a01, a11, q0, q1, rr)
+        new, sums = _np.holt_step(zt[t], m, carry[:6], carry[6:], alpha, beta, phi, keep, damp)
+        on = tf.broadcast_to(m > 0, tf.shape(alpha))  # the padding leaves the states as they are
+        return (t + 1, *(tf.where(on, n, s) for n, s in zip(new, carry[:6], strict=True)), *sums)
 
     start = (tf.constant(0), zero, zero, one, zero, zero, one) + (zero,) * 6
     out = tf.while_loop(lambda t, *_: t < tf.shape(zt)[0], step, start)

@@ -143,37 +143,18 @@ def profile_sse(z, mask, alpha, beta, phi, trend: bool):
     one = np.ones_like(alpha)
     padded = not np.all(mask == 1.0)
     # States as c + D @ (l0, b0): c from the data, D the dependence on the initial states.
-    cl, cb, d00, d01, d10, d11 = zero, zero, one, zero, zero, one
-    a00 = a01 = a11 = q0 = q1 = rr = zero
+    states = (zero, zero, one, zero, zero, one)
+    sums = (zero,) * 6
     keep = 1.0 - alpha
     damp = (1.0 - beta) * phi
     for t in range(z.shape[1]):
-        yt = z[:, t : t + 1]
         m = mask[:, t : t + 1]
-        u = cl + phi * cb  # one-step forecast with zero initial states
-        v0 = d00 + phi * d10
-        v1 = d01 + phi * d11
-        r = (yt - u) * m
-        v0m = v0 * m
-        v1m = v1 * m
-        a00 = a00 + v0m * v0
-        a01 = a01 + v0m * v1
-        a11 = a11 + v1m * v1
-        q0 = q0 + v0m * r
-        q1 = q1 + v1m * r
-        rr = rr + r * r
-        nl = alpha * yt + keep * u
-        n00 = keep * v0
-        n01 = keep * v1
-        nb = beta * (nl - cl) + damp * cb
-        n10 = beta * (n00 - d00) + damp * d10
-        n11 = beta * (n01 - d01) + damp * d11
+        new, sums = holt_step(z[:, t : t + 1], m, states, sums, alpha, beta, phi, keep, damp)
         if padded:  # the padding before a series starts leaves the states as they are
-            on = m > 0
-            nl, nb = np.where(on, nl, cl), np.where(on, nb, cb)
-            n00, n01 = np.where(on, n00, d00), np.where(on, n01, d01)
-            n10, n11 = np.where(on, n10, d10), np.where(on, n11, d11)
-        cl, cb, d00, d01, d10, d11 = nl, nb, n00, n01, n10, n11
+            new = tuple(np.where(m > 0, n, s) for n, s in zip(new, states, strict=True))
+        states = new
+    cl, cb, d00, d01, d10, d11 = states
+    a00, a01, a11, q0, q1, rr = sums
     ridge = RIDGE * (a00 + a11)
     a00 = a00 + ridge
     a11 = a11 + ridge
@@ -184,6 +165,55 @@ def profile_sse(z, mask, alpha, beta, phi, trend: bool):
                                             + b0 * b0 * a11)
     sse = np.where(np.isfinite(sse), sse, np.inf)
     return sse, cl + d00 * l0 + d01 * b0, cb + d10 * l0 + d11 * b0, l0, b0
+
+
+def holt_step(yt, m, states, sums, alpha, beta, phi, keep, damp):
+    """One step of the Holt recursion with zero initial states, and of its error sums.
+
+    The states are kept as ``c + D @ (l0, b0)``: ``c`` from the data, ``D`` the dependence on
+    the initial states, so that the least-squares ``(l0, b0)`` can be solved for after the
+    loop. Only ``+``, ``-`` and ``*`` are used, so the same function steps NumPy arrays here
+    and TensorFlow tensors in the SavedModel's search
+    (:mod:`forecastkit.export._smoothing_graph`), operation for operation.
+
+    Parameters
+    ----------
+    yt, m : arrays of shape (batch, 1) or broadcastable to the states
+        The step's standardised value and its mask (1 observed, 0 padding).
+    states : tuple of 6 arrays of shape (batch, points)
+        ``(cl, cb, d00, d01, d10, d11)``: level and slope with zero initial states, and the
+        2 x 2 dependence on the initial ones.
+    sums : tuple of 6 arrays of shape (batch, points)
+        ``(a00, a01, a11, q0, q1, rr)``: the normal equations' sums and the squared errors.
+    alpha, beta, phi, keep, damp : arrays of shape (batch, points)
+        Parameters, ``keep = 1 - alpha`` and ``damp = (1 - beta) * phi``.
+
+    Returns
+    -------
+    states, sums : tuples as given, one step on (masked steps not yet held: the caller's
+        ``where``, NumPy's or TensorFlow's, keeps the states through padding)
+    """
+    cl, cb, d00, d01, d10, d11 = states
+    a00, a01, a11, q0, q1, rr = sums
+    u = cl + phi * cb  # one-step forecast with zero initial states
+    v0 = d00 + phi * d10
+    v1 = d01 + phi * d11
+    r = (yt - u) * m
+    v0m = v0 * m
+    v1m = v1 * m
+    a00 = a00 + v0m * v0
+    a01 = a01 + v0m * v1
+    a11 = a11 + v1m * v1
+    q0 = q0 + v0m * r
+    q1 = q1 + v1m * r
+    rr = rr + r * r
+    nl = alpha * yt + keep * u
+    n00 = keep * v0
+    n01 = keep * v1
+    nb = beta * (nl - cl) + damp * cb
+    n10 = beta * (n00 - d00) + damp * d10
+    n11 = beta * (n01 - d01) + damp * d11
+    return (nl, nb, n00, n01, n10, n11), (a00, a01, a11, q0, q1, rr)
 
 
 def _profile_level(z, mask, alpha):
