@@ -62,6 +62,9 @@ def resolve_structure(f, panel: Panel) -> None:
         "season_length": m,
         "deseasonalize": f.deseasonalize_,
         "normalize": f.scaler != "none",  # "none" feeds raw values, as documented
+        # Data with missing values: window statistics from the window interpolated across
+        # its gaps (WindowNormalizer); without, the normaliser is as it always was.
+        "interpolate_gaps": bool(np.isnan(panel.values).any()),
     }
     f.covariate_layout_ = covariate_layout(f, panel)
 

@@ -66,6 +66,47 @@ def test_a_window_with_gaps_keeps_its_seasonal_component(m, n, amplitude):
         np.testing.assert_allclose(np.asarray(seasonal)[0], expected, atol=0.03 * amplitude / 0.3)
 
 
+
+@pytest.mark.parametrize("log", [True, False])
+def test_interpolated_gaps_give_the_statistics_of_the_window_filled_beforehand(log):
+    """``interpolate_gaps``: a window with gaps and left padding normalises as the same window
+    filled first by NumPy's ``interp`` (in log space with ``log``) over its observed part."""
+    m, n, pad = 24, 144, 10
+    kw = dict(log=log, level_window=m, season_length=m, deseasonalize=True, horizon=2 * m)
+    rng = np.random.default_rng(7)
+    y = _seasonal_series(n - pad, m, seed=4, amplitude=1.0)
+    mask = np.ones(n - pad)
+    mask[rng.choice(n - pad - 1, size=(n - pad) // 10, replace=False)] = 0.0
+    mask[-3] = 0.0  # a gap among the level window's steps
+    t, seen = np.arange(n - pad), mask > 0
+    space = np.log(y) if log else y
+    filled = np.interp(t, t[seen], space[seen])
+    filled = np.exp(filled) if log else filled
+    with_gaps = np.concatenate([np.zeros(pad), np.where(seen, y, 0.0)])[None, :]
+    gap_mask = np.concatenate([np.zeros(pad), mask])[None, :]
+    beforehand = np.concatenate([np.zeros(pad), filled])[None, :]
+    live = np.concatenate([np.zeros(pad), np.ones(n - pad)])[None, :]
+    got = WindowNormalizer(**kw, interpolate_gaps=True)([with_gaps, gap_mask])
+    want = WindowNormalizer(**kw)([beforehand, live])
+    assert np.abs(np.asarray(want[3])).max() > 0.1  # the window is deseasonalised
+    for a, b in zip(got, want, strict=True):
+        np.testing.assert_allclose(np.asarray(a), np.asarray(b), atol=1e-5)
+    # Skipping the gaps instead gives other statistics (the option changes something).
+    skipped = WindowNormalizer(**kw)([with_gaps, gap_mask])
+    assert np.abs(np.asarray(skipped[3]) - np.asarray(want[3])).max() > 1e-3
+
+
+def test_interpolate_gaps_leaves_a_window_without_gaps_as_it_was():
+    y = _seasonal_series(60, 12, seed=5)
+    hist = np.concatenate([np.zeros(12), y])[None, :]
+    mask = np.concatenate([np.zeros(12), np.ones(60)])[None, :]
+    kw = dict(log=True, level_window=12, season_length=12, deseasonalize=True, horizon=6)
+    a = WindowNormalizer(**kw)([hist, mask])
+    b = WindowNormalizer(**kw, interpolate_gaps=True)([hist, mask])
+    for u, v in zip(a, b, strict=True):
+        np.testing.assert_array_equal(np.asarray(u), np.asarray(v))
+
+
 def test_non_seasonal_window_is_left_alone():
     rng = np.random.default_rng(3)
     y = np.exp(2 + np.cumsum(rng.normal(0, 0.05, 60)))
