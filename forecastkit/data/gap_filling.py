@@ -8,7 +8,10 @@ deseasonalised and relative to its level (:class:`~forecastkit.data.normalizatio
 WindowNormalizer`), so this is the seasonal interpolation of ``fill_missing(method="seasonal")``
 done per window, in the graph: training, ``predict`` and the SavedModel fill alike, and the
 network is also told which steps were filled (the mask, read beside the value). The filled
-values never enter the window's statistics nor the loss.
+values never enter the loss. The window's statistics (level, scale, seasonal component) come
+from the window interpolated the same way before it is normalised
+(:func:`interpolate_gaps` in :class:`~forecastkit.data.normalization.WindowNormalizer` with
+``interpolate_gaps=True``).
 """
 
 from __future__ import annotations

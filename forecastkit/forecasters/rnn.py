@@ -113,11 +113,13 @@ class RNNForecaster(RNNSavingMixin, RNNProbabilisticMixin):
         Train on a fixed, seeded random subset of this many windows; ``None``: all of them.
     missing : {"mask", "interpolate", "raise"}
         Missing values (NaN) in the history, in ``fit`` and in ``predict(y=...)``. ``mask``:
-        a missing value is masked out of the window's level, scale and seasonal component and
-        out of the loss (a missing target); the network, fitted on data with gaps, reads at
-        that step the normalised window interpolated across the gap, beside an observed
-        indicator (0 there), and steps through it (only left padding is skipped), all inside
-        the network and so in the SavedModel too. ``interpolate``: filled first, as the
+        a missing target is left out of the loss; a network fitted on data with gaps takes
+        each window's level, scale and seasonal component from the window interpolated
+        linearly across its gaps (in log space with the log scaler; skipping them instead
+        would leak the season into the trend), reads at a missing step the normalised window
+        interpolated across the gap, beside an observed indicator (0 there), and steps
+        through it (only left padding is skipped), all inside the network and so in the
+        SavedModel too. ``interpolate``: filled first, as the
         classical baselines do (seasonally with ``season_length > 1``; ``n_filled_`` counts
         them; one warning). ``raise``: a MissingValuesError naming the series. Leading NaN
         (a series that starts late) are dropped in every case; a series with nothing observed

@@ -146,10 +146,14 @@ def test_a_network_fitted_on_gappy_data_reads_the_indicator_and_one_on_complete_
     complete_net = fk.RNNForecaster(**{**SMALL, "epochs": 1}).fit(complete)
     # the same features (the value, and the seasonal position if read) plus the indicator
     assert n_features(gappy_net) == n_features(complete_net) + 1
+    # window statistics from the windows interpolated across their gaps; as before without
+    assert gappy_net.normalizer_config_["interpolate_gaps"] is True
+    assert complete_net.normalizer_config_["interpolate_gaps"] is False
 
 
 @pytest.mark.parametrize("log", [True, False])
 def test_window_statistics_skip_missing_values(log):
+    """Without interpolate_gaps (test_normalization.py has the option)."""
     rng = np.random.default_rng(3)
     history = rng.uniform(5, 15, size=(4, 10)).astype(np.float32)
     mask = np.ones_like(history)
