@@ -9,7 +9,7 @@ WindowNormalizer`), so this is the seasonal interpolation of ``fill_missing(meth
 done per window, in the graph: training, ``predict`` and the SavedModel fill alike, and the
 network is also told which steps were filled (the mask, read beside the value). The filled
 values never enter the loss. The window's statistics (level, scale, seasonal component) come
-from the window interpolated the same way before it is normalised
+from the raw (log) window interpolated linearly across its gaps before it is normalised
 (:func:`interpolate_gaps` in :class:`~forecastkit.data.normalization.WindowNormalizer` with
 ``interpolate_gaps=True``).
 """

@@ -75,12 +75,9 @@ class WindowNormalizer(keras.layers.Layer):
         interpolated linearly across them (in log space with ``log``), and ``z`` holds the
         interpolated values there. Left padding stays out of every statistic. Without it the
         statistics skip the gaps, and the moving average of a span with a gap, renormalised
-        over its observed values, lacks that season position: with a strong season (hourly
-        data) this leaks the season into the trend and the profile. On M4 Hourly with 10 % of
-        the values missing the last windows' level and seasonal component come out about
-        half as far from the complete data's (``tests/data/test_normalization.py`` checks the
-        interpolated statistics against a window filled beforehand). A window without gaps
-        gives the same result either way.
+        over its observed values, lacks that season position, which leaks a strong season
+        into the trend and the profile. A window without gaps gives the same result either
+        way.
     """
 
     def __init__(
