@@ -31,6 +31,14 @@ resumes (``--fresh`` starts over). Writes experiments/results/covariates/.
 ``lstm-cov-lb56`` is ``lstm-cov`` with twice the default lookbacks (56, 42 and 84 days for
 the three members instead of 28, 21 and 42): a candidate scored on the validation windows
 (``experiments/results/covariates/validation/README.md`` has the rule).
+
+``-closed`` rows (``lstm-cov-closed``, ``arima-cov-closed``) are fitted on the training data
+with every day of zero rides set to NaN: a station with no rides on a day was shut (240 such
+days, 2 of them since 2014, none in the test windows), and a shutdown is not demand. The
+network then masks those days; ARIMA gets them interpolated. With no zero left, the network's
+``scaler="auto"`` takes log-levels, so its effects (holidays, games, weekends) act in
+proportion to a station's level instead of adding the same amount to every station's
+normalised level. Scores are always against the data as published.
 """
 
 from __future__ import annotations
@@ -80,12 +88,16 @@ MODELS = {
     "lstm": lambda seed: _network(seed),
     "lstm-cov": lambda seed: _network(seed, **WITH_COVARIATES),
     "lstm-cov-lb56": lambda seed: _network(seed, **WITH_COVARIATES, lookback=(56, 42, 84)),
+    "lstm-cov-closed": lambda seed: _network(seed, **WITH_COVARIATES),
+    "arima-cov-closed": lambda seed: fk.baselines.ARIMA(season_length=SEASON, futr_exog=GAMES,
+                                                        holidays="US"),
     # The weather of the horizon given as if it were known (the bound of a perfect forecast).
     "lstm-cov-oracle": lambda seed: _network(seed, **{**WITH_COVARIATES, "hist_exog": None,
                                                       "futr_exog": GAMES + WEATHER}),
 }
 X_COLUMNS = {"arima-cov": GAMES, "lstm-cov": GAMES + WEATHER, "lstm-cov-lb56": GAMES + WEATHER,
-             "lstm-cov-oracle": GAMES + WEATHER}
+             "lstm-cov-oracle": GAMES + WEATHER, "lstm-cov-closed": GAMES + WEATHER,
+             "arima-cov-closed": GAMES}
 OUT = RESULTS / "covariates"
 
 
@@ -96,11 +108,18 @@ def windows(y: pd.DataFrame, n: int = WINDOWS) -> list[pd.Timestamp]:
     return [first + pd.Timedelta(days=HORIZON * k) for k in range(n)]
 
 
+def closures_missing(y: pd.DataFrame) -> pd.DataFrame:
+    """``y`` with every day of zero rides (a station shut that day) set to NaN."""
+    return y.assign(y=y["y"].where(y["y"] > 0))
+
+
 def run_one(name: str, y: pd.DataFrame, X: pd.DataFrame, origin: pd.Timestamp, seed: int):
     """Forecasts of ``name`` for the 14 days from ``origin`` and its fit + predict seconds."""
     train = y[y["ds"] < origin]
     if name.startswith("arima"):
         train = train[train["ds"] >= origin - pd.Timedelta(days=ARIMA_HISTORY)]
+    if name.endswith("-closed"):
+        train = closures_missing(train)
     model = MODELS[name](seed)
     cols = X_COLUMNS.get(name)
     start = time.perf_counter()
