@@ -7,6 +7,7 @@ freshly built members. They keep ``rnn.py`` to the estimator's contract.
 
 from __future__ import annotations
 
+import warnings
 from contextlib import contextmanager
 from numbers import Integral
 
@@ -14,6 +15,7 @@ import numpy as np
 
 from forecastkit.data.frames import Panel
 from forecastkit.exceptions import (
+    ForecastkitWarning,
     InvalidInputError,
     MissingValuesError,
     TrainingDivergedError,
@@ -108,12 +110,40 @@ def units(f) -> tuple[int, ...]:
     return tuple(int(v) for v in u)
 
 
+# Up to this share of zeros among otherwise positive training values, ``scaler="auto"``
+# says why it did not take log-levels: so few zeros are often not demand but a shutdown or an
+# outage. More zeros (intermittent demand) are observations, and level is the right scaler.
+FEW_ZEROS = 0.01
+
+
 def _use_log(f, panel: Panel) -> bool:
     if f.scaler == "log":
         check_log_space(panel, "scaler='log' needs positive values; use scaler='level'")
         return True
-    values = panel.values
-    return f.scaler == "auto" and bool(np.all(values[~np.isnan(values)] > 0))
+    if f.scaler != "auto":
+        return False
+    observed = panel.values[~np.isnan(panel.values)]
+    if np.all(observed > 0):
+        return True
+    _warn_few_zeros(panel, observed)
+    return False
+
+
+def _warn_few_zeros(panel: Panel, observed: np.ndarray) -> None:
+    """A ForecastkitWarning when a few zeros alone keep ``scaler="auto"`` off log-levels."""
+    n_zeros = int(np.count_nonzero(observed == 0))
+    if np.any(observed < 0) or n_zeros > FEW_ZEROS * observed.size:
+        return
+    with_zeros = [str(sid) for sid, values in panel if np.any(values == 0)]
+    warnings.warn(
+        f"scaler='auto' normalises by level, not log-level, because {n_zeros} of "
+        f"{observed.size} training values are zero, in {len(with_zeros)} series "
+        f"({', '.join(with_zeros[:3])}{', ...' if len(with_zeros) > 3 else ''}). Level "
+        "normalisation adds an effect (a holiday, a weekend) in the same amount at every "
+        "level, so a low series can be forecast below zero. If these zeros are not "
+        "observations (a shutdown, an outage), set them to NaN: the network masks them and, "
+        "with every value positive, normalises by log-level.",
+        ForecastkitWarning, stacklevel=7)  # the user's call to fit (a test checks)
 
 
 # float32 networks: beyond this magnitude the per-window sums overflow (float32 ends at 3.4e38).

@@ -9,6 +9,7 @@ forecast computed with a plain numpy loop.
 from __future__ import annotations
 
 import copy
+import warnings
 
 import keras
 import numpy as np
@@ -22,6 +23,7 @@ from forecastkit.data.frames import to_panel
 from forecastkit.datasets import make_trend_seasonal
 from forecastkit.exceptions import (
     ForecastkitError,
+    ForecastkitWarning,
     InvalidInputError,
     MissingValuesError,
     SeriesTooShortError,
@@ -652,6 +654,39 @@ def test_log_scaler_rejects_non_positive_values(int_panel):
     bad.loc[bad.index[bad["unique_id"] == "S0003"][7], "y"] = -1.0
     with pytest.raises(ForecastkitError, match="S0003"):
         fk.RNNForecaster(**SMALL, scaler="log").fit(bad)
+
+
+def test_auto_scaler_names_the_few_zeros_that_keep_it_off_log_levels(int_panel):
+    shut = int_panel.copy()
+    shut.loc[shut.index[shut["unique_id"] == "S0003"][[7, 8]], "y"] = 0.0
+    with pytest.warns(ForecastkitWarning, match=r"2 of \d+ training values are zero, in 1 "
+                      r"series \(S0003\)") as caught:
+        f = fk.RNNForecaster(**{**SMALL, "epochs": 1}, early_stopping=False).fit(shut)
+    assert not f.log_
+    ours = [w for w in caught if "zero" in str(w.message)]
+    assert len(ours) == 1 and ours[0].filename == __file__  # at the user's call to fit
+    # The advice works: the same zeros as NaN leave every value positive, and auto takes logs.
+    with warnings.catch_warnings():
+        warnings.simplefilter("error", ForecastkitWarning)
+        masked = fk.RNNForecaster(**{**SMALL, "epochs": 1}, early_stopping=False).fit(
+            shut.replace({"y": {0.0: np.nan}}))
+    assert masked.log_
+
+
+@pytest.mark.parametrize(("values", "log"), [
+    ([1.0] * 200, True),             # positive: log-levels, nothing to say
+    ([1.0] * 190 + [0.0] * 10, False),  # 5 % zeros: intermittent demand, level is right
+    ([1.0] * 199 + [-1.0], False),   # below zero: level is the only choice
+])
+def test_auto_scaler_is_quiet_unless_a_few_zeros_decide_it(values, log):
+    from types import SimpleNamespace
+
+    from forecastkit.forecasters._rnn_setup import _use_log
+
+    panel = to_panel(pd.Series(values, name="s"))
+    with warnings.catch_warnings():
+        warnings.simplefilter("error", ForecastkitWarning)
+        assert _use_log(SimpleNamespace(scaler="auto"), panel) is log
 
 
 def test_log_model_rejects_non_positive_new_history(direct_model):
