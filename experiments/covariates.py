@@ -32,13 +32,13 @@ resumes (``--fresh`` starts over). Writes experiments/results/covariates/.
 the three members instead of 28, 21 and 42): a candidate scored on the validation windows
 (``experiments/results/covariates/validation/README.md`` has the rule).
 
-``-closed`` rows (``lstm-cov-closed``, ``arima-cov-closed``) are fitted on the training data
-with every day of zero rides set to NaN: a station with no rides on a day was shut (240 such
-days, 2 of them since 2014, none in the test windows), and a shutdown is not demand. The
-network then masks those days; ARIMA gets them interpolated. With no zero left, the network's
-``scaler="auto"`` takes log-levels, so its effects (holidays, games, weekends) act in
-proportion to a station's level instead of adding the same amount to every station's
-normalised level. Scores are always against the data as published.
+A ``-closed`` suffix on any model (``lstm-cov-closed``, ``arima-cov-closed``, ``theta-closed``,
+...) fits it on the training data with every day of zero rides set to NaN: a station with no
+rides on a day was shut (240 such days, 2 of them since 2014, none in the test windows), and a
+shutdown is not demand. The network then masks those days; ARIMA gets them interpolated. With
+no zero left, the network's ``scaler="auto"`` takes log-levels, so its effects (holidays,
+games, weekends) act in proportion to a station's level instead of adding the same amount to
+every station's normalised level. Scores are always against the data as published.
 """
 
 from __future__ import annotations
@@ -88,16 +88,13 @@ MODELS = {
     "lstm": lambda seed: _network(seed),
     "lstm-cov": lambda seed: _network(seed, **WITH_COVARIATES),
     "lstm-cov-lb56": lambda seed: _network(seed, **WITH_COVARIATES, lookback=(56, 42, 84)),
-    "lstm-cov-closed": lambda seed: _network(seed, **WITH_COVARIATES),
-    "arima-cov-closed": lambda seed: fk.baselines.ARIMA(season_length=SEASON, futr_exog=GAMES,
-                                                        holidays="US"),
     # The weather of the horizon given as if it were known (the bound of a perfect forecast).
     "lstm-cov-oracle": lambda seed: _network(seed, **{**WITH_COVARIATES, "hist_exog": None,
                                                       "futr_exog": GAMES + WEATHER}),
 }
 X_COLUMNS = {"arima-cov": GAMES, "lstm-cov": GAMES + WEATHER, "lstm-cov-lb56": GAMES + WEATHER,
-             "lstm-cov-oracle": GAMES + WEATHER, "lstm-cov-closed": GAMES + WEATHER,
-             "arima-cov-closed": GAMES}
+             "lstm-cov-oracle": GAMES + WEATHER}
+CLOSED = "-closed"
 OUT = RESULTS / "covariates"
 
 
@@ -118,8 +115,8 @@ def run_one(name: str, y: pd.DataFrame, X: pd.DataFrame, origin: pd.Timestamp, s
     train = y[y["ds"] < origin]
     if name.startswith("arima"):
         train = train[train["ds"] >= origin - pd.Timedelta(days=ARIMA_HISTORY)]
-    if name.endswith("-closed"):
-        train = closures_missing(train)
+    if name.endswith(CLOSED):
+        train, name = closures_missing(train), name.removesuffix(CLOSED)
     model = MODELS[name](seed)
     cols = X_COLUMNS.get(name)
     start = time.perf_counter()
@@ -154,9 +151,10 @@ def main(argv=None) -> int:
                     "data instead of the test windows")
     args = ap.parse_args(argv)
     names = [m.strip() for m in args.models.split(",") if m.strip()]
-    unknown = [m for m in names if m not in MODELS]
+    unknown = [m for m in names if m.removesuffix(CLOSED) not in MODELS]
     if unknown:
-        ap.error(f"unknown model {unknown[0]!r}; choose from {list(MODELS)}")
+        ap.error(f"unknown model {unknown[0]!r}; choose from {list(MODELS)}, each "
+                 f"also with {CLOSED!r}")
     train, test, X, info = fk.datasets.load_chicago(test_days=HORIZON * WINDOWS)
     y = pd.concat([train, test], ignore_index=True)
     n_windows, out_dir = WINDOWS, args.out

@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import json
 import sys
+import warnings
 from pathlib import Path
 
 import pytest
@@ -416,11 +417,11 @@ def covariates(monkeypatch):
 
     class Spy(fk.baselines.SeasonalNaive):
         def fit(self, y, X=None, static=None):
-            seen.append(("fit", y["ds"].max(), X["ds"].max()))
+            seen.append(("fit", y["ds"].max(), X["ds"].max(), y))
             return super().fit(y)
 
         def predict(self, horizon=None, X=None, **kwargs):
-            seen.append(("predict", None, X["ds"].max()))
+            seen.append(("predict", None, X["ds"].max(), None))
             return super().predict(horizon, **kwargs)
 
     monkeypatch.setitem(covariates.MODELS, "spy", lambda seed: Spy(season_length=7))
@@ -459,3 +460,31 @@ def test_covariates_study_windows_and_what_each_fit_sees(covariates, tmp_path, v
     assert metrics.loc["spy", "windows"] == n
     if validation:
         assert "validation" in (out / "report.md").read_text().split("\n")[0]
+
+
+def test_covariates_study_closed_rows_fit_on_shut_days_as_missing(covariates, tmp_path):
+    import numpy as np
+    import pandas as pd
+
+    import forecastkit as fk
+
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")  # the seasonal naive's one warning about filling
+        assert covariates.main(["--models", "spy,spy-closed", "--out", str(tmp_path),
+                                "--validation"]) == 0
+    fits = [s[3] for s in covariates.seen if s[0] == "fit"]
+    plain, closed = fits[0], fits[2]  # window 0 of each model
+    train = fk.datasets.load_chicago(test_days=56)[0]
+    expected = train[train["ds"] <= plain["ds"].max()]
+    # The plain row sees the data as published; the closed row the same rows with NaN exactly
+    # where a station had zero rides (Montrose's two shut days of June 2016 are later than
+    # window 0's last training day, so the history holds the 238 earlier ones).
+    pd.testing.assert_frame_equal(plain.reset_index(drop=True),
+                                  expected.reset_index(drop=True))
+    assert not plain["y"].isna().any()
+    zero = (expected["y"] == 0).to_numpy()
+    np.testing.assert_array_equal(closed["y"].isna().to_numpy(), zero)
+    np.testing.assert_array_equal(closed["y"].to_numpy()[~zero], expected["y"].to_numpy()[~zero])
+    assert zero.sum() == 238
+    metrics = pd.read_csv(tmp_path / "validation" / "metrics.csv", index_col=0)
+    assert {"spy", "spy-closed"} <= set(metrics.index)
