@@ -138,9 +138,10 @@ def _warn_few_zeros(panel: Panel, observed: np.ndarray) -> None:
     warnings.warn(
         f"scaler='auto' normalises by level, not log-level, because {n_zeros} of "
         f"{observed.size} training values are zero, in {len(with_zeros)} series "
-        f"({', '.join(with_zeros[:3])}{', ...' if len(with_zeros) > 3 else ''}). Level "
-        "normalisation adds an effect (a holiday, a weekend) in the same amount at every "
-        "level, so a low series can be forecast below zero. If these zeros are not "
+        f"({', '.join(with_zeros[:3])}{', ...' if len(with_zeros) > 3 else ''}). On levels "
+        "an effect (a holiday, a weekend) moves a forecast by the same multiple of the "
+        "window's spread whatever its level, so a series with a wide spread beside its level "
+        "can be forecast below zero. If these zeros are not "
         "observations (a shutdown, an outage), set them to NaN: the network masks them and, "
         "with every value positive, normalises by log-level.",
         ForecastkitWarning, stacklevel=7)  # the user's call to fit (a test checks)

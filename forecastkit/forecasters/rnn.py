@@ -79,10 +79,12 @@ class RNNForecaster(RNNSavingMixin, RNNProbabilisticMixin):
         Window normalisation: ``log`` subtracts the log-level (needs positive data), ``level``
         subtracts the level and divides by the mean absolute deviation, ``none`` feeds raw values.
         ``auto`` is ``log`` when all training values are positive, else ``level``. With
-        ``level`` an effect (a holiday) is one shift of the normalised level at every level,
-        so a low series can be forecast below zero; when a few zeros alone (at most 1 % of the
-        values) keep ``auto`` off ``log``, ``fit`` says so in a ForecastkitWarning. Zeros that
-        are not observations (a shutdown, an outage) belong as NaN.
+        ``level`` an effect (a holiday) moves a forecast by the same multiple of the window's
+        spread whatever its level, so a series whose spread is wide beside its level can be
+        forecast below zero; with ``log`` it takes the same share. When a few zeros alone (at
+        most 1 % of the values) keep ``auto`` off ``log``, ``fit`` says so in a
+        ForecastkitWarning; zeros that are not observations (a shutdown, an outage) belong as
+        NaN.
     season_position : {"auto"} or bool
         Feed the one-hot seasonal position of each step (month of year for monthly data) beside
         its value. ``auto``: when the series have calendar time stamps and
