@@ -488,3 +488,20 @@ def test_covariates_study_closed_rows_fit_on_shut_days_as_missing(covariates, tm
     assert zero.sum() == 238
     metrics = pd.read_csv(tmp_path / "validation" / "metrics.csv", index_col=0)
     assert {"spy", "spy-closed"} <= set(metrics.index)
+
+
+def test_gap_statistics_measures_each_way_against_the_complete_windows(monkeypatch, capsys):
+    monkeypatch.syspath_prepend(str(EXPERIMENTS))
+    import gap_statistics
+
+    try:
+        assert gap_statistics.main(["--set", "m3-monthly", "--rates", "0.1",
+                                    "--patterns", "random"]) == 0
+    finally:
+        for name in ("gap_statistics", "missing_data", "_common"):
+            sys.modules.pop(name, None)
+    lines = capsys.readouterr().out.splitlines()
+    assert lines[0].startswith("m3-monthly random 10%: ") and len(lines) == 5
+    errors = [[float(v) for v in line.split()[-3::2]] for line in lines[1:]]
+    # Every way is off the complete windows by something small but not nothing.
+    assert all(0 < e < 0.5 for row in errors for e in row), errors
