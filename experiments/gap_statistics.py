@@ -30,25 +30,21 @@ from _common import load_set  # noqa: E402
 from missing_data import BLOCK, knock_out  # noqa: E402
 
 import forecastkit as fk  # noqa: E402
+from forecastkit.data.frames import to_panel  # noqa: E402
 from forecastkit.data.normalization import WindowNormalizer  # noqa: E402
 
 
-def last_windows(df, window: int) -> np.ndarray:
-    """The last ``window`` values of every series, shape (n_series, window); a shorter series
-    is padded on the left with NaN, which the layer skips as padding."""
-    out = np.full((df["unique_id"].nunique(), window), np.nan)
-    for i, (_, g) in enumerate(df.groupby("unique_id", sort=False)):
-        tail = g["y"].to_numpy()[-window:]
-        out[i, window - len(tail):] = tail
-    return out
+def windows(df, window: int) -> tuple[np.ndarray, np.ndarray]:
+    """History and mask of every series' last ``window`` steps (left padded), each of shape
+    (n_series, window): what a forecast reads (:func:`forecastkit.data.last_windows`)."""
+    return fk.data.last_windows(to_panel(df, allow_missing=True), window)
 
 
-def statistics(x: np.ndarray, m: int, horizon: int, interpolate: bool):
+def statistics(history: np.ndarray, mask: np.ndarray, m: int, horizon: int, interpolate: bool):
     """Level (n_series,) and seasonal component (n_series, horizon) of each window."""
     layer = WindowNormalizer(log=True, level_window=m, season_length=m, deseasonalize=True,
                              horizon=horizon, interpolate_gaps=interpolate)
-    mask = (~np.isnan(x)).astype("float32")
-    _, level, _, seasonal = layer([np.nan_to_num(x, nan=1.0).astype("float32"), mask])
+    _, level, _, seasonal = layer([history, mask])
     return np.asarray(level)[:, 0], np.asarray(seasonal)
 
 
@@ -63,25 +59,26 @@ def main(argv=None) -> int:
     train, _, info = load_set(args.set, None, args.seed)
     m, horizon = info.season_length, info.horizon
     window = args.window or 6 * m
-    complete = last_windows(train, window)
-    ref_level, ref_seasonal = statistics(complete, m, horizon, False)
+    ref_level, ref_seasonal = statistics(*windows(train, window), m, horizon, False)
     for pattern in args.patterns.split(","):
         for rate in [float(r) for r in args.rates.split(",")]:
             gapped = knock_out(train, rate, pattern, BLOCK[args.set], args.seed)
             with warnings.catch_warnings():
                 warnings.simplefilter("ignore")  # the fills' one summary warning
-                filled = {how: last_windows(fill[0], window) for how, fill in (
+                filled = {how: windows(fill[0], window) for how, fill in (
                     ("seasonal", fk.data.fill_missing(gapped, "seasonal", season_length=m)),
                     ("linear", fk.data.fill_missing(gapped, "linear")))}
-            g = last_windows(gapped, window)
-            # a gap: a missing value after the first observed one (not left padding)
-            rows = (np.isnan(g) & (np.cumsum(~np.isnan(g), axis=1) > 0)).any(axis=1)
-            print(f"{args.set} {pattern} {rate:.0%}: {rows.sum()} of {len(g)} windows have a gap")
-            for name, x, interpolate in [("gaps skipped", g, False),
-                                         ("interpolated in the layer", g, True),
+            gapped_windows = windows(gapped, window)
+            mask = gapped_windows[1]
+            # a gap: a masked step after the first observed one (not left padding)
+            rows = ((mask == 0) & (np.cumsum(mask, axis=1) > 0)).any(axis=1)
+            print(f"{args.set} {pattern} {rate:.0%}: {rows.sum()} of {len(mask)} windows have "
+                  "a gap")
+            for name, x, interpolate in [("gaps skipped", gapped_windows, False),
+                                         ("interpolated in the layer", gapped_windows, True),
                                          ("filled seasonally first", filled["seasonal"], False),
                                          ("filled linearly first", filled["linear"], False)]:
-                level, seasonal = statistics(x, m, horizon, interpolate)
+                level, seasonal = statistics(*x, m, horizon, interpolate)
                 print(f"  {name:27s} level {np.abs(level - ref_level)[rows].mean():.4f}  "
                       f"seasonal {np.abs(seasonal - ref_seasonal)[rows].mean():.4f}")
     return 0

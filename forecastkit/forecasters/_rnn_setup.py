@@ -141,9 +141,9 @@ def _warn_few_zeros(panel: Panel, observed: np.ndarray) -> None:
         f"({', '.join(with_zeros[:3])}{', ...' if len(with_zeros) > 3 else ''}). On levels "
         "an effect (a holiday, a weekend) moves a forecast by the same multiple of the "
         "window's spread whatever its level, so a series with a wide spread beside its level "
-        "can be forecast below zero. If these zeros are not "
-        "observations (a shutdown, an outage), set them to NaN: the network masks them and, "
-        "with every value positive, normalises by log-level.",
+        "can be forecast below zero. If these zeros are not observations (a shutdown, an "
+        "outage), set them to NaN: the network masks them and, with every value positive, "
+        "normalises by log-level.",
         ForecastkitWarning, stacklevel=7)  # the user's call to fit (a test checks)
 
 
