@@ -72,8 +72,11 @@ class WindowNormalizer(keras.layers.Layer):
     interpolate_gaps : bool
         For data with missing values: the level, scale and seasonal component of a window
         with gaps (masked steps after its first observed one) are estimated from the window
-        interpolated linearly across them (in log space with ``log``), and ``z`` holds the
-        interpolated values there. Left padding stays out of every statistic. Without it the
+        filled across them (in log space with ``log``) by
+        :func:`~forecastkit.data.gap_filling.interpolate_gaps`: a gap shorter than half a
+        season linearly, a longer one from the neighbouring cycles. ``z`` holds the filled
+        values there, filled again after deseasonalising (a short gap's line then keeps the
+        season's shape). Left padding stays out of every statistic. Without it the
         statistics skip the gaps, and the moving average of a span with a gap, renormalised
         over its observed values, lacks that season position, which leaks a strong season
         into the trend and the profile. A window without gaps gives the same result either
@@ -108,17 +111,26 @@ class WindowNormalizer(keras.layers.Layer):
         x = ops.where(mask > 0, x, ops.ones_like(x))
         if self.log:
             x = ops.log(x)
+        observed = mask
         if self.interpolate_gaps:
-            # From the first observed step on, every step counts: the gaps take the line
-            # between their observed neighbours; padding keeps 0 and stays masked.
+            # From the first observed step on, every step counts: the gaps are filled (a
+            # short one by the line between its neighbours, one of half a season or more
+            # from the neighbouring cycles); padding keeps 0 and stays masked.
             live = ops.cast(ops.cumsum(mask, axis=1) > 0, self.compute_dtype)
-            x = ops.where((live > 0) & (mask <= 0), interpolate_gaps(x, mask), x)
+            gap = (live > 0) & (mask <= 0)
+            x = ops.where(gap, interpolate_gaps(x, mask, self.season_length), x)
             mask = live
         window = x.shape[1]
         m = self.season_length
         if self.deseasonalize and m > 1 and window is not None and window > 2 * m:
             s_in, s_out = window_seasonality(x, mask, m, self.horizon)
             x = x - s_in
+            if self.interpolate_gaps:
+                # Fill again with the season taken out: a short gap's line then runs between
+                # deseasonalised neighbours and keeps the season's shape inside the gap
+                # (closer to the complete window on M4 Hourly and M3 Monthly). A long gap's
+                # fill is the same either way (the season is one value per position).
+                x = ops.where(gap, interpolate_gaps(x, observed, m), x)
         else:
             s_out = ops.zeros_like(x[:, :1]) * ops.zeros((1, self.horizon), dtype=x.dtype)
         k = min(self.level_window, window) if window is not None else self.level_window

@@ -14,7 +14,6 @@ from __future__ import annotations
 import keras
 from keras import ops
 
-from forecastkit.data.gap_filling import GapInterpolation
 from forecastkit.layers import recurrent_stack
 
 __all__ = ["SeasonalPosition", "CovariateScaler", "CovariateLayout", "build_member",
@@ -144,10 +143,10 @@ def build_member(
         layer and a linear skip; the seq2seq decoder reads each horizon step's future-known
         covariates beside the context.
     observed_indicator : bool
-        For data with missing values inside the histories. A missing step's value is the
-        window interpolated across the gap (:class:`~forecastkit.data.gap_filling.
-        GapInterpolation`), the mask is read as a feature beside each value (1 observed, 0
-        filled), and only the left padding before a window's first observed step is masked
+        For data with missing values inside the histories. A missing step's value in ``z``
+        is the fill of :class:`~forecastkit.data.normalization.WindowNormalizer` (with
+        ``interpolate_gaps``), the mask is read as a feature beside each value (1 observed,
+        0 filled), and only the left padding before a window's first observed step is masked
         from the recurrence. A missing step inside the history still advances the state, so
         time keeps its pace: skipping it, as padding is skipped, would shift every later
         step's place in the season and the trend by one.
@@ -165,11 +164,9 @@ def build_member(
     z_in = keras.Input((lookback,), name="z")
     mask_in = keras.Input((lookback,), name="mask")
     inputs = {"z": z_in, "mask": mask_in}
-    if observed_indicator:
-        # A gap's value: the window interpolated across it (it is deseasonalised already).
-        feats = ops.expand_dims(GapInterpolation(name="gap_interpolation")([z_in, mask_in]), -1)
-    else:
-        feats = ops.expand_dims(z_in, -1)
+    # A gap's value arrives filled (WindowNormalizer with interpolate_gaps): filling it again
+    # here would undo the seasonal fill of a long gap.
+    feats = ops.expand_dims(z_in, -1)
     if season_length > 1:
         position = keras.Input((), dtype="int32", name="position")
         inputs["position"] = position

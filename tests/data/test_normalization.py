@@ -69,8 +69,10 @@ def test_a_window_with_gaps_keeps_its_seasonal_component(m, n, amplitude):
 
 @pytest.mark.parametrize("log", [True, False])
 def test_interpolated_gaps_give_the_statistics_of_the_window_filled_beforehand(log):
-    """``interpolate_gaps``: a window with gaps and left padding normalises as the same window
-    filled first by NumPy's ``interp`` (in log space with ``log``) over its observed part."""
+    """``interpolate_gaps`` with short gaps: a window with gaps and left padding has the
+    seasonal component of the same window filled first by NumPy's ``interp`` (in log space with
+    ``log``) over its observed part; its ``z``, level and scale are those of the deseasonalised
+    window filled again by ``interp`` across the same gaps."""
     m, n, pad = 24, 144, 10
     kw = dict(log=log, level_window=m, season_length=m, deseasonalize=True, horizon=2 * m)
     rng = np.random.default_rng(7)
@@ -79,6 +81,7 @@ def test_interpolated_gaps_give_the_statistics_of_the_window_filled_beforehand(l
     mask[rng.choice(n - pad - 1, size=(n - pad) // 10, replace=False)] = 0.0
     mask[-3] = 0.0  # a gap among the level window's steps
     t, seen = np.arange(n - pad), mask > 0
+    assert _longest_run(~seen) < m / 2  # every gap is short: filled linearly
     space = np.log(y) if log else y
     filled = np.interp(t, t[seen], space[seen])
     filled = np.exp(filled) if log else filled
@@ -86,14 +89,57 @@ def test_interpolated_gaps_give_the_statistics_of_the_window_filled_beforehand(l
     gap_mask = np.concatenate([np.zeros(pad), mask])[None, :]
     beforehand = np.concatenate([np.zeros(pad), filled])[None, :]
     live = np.concatenate([np.zeros(pad), np.ones(n - pad)])[None, :]
-    got = WindowNormalizer(**kw, interpolate_gaps=True)([with_gaps, gap_mask])
-    want = WindowNormalizer(**kw)([beforehand, live])
-    assert np.abs(np.asarray(want[3])).max() > 0.1  # the window is deseasonalised
-    for a, b in zip(got, want, strict=True):
-        np.testing.assert_allclose(np.asarray(a), np.asarray(b), atol=1e-5)
+    z, level, scale, seasonal = (np.asarray(v) for v in
+                                 WindowNormalizer(**kw, interpolate_gaps=True)([with_gaps,
+                                                                               gap_mask]))
+    want = [np.asarray(v) for v in WindowNormalizer(**kw)([beforehand, live])]
+    assert np.abs(want[3]).max() > 0.1  # the window is deseasonalised
+    np.testing.assert_allclose(seasonal, want[3], atol=1e-5)
+    # The second fill, by hand: the deseasonalised window, interpolated across the gaps again.
+    adjusted = (want[0] * want[2] + want[1])[0, pad:]
+    refilled = np.interp(t, t[seen], adjusted[seen])
+    want_level = refilled[-m:].mean()
+    want_scale = 1.0 if log else np.abs(refilled - want_level).mean()
+    np.testing.assert_allclose(level[0, 0], want_level, atol=1e-5)
+    np.testing.assert_allclose(scale[0, 0], want_scale, rtol=1e-5)
+    np.testing.assert_allclose(z[0, pad:], (refilled - want_level) / want_scale, atol=1e-4)
+    np.testing.assert_array_equal(z[0, :pad], 0.0)
+    # The second fill changed the gaps' values (it is not the first fill again).
+    assert np.abs(z[0, pad:][~seen] - want[0][0, pad:][~seen]).max() > 1e-3
     # Skipping the gaps instead gives other statistics (the option changes something).
     skipped = WindowNormalizer(**kw)([with_gaps, gap_mask])
-    assert np.abs(np.asarray(skipped[3]) - np.asarray(want[3])).max() > 1e-3
+    assert np.abs(np.asarray(skipped[3]) - want[3]).max() > 1e-3
+
+
+def _longest_run(flags: np.ndarray) -> int:
+    best = run = 0
+    for flag in flags:
+        run = run + 1 if flag else 0
+        best = max(best, run)
+    return best
+
+
+@pytest.mark.parametrize("m", [24, 12])
+def test_a_lost_cycle_keeps_the_windows_statistics(m):
+    """A whole cycle missing in the middle of a seasonal window: filled from the cycles around
+    it, the window keeps the complete window's seasonal component and level; the straight line
+    across it (what a gap shorter than half a season gets) would lose them."""
+    n = 6 * m
+    y = _seasonal_series(n, m, seed=m, amplitude=1.0)
+    kw = dict(log=True, level_window=m, season_length=m, deseasonalize=True, horizon=m)
+    complete = [np.asarray(v) for v in WindowNormalizer(**kw)([y[None, :], np.ones((1, n))])]
+    mask = np.ones(n)
+    mask[3 * m + 5: 4 * m + 5] = 0.0
+    gappy = np.where(mask > 0, y, 0.0)[None, :]
+    got = [np.asarray(v) for v in
+           WindowNormalizer(**kw, interpolate_gaps=True)([gappy, mask[None, :]])]
+    np.testing.assert_allclose(got[3], complete[3], atol=0.03)
+    np.testing.assert_allclose(got[1], complete[1], atol=0.02)
+    # The linear fill's statistics, for scale: the test above could fail.
+    t, seen = np.arange(n), mask > 0
+    linear = np.exp(np.interp(t, t[seen], np.log(y)[seen]))[None, :]
+    lin = [np.asarray(v) for v in WindowNormalizer(**kw)([linear, np.ones((1, n))])]
+    assert np.abs(lin[3] - complete[3]).max() > 0.1
 
 
 def test_interpolate_gaps_leaves_a_window_without_gaps_as_it_was():

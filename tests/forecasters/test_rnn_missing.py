@@ -92,9 +92,10 @@ def _recurrent_layer(member):
 
 def test_a_member_for_gappy_data_steps_through_gaps_reading_the_observed_indicator():
     """With ``observed_indicator`` a gap inside the history is a step like any other, read as
-    (the window interpolated across it, 0) beside (value, 1) elsewhere, and only the left
-    padding is masked: the member equals Keras' own LSTM run on those two features (NumPy's
-    ``interp`` for the fill) with the padding mask, then its head."""
+    (its value as it arrives, 0) beside (value, 1) elsewhere, and only the left padding is
+    masked: the member equals Keras' own LSTM run on those two features with the padding
+    mask, then its head. (The value at a gap is the normaliser's fill,
+    ``tests/data/test_normalization.py``; the member does not fill it again.)"""
     from forecastkit.forecasters._network import build_member
 
     rng = np.random.default_rng(3)
@@ -102,15 +103,13 @@ def test_a_member_for_gappy_data_steps_through_gaps_reading_the_observed_indicat
     mask = np.ones((4, 6), np.float32)
     mask[:, :2] = 0.0  # left padding
     mask[0, 3] = mask[1, 4] = mask[2, 5] = 0.0  # gaps (the last step of row 2); row 3 none
-    z *= mask
+    padding = np.cumsum(mask, axis=1) > 0
+    z *= padding  # the normaliser leaves zeros in the padding, a filled value in a gap
     member = build_member(cell="lstm", units=(5,), bidirectional=False, lookback=6, horizon=2,
                           strategy="direct", dropout=0.0, observed_indicator=True)
     ours = member({"z": z, "mask": mask}).numpy()
     reference = keras.layers.LSTM(5)
-    filled = np.stack([np.interp(np.arange(6), np.flatnonzero(m), row[m > 0])
-                       for row, m in zip(z, mask, strict=True)])
-    feats = np.stack([filled, mask], axis=-1).astype(np.float32)
-    padding = np.cumsum(mask, axis=1) > 0
+    feats = np.stack([z, mask], axis=-1).astype(np.float32)
     reference(feats, mask=padding)
     reference.set_weights(_recurrent_layer(member).get_weights())
     kernel, bias = member.get_layer("head").get_weights()
