@@ -4,12 +4,14 @@ Run from the repository root::
 
     python experiments/gap_statistics.py                     # M4 Hourly, 10 % random and blocks
     python experiments/gap_statistics.py --set m3-monthly --rates 0.2
+    python experiments/gap_statistics.py --long-gap 0.25,0.5,1   # the long-gap threshold
 
 For each series of the set, the last ``--window`` training values are put through
-:class:`~forecastkit.data.normalization.WindowNormalizer` (log space, deseasonalised) four ways
-after the knock-out of ``experiments/missing_data.py``: gaps skipped, gaps interpolated
-linearly in the layer (``interpolate_gaps=True``, what a network fitted on gappy data does),
-and the data filled first by ``fk.data.fill_missing`` seasonally or linearly. Printed: the mean
+:class:`~forecastkit.data.normalization.WindowNormalizer` (log space, deseasonalised) several ways
+after the knock-out of ``experiments/missing_data.py``: gaps skipped, gaps filled in the
+layer (``interpolate_gaps=True``, what a network fitted on gappy data does; a gap of at least
+``--long-gap`` seasons from the neighbouring cycles, a shorter one linearly), and the data
+filled first by ``fk.data.fill_missing`` seasonally or linearly. Printed: the mean
 absolute difference from the complete window's level and seasonal component (of the forecast
 steps), over the windows that have a gap. Seconds, no network.
 """
@@ -30,6 +32,7 @@ from _common import load_set  # noqa: E402
 from missing_data import BLOCK, knock_out  # noqa: E402
 
 import forecastkit as fk  # noqa: E402
+from forecastkit.data import gap_filling  # noqa: E402
 from forecastkit.data.frames import to_panel  # noqa: E402
 from forecastkit.data.normalization import WindowNormalizer  # noqa: E402
 
@@ -55,7 +58,12 @@ def main(argv=None) -> int:
     p.add_argument("--patterns", default="random,blocks")
     p.add_argument("--seed", type=int, default=0)
     p.add_argument("--window", type=int, help="default: six seasons")
+    p.add_argument("--long-gap", default=str(gap_filling.LONG_GAP_SEASONS), metavar="F[,F...]",
+                   help="in-layer rows for each value: a gap of F seasons or longer is filled "
+                        "from the neighbouring cycles (default: the library's, %(default)s)")
     args = p.parse_args(argv)
+    default_long_gap = gap_filling.LONG_GAP_SEASONS
+    long_gaps = [float(f) for f in args.long_gap.split(",")]
     train, _, info = load_set(args.set, None, args.seed)
     m, horizon = info.season_length, info.horizon
     window = args.window or 6 * m
@@ -74,13 +82,17 @@ def main(argv=None) -> int:
             rows = ((mask == 0) & (np.cumsum(mask, axis=1) > 0)).any(axis=1)
             print(f"{args.set} {pattern} {rate:.0%}: {rows.sum()} of {len(mask)} windows have "
                   "a gap")
-            for name, x, interpolate in [("gaps skipped", gapped_windows, False),
-                                         ("interpolated in the layer", gapped_windows, True),
-                                         ("filled seasonally first", filled["seasonal"], False),
-                                         ("filled linearly first", filled["linear"], False)]:
+            ways = [("gaps skipped", gapped_windows, False, None)]
+            ways += [(f"in the layer, long >= {f:g} m", gapped_windows, True, f)
+                     for f in long_gaps]
+            ways += [("filled seasonally first", filled["seasonal"], False, None),
+                     ("filled linearly first", filled["linear"], False, None)]
+            for name, x, interpolate, long_gap in ways:
+                gap_filling.LONG_GAP_SEASONS = long_gap or default_long_gap
                 level, seasonal = statistics(*x, m, horizon, interpolate)
-                print(f"  {name:27s} level {np.abs(level - ref_level)[rows].mean():.4f}  "
+                print(f"  {name:30s} level {np.abs(level - ref_level)[rows].mean():.4f}  "
                       f"seasonal {np.abs(seasonal - ref_seasonal)[rows].mean():.4f}")
+            gap_filling.LONG_GAP_SEASONS = default_long_gap
     return 0
 
 

@@ -21,7 +21,14 @@ from __future__ import annotations
 import keras
 from keras import ops
 
-__all__ = ["GapInterpolation", "interpolate_gaps"]
+__all__ = ["GapInterpolation", "interpolate_gaps", "LONG_GAP_SEASONS"]
+
+# A gap this many seasons long or longer is filled from the neighbouring cycles. Chosen on
+# training windows only (``experiments/gap_statistics.py --long-gap``): on M4 Hourly day
+# blocks anything from a sixth to a half of a day does about equally well and a whole day
+# (24 steps) is worse; on M3 Monthly quarter blocks (3 months) must stay linear, which a
+# quarter of a year would not keep.
+LONG_GAP_SEASONS = 0.5
 
 
 @keras.saving.register_keras_serializable(package="forecastkit")
@@ -86,7 +93,7 @@ def interpolate_gaps(z, mask, season_length: int = 1):
     m = int(season_length)
     if m >= 2 and steps is not None and steps > m:
         by_position, position_seen = _fill_by_season_position(z, observed, m)
-        long_gap = (ops.cast(gap_length, z.dtype) >= m / 2) & position_seen
+        long_gap = (ops.cast(gap_length, z.dtype) >= LONG_GAP_SEASONS * m) & position_seen
         filled = ops.where(long_gap, by_position, filled)
     return ops.where(observed, z, filled)
 
