@@ -494,14 +494,19 @@ def test_gap_statistics_measures_each_way_against_the_complete_windows(monkeypat
     monkeypatch.syspath_prepend(str(EXPERIMENTS))
     import gap_statistics
 
+    from forecastkit.data import gap_filling
+
+    default = gap_filling.LONG_GAP_SEASONS
     try:
         assert gap_statistics.main(["--set", "m3-monthly", "--rates", "0.1",
-                                    "--patterns", "random"]) == 0
+                                    "--patterns", "random", "--long-gap", "0.25,1"]) == 0
     finally:
         for name in ("gap_statistics", "missing_data", "_common"):
             sys.modules.pop(name, None)
+    assert gap_filling.LONG_GAP_SEASONS == default  # the scan leaves the library's rule
     lines = capsys.readouterr().out.splitlines()
-    assert lines[0].startswith("m3-monthly random 10%: ") and len(lines) == 5
+    assert lines[0].startswith("m3-monthly random 10%: ") and len(lines) == 6
+    assert "long >= 0.25 m" in lines[2] and "long >= 1 m" in lines[3]
     errors = [[float(v) for v in line.split()[-3::2]] for line in lines[1:]]
     # Every way is off the complete windows by something small but not nothing.
     assert all(0 < e < 0.5 for row in errors for e in row), errors
