@@ -120,10 +120,12 @@ class RNNForecaster(RNNSavingMixin, RNNProbabilisticMixin):
     missing : {"mask", "interpolate", "raise"}
         Missing values (NaN) in the history, in ``fit`` and in ``predict(y=...)``. ``mask``:
         a missing target is left out of the loss; a network fitted on data with gaps takes
-        each window's level, scale and seasonal component from the window interpolated
-        linearly across its gaps (in log space with the log scaler; skipping them instead
-        would leak the season into the trend), reads at a missing step the normalised window
-        interpolated across the gap, beside an observed indicator (0 there), and steps
+        each window's level, scale and seasonal component from the window filled across its
+        gaps (in log space with the log scaler; skipping them instead would leak the season
+        into the trend): a gap shorter than half a season linearly, a longer one (a lost
+        day of hourly data) from the same season positions of the neighbouring cycles. It
+        reads at a missing step the window filled again after deseasonalising, beside an
+        observed indicator (0 there), and steps
         through it (only left padding is skipped), all inside the network and so in the
         SavedModel too. ``interpolate``: filled first, as the
         classical baselines do (seasonally with ``season_length > 1``; ``n_filled_`` counts
