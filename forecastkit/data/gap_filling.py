@@ -40,8 +40,9 @@ class GapInterpolation(keras.layers.Layer):
     missing step between two observed ones, the straight line between them (or, for a gap of
     half a season or more, between the same season position of the neighbouring cycles);
     after a window's last observed step, that step's value (carried forward); before its
-    first one (left padding), the first observed value. A window with nothing observed comes
-    back as zeros.
+    first one (left padding), the first observed value (with a season, for a run at either
+    end of half a season or more: the nearest observed value of the same position). A window
+    with nothing observed comes back as zeros.
 
     Parameters
     ----------
@@ -67,13 +68,13 @@ class GapInterpolation(keras.layers.Layer):
 def interpolate_gaps(z, mask, season_length: int = 1):
     """:class:`GapInterpolation`'s computation, for use inside another layer.
 
-    With ``season_length >= 2``, a gap of at least half a season (``steps missing in a row >=
-    season_length / 2``) is filled from the same season position of the neighbouring cycles
-    (linearly between them, as ``fill_missing(method="seasonal")`` does), where that position
-    is observed somewhere in the window: a straight line across a lost day of hourly data
-    misses the day's whole swing. Shorter gaps, and every gap without a season, are filled by
-    the straight line between their neighbours, which is closer over a few steps (on M4 Hourly
-    and M3 Monthly, ``experiments/gap_statistics.py``).
+    With ``season_length >= 2``, a gap of at least half a season (missing steps in a row ``>=
+    LONG_GAP_SEASONS * season_length``) is filled from the same season position of the
+    neighbouring cycles (linearly between them, as ``fill_missing(method="seasonal")`` does),
+    where that position is observed somewhere in the window: a straight line across a lost day
+    of hourly data misses the day's whole swing. Shorter gaps, and every gap without a season,
+    are filled by the straight line between their neighbours, which is closer over a few steps
+    (on M4 Hourly and M3 Monthly, ``experiments/gap_statistics.py``).
 
     Parameters
     ----------
