@@ -63,7 +63,13 @@ def main(argv=None) -> int:
                         "from the neighbouring cycles (default: the library's, %(default)s)")
     args = p.parse_args(argv)
     default_long_gap = gap_filling.LONG_GAP_SEASONS
-    long_gaps = [float(f) for f in args.long_gap.split(",")]
+    try:
+        long_gaps = [float(f) for f in args.long_gap.split(",")]
+    except ValueError:
+        p.error(f"--long-gap takes numbers of seasons separated by commas, got {args.long_gap!r}")
+    if not all(0 < f < float("inf") for f in long_gaps):
+        p.error(f"--long-gap: every value must be a positive number of seasons, got "
+                f"{args.long_gap!r}")
     train, _, info = load_set(args.set, None, args.seed)
     m, horizon = info.season_length, info.horizon
     window = args.window or 6 * m

@@ -510,3 +510,19 @@ def test_gap_statistics_measures_each_way_against_the_complete_windows(monkeypat
     errors = [[float(v) for v in line.split()[-3::2]] for line in lines[1:]]
     # Every way is off the complete windows by something small but not nothing.
     assert all(0 < e < 0.5 for row in errors for e in row), errors
+
+
+@pytest.mark.parametrize("value", ["x", "0,1", "-0.5"])
+def test_gap_statistics_refuses_a_long_gap_that_is_not_a_positive_number(monkeypatch, capsys,
+                                                                          value):
+    monkeypatch.syspath_prepend(str(EXPERIMENTS))
+    import gap_statistics
+
+    try:
+        with pytest.raises(SystemExit) as stop:
+            gap_statistics.main(["--long-gap", value])
+    finally:
+        for name in ("gap_statistics", "missing_data", "_common"):
+            sys.modules.pop(name, None)
+    assert stop.value.code == 2
+    assert "--long-gap" in capsys.readouterr().err

@@ -12,8 +12,7 @@ data) takes the same season position of the neighbouring cycles, as
 ``fill_missing(method="seasonal")`` does; a shorter one the straight line between its
 neighbours. The normaliser fills twice: the raw (log) window first, for its level, scale and
 seasonal component, then the deseasonalised window, so that a short gap's line keeps the
-season's shape. ``experiments/gap_statistics.py`` measures the rule against the complete
-data.
+season's shape.
 """
 
 from __future__ import annotations
@@ -23,11 +22,8 @@ from keras import ops
 
 __all__ = ["GapInterpolation", "interpolate_gaps", "LONG_GAP_SEASONS"]
 
-# A gap this many seasons long or longer is filled from the neighbouring cycles. Chosen on
-# training windows only (``experiments/gap_statistics.py --long-gap``): on M4 Hourly day
-# blocks anything from a sixth to a half of a day does about equally well and a whole day
-# (24 steps) is worse; on M3 Monthly quarter blocks (3 months) must stay linear, which a
-# quarter of a year would not keep.
+# A gap this many seasons long or longer is filled from the neighbouring cycles (how it was
+# chosen: experiments/results/missing_data/lstm-m4-hourly-seasonfill/README.md).
 LONG_GAP_SEASONS = 0.5
 
 
@@ -73,8 +69,8 @@ def interpolate_gaps(z, mask, season_length: int = 1):
     neighbouring cycles (linearly between them, as ``fill_missing(method="seasonal")`` does),
     where that position is observed somewhere in the window: a straight line across a lost day
     of hourly data misses the day's whole swing. Shorter gaps, and every gap without a season,
-    are filled by the straight line between their neighbours, which is closer over a few steps
-    (on M4 Hourly and M3 Monthly, ``experiments/gap_statistics.py``).
+    are filled by the straight line between their neighbours, which is closer over a few
+    steps.
 
     Parameters
     ----------

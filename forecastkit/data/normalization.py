@@ -127,9 +127,9 @@ class WindowNormalizer(keras.layers.Layer):
             x = x - s_in
             if self.interpolate_gaps:
                 # Fill again with the season taken out: a short gap's line then runs between
-                # deseasonalised neighbours and keeps the season's shape inside the gap
-                # (closer to the complete window on M4 Hourly and M3 Monthly). A long gap's
-                # fill is the same either way (the season is one value per position).
+                # deseasonalised neighbours and keeps the season's shape inside the gap. A
+                # long gap's fill is the same either way (the season is one value per
+                # position).
                 x = ops.where(gap, interpolate_gaps(x, observed, m), x)
         else:
             s_out = ops.zeros_like(x[:, :1]) * ops.zeros((1, self.horizon), dtype=x.dtype)
