@@ -7,7 +7,8 @@ Run from the repository root::
 
 For each set, 5 %, 10 % and 20 % of every series' training values are knocked out (seeded),
 either at random or in blocks (a quarter of monthly data, a day of hourly data at a time),
-filled by :func:`forecastkit.data.fill_missing` (``linear`` and ``seasonal``), or, for a model
+filled by :func:`forecastkit.data.fill_missing` (``linear``, ``seasonal`` and ``auto``: seasonal
+for a run of half a season or more, linear for a shorter one), or, for a model
 with a ``missing`` parameter (the networks), also given as they are with ``missing="mask"``;
 each model is fitted and scored on the official test split. MASE is scaled by the complete
 training data and OWA is against Naive2 on the complete data, so a change is the model's alone.
@@ -45,7 +46,7 @@ SETS = ["m3-monthly", "m4-hourly"]
 BLOCK = {"m3-monthly": 3, "m4-hourly": 24}
 RATES = (0.05, 0.10, 0.20)
 PATTERNS = ("random", "blocks")
-METHODS = ("linear", "seasonal", "mask")
+METHODS = ("linear", "seasonal", "auto", "mask")
 DEFAULT_MODELS = ["theta", "snaive"]
 
 
@@ -118,7 +119,7 @@ def run_set(name: str, models: list[str], args) -> pd.DataFrame:
             for rate in [float(r) for r in args.rates.split(",")]:
                 gapped = knock_out(train, rate, pattern, BLOCK[name], args.seed)
                 for method in args.methods.split(","):
-                    if method == "seasonal" and info.season_length < 2:
+                    if method in ("seasonal", "auto") and info.season_length < 2:
                         continue
                     if method == "mask" and not maskable:
                         continue
@@ -166,7 +167,9 @@ def write_report(df: pd.DataFrame, out: Path, command: str) -> Path:
     lines += [
         "Each series loses 5/10/20 % of its training values (seeded; `random`: single "
         "values, `blocks`: a quarter of monthly data or a day of hourly data at a time), "
-        "filled by `fk.data.fill_missing` (`linear` or `seasonal`); the model is fitted on the "
+        "filled by `fk.data.fill_missing` (`linear`, `seasonal`, or `auto`: seasonal for a run "
+        "of at least half a season, linear for a shorter one, what `missing=\"interpolate\"` "
+        "does); the model is fitted on the "
         "filled data and scored on the official test split. MASE is scaled by the complete "
         "training data and OWA is against Naive2 on the complete data: `owa_ratio` is the "
         "model's OWA over its own OWA on the complete data (1.03 = 3 % worse). `mask`: the "

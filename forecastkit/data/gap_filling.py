@@ -20,7 +20,8 @@ from __future__ import annotations
 import keras
 from keras import ops
 
-__all__ = ["GapInterpolation", "interpolate_gaps", "LONG_GAP_SEASONS"]
+__all__ = ["GapInterpolation", "interpolate_gaps", "gap_plan", "apply_gap_plan",
+           "LONG_GAP_SEASONS"]
 
 # A gap this many seasons long or longer is filled from the neighbouring cycles (how it was
 # chosen: experiments/results/missing_data/lstm-m4-hourly-seasonfill/README.md).
@@ -83,72 +84,128 @@ def interpolate_gaps(z, mask, season_length: int = 1):
     Returns
     -------
     tensor of shape (batch, steps), of ``z``'s dtype
+
+    See Also
+    --------
+    gap_plan, apply_gap_plan : the same in two parts, to fill several arrays that share one mask
+        while finding its gaps once.
     """
-    observed = ops.cast(mask, z.dtype) > 0
-    filled, gap_length = _linear_fill(z, observed)
-    steps = z.shape[1]
+    return apply_gap_plan(z, gap_plan(mask, season_length, z.dtype))
+
+
+def gap_plan(mask, season_length: int = 1, dtype="float32") -> dict:
+    """Where each missing step's fill comes from, found once for a mask.
+
+    Finding every gap's neighbours sorts the mask (once along the window, once along each
+    season position); :func:`apply_gap_plan` then only gathers and blends. A caller that fills
+    several arrays under one mask (:class:`~forecastkit.data.normalization.WindowNormalizer`
+    fills the raw window, then the deseasonalised one) pays for the sorting once. (In a traced
+    graph TensorFlow's optimiser already merges two identical sorts; eagerly it does not, and
+    the plan says in the code what would otherwise rest on the optimiser.)
+
+    Parameters
+    ----------
+    mask : tensor of shape (batch, steps)
+        1 (or True) where observed. ``steps`` must be known when the graph is built for the
+        seasonal fill (otherwise every gap is filled linearly).
+    season_length : int
+        Seasonal period of the steps; 1 fills every gap linearly.
+    dtype : str
+        Floating dtype of the arrays the plan will fill.
+
+    Returns
+    -------
+    dict of tensors
+        Opaque to callers: pass it to :func:`apply_gap_plan`.
+    """
+    observed = ops.cast(mask, dtype) > 0
+    plan = {"observed": observed, "linear": _linear_plan(observed, dtype)}
+    steps = mask.shape[1]
     m = int(season_length)
     if m >= 2 and steps is not None and steps > m:
-        by_position, position_seen = _fill_by_season_position(z, observed, m)
-        long_gap = (ops.cast(gap_length, z.dtype) >= LONG_GAP_SEASONS * m) & position_seen
-        filled = ops.where(long_gap, by_position, filled)
-    return ops.where(observed, z, filled)
+        cycles = -(-steps // m)
+        pad = cycles * m - steps
+        columns = _by_position(ops.pad(ops.cast(observed, dtype), [[0, 0], [pad, 0]]) > 0,
+                               cycles, m)
+        position_seen = ops.any(columns, axis=1, keepdims=True) & ops.ones_like(columns)
+        gap_length = plan["linear"]["gap_length"]
+        long_gap = (ops.cast(gap_length, dtype) >= LONG_GAP_SEASONS * m) & _back(
+            position_seen, cycles, m, pad)
+        plan.update(season=(cycles, m, pad), by_position=_linear_plan(columns, dtype),
+                    long_gap=long_gap)
+    return plan
 
 
-def _linear_fill(z, observed):
-    """Straight-line fill of every row, and the length of the gap each step is in.
+def apply_gap_plan(z, plan: dict):
+    """Fill the missing steps of ``z`` as :func:`interpolate_gaps` does, by a :func:`gap_plan`.
 
-    Returns ``filled`` (batch, steps): between two observed steps their line, after the last
-    one its value, before the first one the first value, zeros for a row with nothing
-    observed; and ``gap_length`` (batch, steps), int32: the number of missing steps in a row
-    around each missing step, up to the window's edge for a gap at either end (0 where
-    observed).
+    Parameters
+    ----------
+    z : tensor of shape (batch, steps), floating, of the plan's dtype
+    plan : dict
+        From :func:`gap_plan` on ``z``'s mask.
+
+    Returns
+    -------
+    tensor of shape (batch, steps): ``z`` where observed, the fill where missing.
     """
-    steps = ops.shape(z)[1]
-    index = ops.cast(ops.arange(steps), z.dtype)[None, :] + ops.zeros_like(z)
+    filled = _linear_apply(z, plan["linear"])
+    if "season" in plan:
+        cycles, m, pad = plan["season"]
+        columns = _by_position(ops.pad(z, [[0, 0], [pad, 0]]), cycles, m)
+        by_position = _back(_linear_apply(columns, plan["by_position"]), cycles, m, pad)
+        filled = ops.where(plan["long_gap"], by_position, filled)
+    return ops.where(plan["observed"], z, filled)
+
+
+def _linear_plan(observed, dtype) -> dict:
+    """The straight-line fill's sources for each row of ``observed`` (batch, steps), bool.
+
+    ``before``/``after`` (int): the observed step at or before each step (or the first one)
+    and the one after it (or the last one); ``weight``: how far along the line between them;
+    ``any``: whether the row has an observed step (a row without one fills with zeros);
+    ``gap_length`` (int32): the number of missing steps in a row around each missing step, up
+    to the window's edge for a gap at either end (0 where observed).
+    """
+    steps = ops.shape(observed)[1]
+    index = ops.cast(ops.arange(steps), dtype)[None, :] + ops.zeros_like(
+        ops.cast(observed, dtype))
     # Positions of the observed steps first, in order (missing ones pushed past the end).
-    order = ops.argsort(ops.where(observed, index, index + ops.cast(steps, z.dtype)), axis=1)
+    order = ops.argsort(ops.where(observed, index, index + ops.cast(steps, dtype)), axis=1)
     n_obs = ops.sum(ops.cast(observed, "int32"), axis=1, keepdims=True)
     seen = ops.cumsum(ops.cast(observed, "int32"), axis=1)  # observed steps up to t
     last = ops.maximum(n_obs - 1, 0)
-    # The observed step at or before t (or the first one), and the one after t (or the last).
     before = ops.take_along_axis(order, ops.clip(seen - 1, 0, last), axis=1)
     after = ops.take_along_axis(order, ops.minimum(seen, last), axis=1)
-    z_before = ops.take_along_axis(z, before, axis=1)
-    z_after = ops.take_along_axis(z, after, axis=1)
-    t_before = ops.cast(before, z.dtype)
-    span = ops.cast(after, z.dtype) - t_before
+    t_before = ops.cast(before, dtype)
+    span = ops.cast(after, dtype) - t_before
     weight = ops.where(span > 0, (index - t_before) / ops.maximum(span, 1.0), 0.0)
     weight = ops.clip(weight, 0.0, 1.0)  # before the first observed step: its value
-    filled = z_before + weight * (z_after - z_before)
-    filled = ops.where(n_obs > 0, filled, ops.zeros_like(z))
     # The gap's edges: the observed step before it (-1 at the start), the one after it
     # (``steps`` at the end).
     edge_before = ops.where(seen > 0, ops.cast(before, "int32"), -1)
     edge_after = ops.where(seen < n_obs, ops.cast(after, "int32"), ops.cast(steps, "int32"))
     gap_length = ops.where(observed, 0, edge_after - edge_before - 1)
-    return filled, gap_length
+    return {"before": before, "after": after, "weight": weight, "any": n_obs > 0,
+            "gap_length": gap_length}
 
 
-def _fill_by_season_position(z, observed, m: int):
-    """Each season position's own straight-line fill (its steps ``m`` apart), and whether the
-    position of each step has an observed value in the row. Shapes (batch, steps)."""
-    steps = z.shape[1]
-    cycles = -(-steps // m)
-    pad = cycles * m - steps
-    # Left-pad to whole cycles, so that a column of the (cycles, m) grid is one position.
-    zp = ops.pad(z, [[0, 0], [pad, 0]])
-    op = ops.pad(ops.cast(observed, z.dtype), [[0, 0], [pad, 0]]) > 0
+def _linear_apply(z, plan: dict):
+    """Each row's straight-line fill by its :func:`_linear_plan` (shape of ``z``)."""
+    z_before = ops.take_along_axis(z, plan["before"], axis=1)
+    z_after = ops.take_along_axis(z, plan["after"], axis=1)
+    filled = z_before + plan["weight"] * (z_after - z_before)
+    return ops.where(plan["any"], filled, ops.zeros_like(z))
 
-    def by_position(a):  # (batch, cycles * m) -> (batch * m, cycles)
-        return ops.reshape(ops.transpose(ops.reshape(a, (-1, cycles, m)), (0, 2, 1)),
-                           (-1, cycles))
 
-    def back(a):  # the inverse, dropping the padding
-        return ops.reshape(ops.transpose(ops.reshape(a, (-1, m, cycles)), (0, 2, 1)),
-                           (-1, cycles * m))[:, pad:]
+# A window left-padded to whole cycles, seen as a (cycles, m) grid: a column is one season
+# position, so the linear fill along a column fills from the neighbouring cycles.
+def _by_position(a, cycles: int, m: int):
+    """(batch, cycles * m) -> (batch * m, cycles), one row per season position."""
+    return ops.reshape(ops.transpose(ops.reshape(a, (-1, cycles, m)), (0, 2, 1)), (-1, cycles))
 
-    columns = by_position(op)
-    filled, _ = _linear_fill(by_position(zp), columns)
-    seen = ops.any(columns, axis=1, keepdims=True) & ops.ones_like(columns)
-    return back(filled), back(seen)
+
+def _back(a, cycles: int, m: int, pad: int):
+    """:func:`_by_position`'s inverse, dropping the left padding: (batch, cycles * m - pad)."""
+    return ops.reshape(ops.transpose(ops.reshape(a, (-1, m, cycles)), (0, 2, 1)),
+                       (-1, cycles * m))[:, pad:]

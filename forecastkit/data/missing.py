@@ -23,6 +23,7 @@ import numpy as np
 import pandas as pd
 
 from forecastkit.data.frequency import infer_freq_alias
+from forecastkit.data.gap_filling import LONG_GAP_SEASONS
 from forecastkit.data.panel import Panel
 from forecastkit.exceptions import (
     ForecastkitWarning,
@@ -34,7 +35,7 @@ from forecastkit.exceptions import (
 __all__ = ["fill_gaps", "fill_missing", "FILL_METHODS", "trim_leading_missing",
            "interpolate_panel", "missing_counts"]
 
-FILL_METHODS = ("linear", "time", "nearest", "seasonal")
+FILL_METHODS = ("linear", "time", "nearest", "seasonal", "auto")
 
 
 def fill_gaps(y: pd.DataFrame, freq=None, *, id_col: str = "unique_id", time_col: str = "ds",
@@ -125,15 +126,20 @@ def fill_missing(y: pd.DataFrame, method: str = "linear", *, season_length: int 
     y : pd.DataFrame
         Long frame ``id_col, time_col, target_col`` on a regular grid (see :func:`fill_gaps`);
         rows in any order (sorted by series, in order of first appearance, and time).
-    method : {"linear", "time", "nearest", "seasonal"}, default="linear"
+    method : {"linear", "time", "nearest", "seasonal", "auto"}, default="linear"
         ``"linear"``: a straight line between the observed neighbours (by position);
         ``"time"``: the same by time stamp; ``"nearest"``: the nearest observation;
         ``"seasonal"``: linear between the same season position of the neighbouring cycles
-        (needs ``season_length``; a position never observed falls back to ``"linear"``).
-        NaN after the last observation take the last value (``"seasonal"``: the last value of
-        the same position).
+        (needs ``season_length``; a position never observed falls back to ``"linear"``);
+        ``"auto"``: ``"seasonal"`` for a run of missing values at least half a season long
+        (a lost day of hourly data) and ``"linear"`` for a shorter one, which is closer over a
+        few steps; the rule the networks' gap filling follows
+        (:func:`~forecastkit.data.gap_filling.interpolate_gaps`); ``"linear"`` everywhere
+        without ``season_length``. NaN after the last observation take the last value
+        (``"seasonal"``, and ``"auto"`` when that run is long: the last value of the same
+        position).
     season_length : int, optional
-        Period of ``"seasonal"``.
+        Period of ``"seasonal"`` and ``"auto"``.
     drop_empty : bool, default=False
         Drop a series with no observed value (recorded) instead of raising.
     id_col, time_col, target_col : str
@@ -256,10 +262,11 @@ def interpolate_panel(panel: Panel, season_length: int = 1) -> tuple[Panel, np.n
     panel : Panel
         Leading NaN already trimmed (:func:`trim_leading_missing`).
     season_length : int
-        With ``season_length >= 2``, ``fill_missing``'s ``"seasonal"`` method (between the
-        same season position of the neighbouring cycles); else linear between neighbours.
-        NaN after a series' last observation take its last value (seasonal: the last value of
-        their season position).
+        With ``season_length >= 2``, ``fill_missing``'s ``"auto"`` method: a run of NaN at
+        least half a season long is filled between the same season position of the
+        neighbouring cycles, a shorter one linearly between its neighbours; else every run
+        linearly. NaN after a series' last observation take its last value (a long run there:
+        the last value of their season position).
 
     Returns
     -------
@@ -270,7 +277,7 @@ def interpolate_panel(panel: Panel, season_length: int = 1) -> tuple[Panel, np.n
     if not counts.any():
         return panel, counts
     values = panel.values.copy()
-    method = "seasonal" if season_length >= 2 else "linear"
+    method = "auto" if season_length >= 2 else "linear"
     for i in np.flatnonzero(counts):
         a, b = panel.indptr[i], panel.indptr[i + 1]
         g = pd.DataFrame({"y": values[a:b]})
@@ -348,6 +355,13 @@ def _filled(g: pd.DataFrame, target_col: str, time_col: str, method: str,
         return v.interpolate(method="nearest").ffill().to_numpy()
     if method == "linear":
         return v.interpolate(method="linear").ffill().to_numpy()
+    if method == "auto":
+        if season_length is None or int(season_length) < 2:
+            return _filled(g, target_col, time_col, "linear", None)
+        linear = _filled(g, target_col, time_col, "linear", None)
+        seasonal = _filled(g, target_col, time_col, "seasonal", season_length)
+        long_run = _run_lengths(v.isna().to_numpy()) >= LONG_GAP_SEASONS * int(season_length)
+        return np.where(long_run, seasonal, linear)
     out = v.to_numpy().copy()
     m = int(season_length)  # type: ignore[arg-type]
     for p in range(m):
@@ -357,3 +371,14 @@ def _filled(g: pd.DataFrame, target_col: str, time_col: str, method: str,
             out[p::m] = phase.interpolate(method="linear", limit_area="inside").ffill().to_numpy()
     rest = pd.Series(out)  # positions never observed, or before their first observation
     return rest.interpolate(method="linear").ffill().bfill().to_numpy()
+
+
+def _run_lengths(missing: np.ndarray) -> np.ndarray:
+    """Length of the run of ``True`` each element is in (0 where ``False``), shape of
+    ``missing`` (1-D bool)."""
+    edges = np.diff(np.concatenate([[0], missing.astype(np.int8), [0]]))
+    starts, ends = np.flatnonzero(edges == 1), np.flatnonzero(edges == -1)
+    lengths = np.zeros(len(missing), dtype=np.int64)
+    for start, end in zip(starts, ends, strict=True):
+        lengths[start:end] = end - start
+    return lengths

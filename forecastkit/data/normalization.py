@@ -22,7 +22,7 @@ import keras
 import numpy as np
 from keras import ops
 
-from forecastkit.data.gap_filling import interpolate_gaps
+from forecastkit.data.gap_filling import apply_gap_plan, gap_plan
 
 __all__ = ["WindowNormalizer", "ForecastDenormalizer", "window_seasonality"]
 
@@ -111,14 +111,15 @@ class WindowNormalizer(keras.layers.Layer):
         x = ops.where(mask > 0, x, ops.ones_like(x))
         if self.log:
             x = ops.log(x)
-        observed = mask
         if self.interpolate_gaps:
             # From the first observed step on, every step counts: the gaps are filled (a
             # short one by the line between its neighbours, one of half a season or more
             # from the neighbouring cycles); padding keeps 0 and stays masked.
             live = ops.cast(ops.cumsum(mask, axis=1) > 0, self.compute_dtype)
             gap = (live > 0) & (mask <= 0)
-            x = ops.where(gap, interpolate_gaps(x, mask, self.season_length), x)
+            # Where each gap's fill comes from, found once for both fills below.
+            plan = gap_plan(mask, self.season_length, self.compute_dtype)
+            x = ops.where(gap, apply_gap_plan(x, plan), x)
             mask = live
         window = x.shape[1]
         m = self.season_length
@@ -130,7 +131,7 @@ class WindowNormalizer(keras.layers.Layer):
                 # deseasonalised neighbours and keeps the season's shape inside the gap. A
                 # long gap's fill is the same either way (the season is one value per
                 # position).
-                x = ops.where(gap, interpolate_gaps(x, observed, m), x)
+                x = ops.where(gap, apply_gap_plan(x, plan), x)
         else:
             s_out = ops.zeros_like(x[:, :1]) * ops.zeros((1, self.horizon), dtype=x.dtype)
         k = min(self.level_window, window) if window is not None else self.level_window

@@ -110,10 +110,10 @@ def checked_panel(forecaster, y, *, record: bool = False) -> Panel:
         panel, counts = interpolate_panel(panel, m)
         hit = np.flatnonzero(counts)
         filled = {panel.ids[i]: int(counts[i]) for i in hit}
+        rule = "seasonal for runs of half a season or more, else linear" if m >= 2 else "linear"
         warnings.warn(
             f"{type(forecaster).__name__}: {int(counts.sum())} missing value(s) in {len(hit)} "
-            f"series were filled by {'seasonal' if m >= 2 else 'linear'} interpolation "
-            f"before fitting/forecasting"
+            f"series were filled by interpolation ({rule}) before fitting/forecasting"
             + (" (n_filled_ counts them per series)" if record else ""),
             ForecastkitWarning,
             stacklevel=3,

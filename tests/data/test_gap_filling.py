@@ -92,3 +92,28 @@ def test_the_season_length_survives_a_keras_round_trip(tmp_path):
     # Each position is interpolated along its own steps: 1 -> 3 at even, 5 -> 7 at odd steps.
     np.testing.assert_allclose(loaded.predict_on_batch([z, mask]),
                                [[1.0, 5.0, 5 / 3, 17 / 3, 7 / 3, 19 / 3, 3.0, 7.0]], rtol=1e-6)
+
+
+@pytest.mark.parametrize("m,steps", [(1, 30), (24, 150), (12, 40)])
+def test_one_plan_fills_every_array_that_shares_its_mask(m, steps):
+    """gap_plan + apply_gap_plan, in a traced graph as the data pipeline runs them: each of two
+    different arrays under one mask is filled as the loop reference fills it."""
+    import tensorflow as tf
+
+    from forecastkit.data.gap_filling import apply_gap_plan, gap_plan
+
+    rng = np.random.default_rng(steps)
+    a, b = rng.normal(size=(2, 50, steps)).astype(np.float32)
+    mask = (rng.random((50, steps)) > 0.2).astype(np.float32)
+    mask[:, 3:3 + m] = 0.0  # a long gap in every row
+
+    @tf.function
+    def both(a, b, mask):
+        plan = gap_plan(mask, m, "float32")
+        return apply_gap_plan(a, plan), apply_gap_plan(b, plan)
+
+    hide = np.float32(1e6) * (1 - mask)  # a missing value is never read
+    filled_a, filled_b = (x.numpy() for x in both(a + hide, b + hide, mask))
+    for z, out in ((a, filled_a), (b, filled_b)):
+        want = _seasonal_reference(z, mask, m) if m > 1 else _reference(z, mask)
+        np.testing.assert_allclose(out, want, rtol=1e-5, atol=1e-5)

@@ -3,6 +3,7 @@ numpy/pandas reference, and the result accepted by to_panel and a forecaster."""
 
 import warnings
 
+import keras
 import numpy as np
 import pandas as pd
 import pytest
@@ -220,9 +221,46 @@ def test_panel_interpolation_is_fill_missing_on_the_frame(season_length):
     panel, counts = fk.data.interpolate_panel(to_panel(frame, allow_missing=True),
                                               season_length)
     np.testing.assert_array_equal(counts, [3, 4])
-    method = "seasonal" if season_length > 1 else "linear"
+    method = "auto" if season_length > 1 else "linear"
     with warnings.catch_warnings():
         warnings.simplefilter("ignore", ForecastkitWarning)
         reference, _ = fill_missing(frame, method, season_length=season_length)
     np.testing.assert_allclose(panel.values, reference["y"].to_numpy())
     assert not np.isnan(panel.values).any()
+
+
+@pytest.mark.parametrize("m", [24, 12, 7])
+def test_auto_filling_is_seasonal_for_long_runs_and_linear_for_short_ones(m):
+    """fill_missing(method="auto") on a frame fills as the networks' gap layer fills a window
+    (GapInterpolation, itself checked against a loop over the gaps): the pandas and the Keras
+    paths follow one rule. Runs of every length from 1 to 2m, away from the first cycle (where
+    the seasonal fill has no earlier cycle to start from), and a long run at the end."""
+    from forecastkit.data.gap_filling import GapInterpolation
+
+    rng = np.random.default_rng(m)
+    n = 12 * m
+    t = np.arange(n)
+    y = 50 + 10 * np.sin(2 * np.pi * t / m) + rng.normal(0, 1, n) + 0.05 * t
+    missing = rng.random(n) < 0.08
+    for length in range(1, 2 * m + 1, max(1, m // 4)):
+        start = rng.integers(m, n - 3 * m)
+        missing[start:start + length] = True
+    missing[:m] = False
+    missing[-m:] = False
+    missing[-m // 2 - 1:] = True  # a long run at the end: each hour's last value
+    frame = pd.DataFrame({"unique_id": "s", "ds": t, "y": np.where(missing, np.nan, y)})
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", ForecastkitWarning)
+        auto = fill_missing(frame, "auto", season_length=m)[0].y.to_numpy()
+        linear = fill_missing(frame, "linear")[0].y.to_numpy()
+        seasonal = fill_missing(frame, "seasonal", season_length=m)[0].y.to_numpy()
+    layer = GapInterpolation(season_length=m)(
+        [np.where(missing, 0.0, y)[None, :].astype(np.float32),
+         (~missing)[None, :].astype(np.float32)])
+    np.testing.assert_allclose(auto, keras.ops.convert_to_numpy(layer)[0], rtol=1e-5)
+    # both rules are in play: neither the all-linear nor the all-seasonal fill is this one
+    assert np.abs(auto - linear).max() > 1.0 and np.abs(auto - seasonal).max() > 0.1
+    # without a season, "auto" is "linear"
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", ForecastkitWarning)
+        np.testing.assert_array_equal(fill_missing(frame, "auto")[0].y, linear)

@@ -223,7 +223,7 @@ def test_fitting_with_masked_gaps_gives_finite_forecasts_and_losses(gappy, compl
 def test_masking_is_not_interpolation(gappy):
     one_epoch = {**SMALL, "epochs": 1}  # what is read differs from the first step on
     masked = fk.RNNForecaster(**one_epoch).fit(gappy)
-    with pytest.warns(fk.exceptions.ForecastkitWarning, match="seasonal interpolation"):
+    with pytest.warns(fk.exceptions.ForecastkitWarning, match="seasonal for runs of half a season"):
         filled = fk.RNNForecaster(**one_epoch, missing="interpolate").fit(gappy)
     assert sum(filled.n_filled_.values()) == int(gappy["y"].isna().sum())
     assert not np.allclose(masked.predict_array(), filled.predict_array())
