@@ -43,7 +43,7 @@ def _windows(batch: int, window: int, m: int, seed: int = 0):
     return x, mask
 
 
-def _best_of(func, repeats: int) -> float:
+def _median_of(func, repeats: int) -> float:
     func()  # trace and warm up
     times = []
     for _ in range(repeats):
@@ -80,15 +80,15 @@ def main(argv=None) -> None:
 
     same = all(np.array_equal(u.numpy(), v.numpy())
                for u, v in zip(twice(x, x2, mask), planned(x, x2, mask), strict=True))
-    t_twice = _best_of(lambda: twice(x, x2, mask), args.repeats)
-    t_plan = _best_of(lambda: planned(x, x2, mask), args.repeats)
+    t_twice = _median_of(lambda: twice(x, x2, mask), args.repeats)
+    t_plan = _median_of(lambda: planned(x, x2, mask), args.repeats)
     # Eagerly, op by op: nothing merges the two sorts of the same mask.
-    t_twice_eager = _best_of(lambda: twice.python_function(x, x2, mask), args.repeats)
-    t_plan_eager = _best_of(lambda: planned.python_function(x, x2, mask), args.repeats)
+    t_twice_eager = _median_of(lambda: twice.python_function(x, x2, mask), args.repeats)
+    t_plan_eager = _median_of(lambda: planned.python_function(x, x2, mask), args.repeats)
     with_gaps, without = normaliser(True), normaliser(False)
     ones = np.ones_like(mask)
-    t_norm_gaps = _best_of(lambda: with_gaps(x, mask), args.repeats)
-    t_norm_plain = _best_of(lambda: without(x, ones), args.repeats)
+    t_norm_gaps = _median_of(lambda: with_gaps(x, mask), args.repeats)
+    t_norm_plain = _median_of(lambda: without(x, ones), args.repeats)
     print(f"batch {args.batch}, window {args.window}, season {m}, 10 % random gaps and a lost "
           f"day in every fourth window; median of {args.repeats} calls, "
           f"{tf.config.threading.get_intra_op_parallelism_threads() or 'all'} intra-op "

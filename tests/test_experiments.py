@@ -526,3 +526,25 @@ def test_gap_statistics_refuses_a_long_gap_that_is_not_a_positive_number(monkeyp
             sys.modules.pop(name, None)
     assert stop.value.code == 2
     assert "--long-gap" in capsys.readouterr().err
+
+
+def test_fill_error_scores_each_fill_against_the_knocked_out_values(monkeypatch, capsys):
+    monkeypatch.syspath_prepend(str(EXPERIMENTS))
+    import fill_error
+
+    try:
+        assert fill_error.main(["--sets", "m4-hourly", "--rates", "0.1", "--patterns",
+                                "random", "--sample", "6"]) == 0
+    finally:
+        for name in ("fill_error", "missing_data", "_common"):
+            sys.modules.pop(name, None)
+    lines = capsys.readouterr().out.splitlines()
+    assert lines[0] == "| set | pattern | rate | linear | seasonal | split | around | auto |"
+    cells = lines[2].strip("|").split("|")
+    assert [c.strip() for c in cells[:3]] == ["m4-hourly", "random", "10%"]
+    errors = [float(c.strip().strip("*")) for c in cells[3:]]
+    assert all(0 < e < 5 for e in errors) and len(errors) == 5
+    # hourly data with random single gaps: a short run is split off as linear, so "split" is
+    # "linear"; drawn around the daily season, the line comes closer
+    assert errors[2] == errors[0] and errors[3] < errors[0]
+    assert f"**{min(errors):.4f}**" in lines[2]

@@ -2,10 +2,12 @@
 
 A network trained with ``missing="mask"`` reads every history step, a missing one included, so
 that time keeps its pace (skipping a step would shift every later step's place in the season
-and the trend). What it reads at a missing step is filled by :func:`interpolate_gaps` inside
-:class:`~forecastkit.data.normalization.WindowNormalizer` (``interpolate_gaps=True``), so that
-training, ``predict`` and the SavedModel fill alike, and the network is also told which steps
-were filled (the mask, read beside the value). The filled values never enter the loss.
+and the trend). What it reads at a missing step is filled by :func:`interpolate_gaps` (as
+:func:`gap_plan` and :func:`apply_gap_plan`, which find the gaps once for both of its fills)
+inside :class:`~forecastkit.data.normalization.WindowNormalizer` (``interpolate_gaps=True``),
+so that training, ``predict`` and the SavedModel fill alike, and the network is also told
+which steps were filled (the mask, read beside the value). The filled values never enter the
+loss.
 
 The fill depends on the gap's length. A gap of half a season or more (a lost day of hourly
 data) takes the same season position of the neighbouring cycles, as
@@ -20,12 +22,13 @@ from __future__ import annotations
 import keras
 from keras import ops
 
+# A gap this many seasons long or longer is filled from the neighbouring cycles. Read from
+# this module at call time (experiments/gap_statistics.py scans it by setting it here).
+from forecastkit.data.gap_rule import LONG_GAP_SEASONS
+
 __all__ = ["GapInterpolation", "interpolate_gaps", "gap_plan", "apply_gap_plan",
            "LONG_GAP_SEASONS"]
 
-# A gap this many seasons long or longer is filled from the neighbouring cycles (how it was
-# chosen: experiments/results/missing_data/lstm-m4-hourly-seasonfill/README.md).
-LONG_GAP_SEASONS = 0.5
 
 
 @keras.saving.register_keras_serializable(package="forecastkit")
@@ -90,10 +93,10 @@ def interpolate_gaps(z, mask, season_length: int = 1):
     gap_plan, apply_gap_plan : the same in two parts, to fill several arrays that share one mask
         while finding its gaps once.
     """
-    return apply_gap_plan(z, gap_plan(mask, season_length, z.dtype))
+    return apply_gap_plan(z, gap_plan(mask, season_length, z.dtype, steps=z.shape[1]))
 
 
-def gap_plan(mask, season_length: int = 1, dtype="float32") -> dict:
+def gap_plan(mask, season_length: int = 1, dtype="float32", steps: int | None = None) -> dict:
     """Where each missing step's fill comes from, found once for a mask.
 
     Finding every gap's neighbours sorts the mask (once along the window, once along each
@@ -106,12 +109,16 @@ def gap_plan(mask, season_length: int = 1, dtype="float32") -> dict:
     Parameters
     ----------
     mask : tensor of shape (batch, steps)
-        1 (or True) where observed. ``steps`` must be known when the graph is built for the
-        seasonal fill (otherwise every gap is filled linearly).
+        1 (or True) where observed. Gaps here are missing steps inside a window, not missing
+        time stamps (:func:`forecastkit.data.fill_gaps`).
     season_length : int
         Seasonal period of the steps; 1 fills every gap linearly.
     dtype : str
         Floating dtype of the arrays the plan will fill.
+    steps : int, optional
+        The window's length when the mask's is not known while the graph is built (the
+        seasonal fill needs it; without it every gap is filled linearly). Default: the
+        mask's static length.
 
     Returns
     -------
@@ -120,7 +127,7 @@ def gap_plan(mask, season_length: int = 1, dtype="float32") -> dict:
     """
     observed = ops.cast(mask, dtype) > 0
     plan = {"observed": observed, "linear": _linear_plan(observed, dtype)}
-    steps = mask.shape[1]
+    steps = steps if steps is not None else mask.shape[1]
     m = int(season_length)
     if m >= 2 and steps is not None and steps > m:
         cycles = -(-steps // m)

@@ -11,7 +11,9 @@ frame before fitting, each reporting what it did:
   pandas' interpolation (``"linear"``, ``"time"``, ``"nearest"``) or, for seasonal data, by
   linear interpolation between the same season position of neighbouring cycles
   (``"seasonal"``: a lost day of hourly data is filled from the hours of the days around it,
-  not by a straight line across the daily cycle), and reports per series what was filled.
+  not by a straight line across the daily cycle), or by the rule the forecasters use
+  (``"auto"``: the season shapes the fill only for a series that tests seasonal), and
+  reports per series what was filled.
 """
 
 from __future__ import annotations
@@ -23,8 +25,9 @@ import numpy as np
 import pandas as pd
 
 from forecastkit.data.frequency import infer_freq_alias
-from forecastkit.data.gap_filling import LONG_GAP_SEASONS
+from forecastkit.data.gap_rule import LONG_GAP_SEASONS
 from forecastkit.data.panel import Panel
+from forecastkit.data.seasonality import seasonality_test
 from forecastkit.exceptions import (
     ForecastkitWarning,
     FrequencyError,
@@ -131,13 +134,15 @@ def fill_missing(y: pd.DataFrame, method: str = "linear", *, season_length: int 
         ``"time"``: the same by time stamp; ``"nearest"``: the nearest observation;
         ``"seasonal"``: linear between the same season position of the neighbouring cycles
         (needs ``season_length``; a position never observed falls back to ``"linear"``);
-        ``"auto"``: ``"seasonal"`` for a run of missing values at least half a season long
-        (a lost day of hourly data) and ``"linear"`` for a shorter one, which is closer over a
-        few steps; the rule the networks' gap filling follows
-        (:func:`~forecastkit.data.gap_filling.interpolate_gaps`); ``"linear"`` everywhere
-        without ``season_length``. NaN after the last observation take the last value
-        (``"seasonal"``, and ``"auto"`` when that run is long: the last value of the same
-        position).
+        ``"auto"``: for a series that passes M4's seasonality test (90 %, on the linear
+        fill), ``"seasonal"`` for a run of missing values at least half a season long (a lost
+        day of hourly data) and, for a shorter run, the straight line between its neighbours
+        drawn with the season taken out (the mean of the same position one cycle either
+        side) and the season put back; ``"linear"`` for any other series, or without
+        ``season_length``. The split at half a season is the networks' one
+        (:func:`~forecastkit.data.gap_filling.interpolate_gaps`). NaN after the last
+        observation take the last value (``"seasonal"``: the last value of the same
+        position; ``"auto"``'s short run: that value's deviation from the season).
     season_length : int, optional
         Period of ``"seasonal"`` and ``"auto"``.
     drop_empty : bool, default=False
@@ -262,11 +267,10 @@ def interpolate_panel(panel: Panel, season_length: int = 1) -> tuple[Panel, np.n
     panel : Panel
         Leading NaN already trimmed (:func:`trim_leading_missing`).
     season_length : int
-        With ``season_length >= 2``, ``fill_missing``'s ``"auto"`` method: a run of NaN at
-        least half a season long is filled between the same season position of the
-        neighbouring cycles, a shorter one linearly between its neighbours; else every run
-        linearly. NaN after a series' last observation take its last value (a long run there:
-        the last value of their season position).
+        With ``season_length >= 2``, ``fill_missing``'s ``"auto"`` method (for a series that
+        tests seasonal, a run of NaN of at least half a season from the same season position
+        of the neighbouring cycles, a shorter one by a line around the season); else, and for
+        every series that does not test seasonal, linearly between neighbours.
 
     Returns
     -------
@@ -356,21 +360,54 @@ def _filled(g: pd.DataFrame, target_col: str, time_col: str, method: str,
     if method == "linear":
         return v.interpolate(method="linear").ffill().to_numpy()
     if method == "auto":
-        if season_length is None or int(season_length) < 2:
-            return _filled(g, target_col, time_col, "linear", None)
         linear = _filled(g, target_col, time_col, "linear", None)
-        seasonal = _filled(g, target_col, time_col, "seasonal", season_length)
-        long_run = _run_lengths(v.isna().to_numpy()) >= LONG_GAP_SEASONS * int(season_length)
-        return np.where(long_run, seasonal, linear)
+        # The season shapes the fill only where M4's test finds one (on the line-filled
+        # series): drawn around a weak or absent season, the fill follows noise.
+        if (season_length is None or int(season_length) < 2
+                or not seasonality_test(linear, int(season_length), lag_cap=False)):
+            return linear
+        m = int(season_length)
+        seasonal = _filled(g, target_col, time_col, "seasonal", m)
+        missing = v.isna().to_numpy()
+        short = missing & (_run_lengths(missing) < LONG_GAP_SEASONS * m)
+        if not short.any():
+            return seasonal
+        return np.where(short, _line_around_the_season(v.to_numpy(), seasonal, linear, m),
+                        seasonal)
     out = v.to_numpy().copy()
     m = int(season_length)  # type: ignore[arg-type]
     for p in range(m):
-        # One season position: the values one cycle apart, interpolated between themselves.
+        # One season position: the values one cycle apart, interpolated between themselves;
+        # before its first observation it takes that one (the next cycle's value).
         phase = pd.Series(out[p::m])
         if phase.notna().any():
-            out[p::m] = phase.interpolate(method="linear", limit_area="inside").ffill().to_numpy()
-    rest = pd.Series(out)  # positions never observed, or before their first observation
+            out[p::m] = (phase.interpolate(method="linear", limit_area="inside").ffill().bfill()
+                         .to_numpy())
+    rest = pd.Series(out)  # positions never observed in the series
     return rest.interpolate(method="linear").ffill().bfill().to_numpy()
+
+
+def _line_around_the_season(y: np.ndarray, seasonal: np.ndarray, linear: np.ndarray,
+                            m: int) -> np.ndarray:
+    """A short gap's fill: the straight line between its neighbours drawn after taking out
+    the season, which is then put back.
+
+    The season at step t is the mean of the seasonally filled series one cycle before and one
+    after (either where only one exists). Across a few hours of a strong daily cycle a straight
+    line through the values themselves cuts the day's shape off; through the deviations from
+    the neighbouring days it keeps it. Shapes (n,); ``linear`` is used where no cycle exists
+    on either side (a series of at most ``m`` steps).
+    """
+    n = len(y)
+    if n <= m:
+        return linear
+    before = np.full(n, np.nan)
+    after = np.full(n, np.nan)
+    before[m:], after[:-m] = seasonal[:-m], seasonal[m:]
+    season = np.where(np.isnan(before), after,
+                      np.where(np.isnan(after), before, (before + after) / 2))
+    deviation = pd.Series(y - season).interpolate(method="linear").ffill().bfill().to_numpy()
+    return season + deviation
 
 
 def _run_lengths(missing: np.ndarray) -> np.ndarray:

@@ -3,7 +3,6 @@ numpy/pandas reference, and the result accepted by to_panel and a forecaster."""
 
 import warnings
 
-import keras
 import numpy as np
 import pandas as pd
 import pytest
@@ -229,14 +228,41 @@ def test_panel_interpolation_is_fill_missing_on_the_frame(season_length):
     assert not np.isnan(panel.values).any()
 
 
-@pytest.mark.parametrize("m", [24, 12, 7])
-def test_auto_filling_is_seasonal_for_long_runs_and_linear_for_short_ones(m):
-    """fill_missing(method="auto") on a frame fills as the networks' gap layer fills a window
-    (GapInterpolation, itself checked against a loop over the gaps): the pandas and the Keras
-    paths follow one rule. Runs of every length from 1 to 2m, away from the first cycle (where
-    the seasonal fill has no earlier cycle to start from), and a long run at the end."""
-    from forecastkit.data.gap_filling import GapInterpolation
+def _around_the_season_reference(y: np.ndarray, seasonal: np.ndarray, m: int) -> np.ndarray:
+    """A loop over the short runs: each missing step's season is the mean of the seasonal
+    fill one cycle before and after it (one side at the ends); the deviations of the run's two
+    observed neighbours from their own season are joined by a straight line (the last
+    neighbour's deviation carried, for a run at the end)."""
+    def season(t):
+        sides = [seasonal[u] for u in (t - m, t + m) if 0 <= u < len(y)]
+        return sum(sides) / len(sides)
 
+    out = seasonal.copy()
+    missing = np.isnan(y)
+    t = 0
+    while t < len(y):
+        if not missing[t]:
+            t += 1
+            continue
+        end = t
+        while end < len(y) and missing[end]:
+            end += 1
+        if end - t < m / 2:  # a short run: [t, end)
+            a, b = t - 1, end
+            dev_a = y[a] - season(a)
+            dev_b = y[b] - season(b) if b < len(y) else dev_a
+            for u in range(t, end):
+                w = (u - a) / (b - a) if b < len(y) else 0.0
+                out[u] = season(u) + dev_a + w * (dev_b - dev_a)
+        t = end
+    return out
+
+
+@pytest.mark.parametrize("m", [24, 12, 7])
+def test_auto_filling_goes_around_the_season_of_a_seasonal_series(m):
+    """fill_missing(method="auto") on a series with a strong season: a run of half a season
+    or more as "seasonal" fills it, a shorter one by the loop reference's line around the
+    season. Runs of every length from 1 to 2m and a short run at the end."""
     rng = np.random.default_rng(m)
     n = 12 * m
     t = np.arange(n)
@@ -245,22 +271,65 @@ def test_auto_filling_is_seasonal_for_long_runs_and_linear_for_short_ones(m):
     for length in range(1, 2 * m + 1, max(1, m // 4)):
         start = rng.integers(m, n - 3 * m)
         missing[start:start + length] = True
-    missing[:m] = False
-    missing[-m:] = False
-    missing[-m // 2 - 1:] = True  # a long run at the end: each hour's last value
+    missing[0] = False
+    missing[-3:-1], missing[-1] = False, True  # a run of one at the end
     frame = pd.DataFrame({"unique_id": "s", "ds": t, "y": np.where(missing, np.nan, y)})
     with warnings.catch_warnings():
         warnings.simplefilter("ignore", ForecastkitWarning)
         auto = fill_missing(frame, "auto", season_length=m)[0].y.to_numpy()
         linear = fill_missing(frame, "linear")[0].y.to_numpy()
         seasonal = fill_missing(frame, "seasonal", season_length=m)[0].y.to_numpy()
-    layer = GapInterpolation(season_length=m)(
-        [np.where(missing, 0.0, y)[None, :].astype(np.float32),
-         (~missing)[None, :].astype(np.float32)])
-    np.testing.assert_allclose(auto, keras.ops.convert_to_numpy(layer)[0], rtol=1e-5)
-    # both rules are in play: neither the all-linear nor the all-seasonal fill is this one
+    want = _around_the_season_reference(frame.y.to_numpy(), seasonal, m)
+    np.testing.assert_allclose(auto, want, rtol=1e-12)
+    # every kind of run is there: neither one fill nor the other is this one
     assert np.abs(auto - linear).max() > 1.0 and np.abs(auto - seasonal).max() > 0.1
-    # without a season, "auto" is "linear"
+    # and it is closer to the values it replaces than either
+    err = {k: np.abs(v - y)[missing].mean() for k, v in
+           (("auto", auto), ("linear", linear), ("seasonal", seasonal))}
+    assert err["auto"] < min(err["linear"], err["seasonal"]), err
+
+
+def test_auto_filling_is_linear_without_a_season_that_tests_significant():
+    rng = np.random.default_rng(3)
+    n, m = 120, 12
+    noise = rng.normal(100, 5, n)  # white noise: no season for M4's test
+    gapped = pd.DataFrame({"unique_id": "s", "ds": np.arange(n),
+                           "y": np.where(np.isin(np.arange(n), [5, 40, 41, 42, 43, 44, 45, 46,
+                                                                47, 90]), np.nan, noise)})
     with warnings.catch_warnings():
         warnings.simplefilter("ignore", ForecastkitWarning)
-        np.testing.assert_array_equal(fill_missing(frame, "auto")[0].y, linear)
+        linear = fill_missing(gapped, "linear")[0].y
+        np.testing.assert_array_equal(fill_missing(gapped, "auto", season_length=m)[0].y,
+                                      linear)
+        np.testing.assert_array_equal(fill_missing(gapped, "auto")[0].y, linear)
+        # a seasonal series with the same gaps is not filled linearly
+        seasonal = gapped.assign(y=gapped.y + 30 * np.sin(2 * np.pi * np.arange(n) / m))
+        assert not np.allclose(fill_missing(seasonal, "auto", season_length=m)[0].y,
+                               fill_missing(seasonal, "linear")[0].y)
+
+
+def test_a_season_position_before_its_first_observation_takes_the_next_cycle():
+    m = 4
+    y = np.array([1.0] + [np.nan] * 6 + [8.0, 9.0, 10.0, 11.0, 12.0, 13.0, 14.0, 15.0])
+    frame = pd.DataFrame({"unique_id": "s", "ds": np.arange(len(y)), "y": y})
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", ForecastkitWarning)
+        out = fill_missing(frame, "seasonal", season_length=m)[0].y.to_numpy()
+    # positions 1, 2 and 3 are first seen at steps 9, 10 and 7: before that, their value
+    # there; position 0 is interpolated between steps 0 and 8 (1 -> 9)
+    np.testing.assert_allclose(out[:8], [1.0, 10.0, 11.0, 8.0, 5.0, 10.0, 11.0, 8.0])
+
+
+def test_filling_a_frame_does_not_load_tensorflow():
+    """The pandas fills (and the data layer's NumPy parts) load without Keras/TensorFlow."""
+    import subprocess
+    import sys
+
+    code = ("import sys, numpy as np, pandas as pd, forecastkit.data as d\n"
+            "f = pd.DataFrame({'unique_id': 's', 'ds': range(60), 'y': np.r_[np.arange(30.),"
+            " np.nan, np.arange(29.)]})\n"
+            "d.fill_missing(f, 'auto', season_length=12)\n"
+            "print('keras' in sys.modules, 'tensorflow' in sys.modules)")
+    out = subprocess.run([sys.executable, "-W", "ignore", "-c", code], capture_output=True,
+                         text=True, check=True)
+    assert out.stdout.split() == ["False", "False"], out.stdout + out.stderr
