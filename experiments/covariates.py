@@ -39,6 +39,14 @@ shutdown is not demand. The network then masks those days; ARIMA gets them inter
 no zero left, the network's ``scaler="auto"`` takes log-levels, so its effects (holidays,
 games, weekends) act in proportion to a station's level instead of adding the same amount to
 every station's normalised level. Scores are always against the data as published.
+
+A ``-floor`` suffix (``lstm-cov-floor``, ``arima-cov-floor``, after ``-closed`` if both) takes
+that model's stored forecasts (fitting it first if they are not stored) and raises every
+forecast below the station's lowest positive ride count of the last ``FLOOR_DAYS`` days before
+the origin to that count. A forecast lower than anything the station carried in four weeks,
+shut days aside, is most likely a holiday effect learned as one drop of the normalised level for
+every station and applied to a quiet one, where it goes below zero (the rule and its choice:
+``experiments/results/covariates/validation/README.md``, "A floor at the recent minimum").
 """
 
 from __future__ import annotations
@@ -95,6 +103,7 @@ MODELS = {
 X_COLUMNS = {"arima-cov": GAMES, "lstm-cov": GAMES + WEATHER, "lstm-cov-lb56": GAMES + WEATHER,
              "lstm-cov-oracle": GAMES + WEATHER}
 CLOSED = "-closed"
+FLOOR, FLOOR_DAYS = "-floor", 28
 OUT = RESULTS / "covariates"
 
 
@@ -108,6 +117,17 @@ def windows(y: pd.DataFrame, n: int = WINDOWS) -> list[pd.Timestamp]:
 def closures_missing(y: pd.DataFrame) -> pd.DataFrame:
     """``y`` with every day of zero rides (a station shut that day) set to NaN."""
     return y.assign(y=y["y"].where(y["y"] > 0))
+
+
+def floored(forecasts: pd.DataFrame, y: pd.DataFrame, origin: pd.Timestamp) -> pd.DataFrame:
+    """``forecasts`` with each station's ``y_pred`` raised to at least its lowest positive
+    value of ``y`` in the ``FLOOR_DAYS`` days before ``origin`` (unchanged for a station with
+    none)."""
+    recent = y[(y["ds"] < origin) & (y["ds"] >= origin - pd.Timedelta(days=FLOOR_DAYS))
+               & (y["y"] > 0)]
+    floor = forecasts["unique_id"].map(recent.groupby("unique_id")["y"].min())
+    return forecasts.assign(y_pred=forecasts["y_pred"].where(
+        floor.isna() | (forecasts["y_pred"] >= floor), floor))
 
 
 def run_one(name: str, y: pd.DataFrame, X: pd.DataFrame, origin: pd.Timestamp, seed: int):
@@ -151,10 +171,11 @@ def main(argv=None) -> int:
                     "data instead of the test windows")
     args = ap.parse_args(argv)
     names = [m.strip() for m in args.models.split(",") if m.strip()]
-    unknown = [m for m in names if m.removesuffix(CLOSED) not in MODELS]
+    unknown = [m for m in names
+               if m.removesuffix(FLOOR).removesuffix(CLOSED) not in MODELS]
     if unknown:
         ap.error(f"unknown model {unknown[0]!r}; choose from {list(MODELS)}, each "
-                 f"also with {CLOSED!r}")
+                 f"also with {CLOSED!r} and/or {FLOOR!r} (in that order)")
     train, test, X, info = fk.datasets.load_chicago(test_days=HORIZON * WINDOWS)
     y = pd.concat([train, test], ignore_index=True)
     n_windows, out_dir = WINDOWS, args.out
@@ -164,16 +185,25 @@ def main(argv=None) -> int:
         X = X[X["ds"] <= train["ds"].max()]
     store = out_dir / "forecasts"
     store.mkdir(parents=True, exist_ok=True)
+    # A floored model needs its base model's forecasts first.
+    names = [n for name in names for n in ([name.removesuffix(FLOOR)] if name.endswith(FLOOR)
+                                           else []) + [name]]
+    done = set()
     for name in names:
         for k, origin in enumerate(windows(y, n_windows)):
             file = store / f"{name}-seed{args.seed}-w{k}.csv"
-            if file.exists() and not args.fresh:
+            if (file.exists() and not args.fresh) or file in done:
                 continue
             print(f"{name} window {k} ({origin.date()})", flush=True)
-            out, seconds = run_one(name, y, X, origin, args.seed)
-            out = out.assign(seconds=seconds, window=k)
+            if name.endswith(FLOOR):
+                base = store / f"{name.removesuffix(FLOOR)}-seed{args.seed}-w{k}.csv"
+                out = floored(pd.read_csv(base, parse_dates=["ds"]), y, origin)
+            else:
+                out, seconds = run_one(name, y, X, origin, args.seed)
+                out = out.assign(seconds=seconds, window=k)
             out.to_csv(file.with_suffix(".partial"), index=False)
             os.replace(file.with_suffix(".partial"), file)  # a stored unit is a whole one
+            done.add(file)
     write_report(y, out_dir, args.seed, n_windows)
     return 0
 
