@@ -462,6 +462,40 @@ def test_covariates_study_windows_and_what_each_fit_sees(covariates, tmp_path, v
         assert "validation" in (out / "report.md").read_text().split("\n")[0]
 
 
+def test_covariates_study_floor_raises_forecasts_to_the_recent_lowest_positive_count(
+        covariates, tmp_path):
+    """``spy-floor``: the spy's stored forecasts (fitted once, for both rows), each below the
+    station's lowest positive count of the 28 days before the origin raised to it; checked
+    against a loop over stations on the data."""
+    import numpy as np
+    import pandas as pd
+
+    import forecastkit as fk
+
+    assert covariates.main(["--models", "spy-floor", "--out", str(tmp_path),
+                            "--validation"]) == 0
+    assert len([s for s in covariates.seen if s[0] == "fit"]) == 2  # the base, once a window
+    store = tmp_path / "validation" / "forecasts"
+    train, _, _, _ = fk.datasets.load_chicago(test_days=56)
+    raised = 0
+    for k in range(2):
+        base = pd.read_csv(store / f"spy-seed0-w{k}.csv", parse_dates=["ds"])
+        floor = pd.read_csv(store / f"spy-floor-seed0-w{k}.csv", parse_dates=["ds"])
+        origin = base["ds"].min()
+        for sid, part in base.groupby("unique_id"):
+            days = train[(train.unique_id == sid) & (train.ds < origin)
+                         & (train.ds >= origin - pd.Timedelta(days=28)) & (train.y > 0)]
+            want = np.maximum(part["y_pred"].to_numpy(), days["y"].min())
+            got = floor.loc[floor.unique_id == sid, "y_pred"].to_numpy()
+            np.testing.assert_allclose(got, want)
+            raised += int((got > part["y_pred"].to_numpy()).sum())
+    assert raised > 0  # the seasonal naive repeats a week with a quiet day now and then
+    metrics = pd.read_csv(tmp_path / "validation" / "metrics.csv", index_col=0)
+    assert {"spy", "spy-floor"} <= set(metrics.index)
+    with pytest.raises(SystemExit):
+        covariates.main(["--models", "spy-floor-closed", "--out", str(tmp_path)])
+
+
 def test_covariates_study_closed_rows_fit_on_shut_days_as_missing(covariates, tmp_path):
     import numpy as np
     import pandas as pd
