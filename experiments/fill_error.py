@@ -37,7 +37,7 @@ from _common import load_set  # noqa: E402
 from missing_data import BLOCK, knock_out  # noqa: E402
 
 import forecastkit as fk  # noqa: E402
-from forecastkit.data import missing  # noqa: E402
+from forecastkit.data import fill_methods  # noqa: E402
 from forecastkit.data.gap_rule import LONG_GAP_SEASONS  # noqa: E402
 
 FILLS = ("linear", "seasonal", "split", "around", "auto")
@@ -67,7 +67,7 @@ def filled(gapped: pd.DataFrame, how: str, m: int) -> pd.Series:
             short = linear.copy()
             for sid in linear.index.unique("unique_id"):  # the line around the season
                 y, s, lin = (a.loc[sid].to_numpy() for a in (observed, seasonal, linear))
-                short.loc[sid] = missing._line_around_the_season(y, s, lin, m)
+                short.loc[sid] = fill_methods._line_around_the_season(y, s, lin, m)
             return short.where(~long_run, seasonal)
         out, _ = fk.data.fill_missing(gapped, how, season_length=m)
     return out.set_index(["unique_id", "ds"])["y"]
