@@ -110,7 +110,9 @@ def checked_panel(forecaster, y, *, record: bool = False) -> Panel:
         panel, counts = interpolate_panel(panel, m)
         hit = np.flatnonzero(counts)
         filled = {panel.ids[i]: int(counts[i]) for i in hit}
-        rule = "seasonal for runs of half a season or more, else linear" if m >= 2 else "linear"
+        rule = ("fill_missing 'auto': seasonal for runs of half a season or more, a line around "
+                "the season for shorter ones, linear in a series without a season"
+                if m >= 2 else "linear")
         warnings.warn(
             f"{type(forecaster).__name__}: {int(counts.sum())} missing value(s) in {len(hit)} "
             f"series were filled by interpolation ({rule}) before fitting/forecasting"
