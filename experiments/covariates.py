@@ -47,6 +47,10 @@ the origin to that count. A forecast lower than anything the station carried in 
 shut days aside, is most likely a holiday effect learned as one drop of the normalised level for
 every station and applied to a quiet one, where it goes below zero (the rule and its choice:
 ``experiments/results/covariates/validation/README.md``, "A floor at the recent minimum").
+``lstm-cov-recentmin`` is the same rule as the library's option
+(``RNNForecaster(floor="recent_min", floor_window=FLOOR_DAYS)``), applied in the network's
+serving graph and so by its SavedModel: it fits the network again and gives
+``lstm-cov-floor``'s forecasts at the same seed.
 """
 
 from __future__ import annotations
@@ -86,6 +90,9 @@ def _network(seed: int, **params):
     return fk.RNNForecaster(horizon=HORIZON, season_length=SEASON, random_state=seed, **params)
 
 
+CLOSED = "-closed"
+FLOOR, FLOOR_DAYS = "-floor", 28
+
 # name -> estimator factory; seeds come from --seed
 MODELS = {
     "snaive": lambda seed: fk.baselines.SeasonalNaive(season_length=SEASON),
@@ -96,14 +103,16 @@ MODELS = {
     "lstm": lambda seed: _network(seed),
     "lstm-cov": lambda seed: _network(seed, **WITH_COVARIATES),
     "lstm-cov-lb56": lambda seed: _network(seed, **WITH_COVARIATES, lookback=(56, 42, 84)),
+    # The -floor rule as the library's option, in the network's graph (so in its SavedModel):
+    # the same forecasts as lstm-cov-floor at the same seed.
+    "lstm-cov-recentmin": lambda seed: _network(seed, **WITH_COVARIATES, floor="recent_min",
+                                                floor_window=FLOOR_DAYS),
     # The weather of the horizon given as if it were known (the bound of a perfect forecast).
     "lstm-cov-oracle": lambda seed: _network(seed, **{**WITH_COVARIATES, "hist_exog": None,
                                                       "futr_exog": GAMES + WEATHER}),
 }
 X_COLUMNS = {"arima-cov": GAMES, "lstm-cov": GAMES + WEATHER, "lstm-cov-lb56": GAMES + WEATHER,
-             "lstm-cov-oracle": GAMES + WEATHER}
-CLOSED = "-closed"
-FLOOR, FLOOR_DAYS = "-floor", 28
+             "lstm-cov-recentmin": GAMES + WEATHER, "lstm-cov-oracle": GAMES + WEATHER}
 OUT = RESULTS / "covariates"
 
 

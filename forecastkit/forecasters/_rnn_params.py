@@ -15,7 +15,8 @@ _POSITIVE = Interval(Integral, 1, None, closed="left")
 # identity default is left out of that comparison.)
 RNN_IDENTITY_DEFAULTS = {"callbacks": None, "missing": "mask", "futr_exog": None,
                          "hist_exog": None, "stat_exog": None, "calendar": None,
-                         "holidays": None, "ensemble_training": "sequential"}
+                         "holidays": None, "ensemble_training": "sequential",
+                         "floor": None, "floor_window": None}
 RNN_PARAMETER_CONSTRAINTS = {
     "cell": [StrOptions({"lstm", "gru", "rnn"})],
     "units": [tuple, list, _POSITIVE],
@@ -54,4 +55,6 @@ RNN_PARAMETER_CONSTRAINTS = {
     "stat_exog": [list, tuple, str, None],
     "calendar": [list, tuple, str, None],
     "holidays": [str, None],
+    "floor": [Real, StrOptions({"recent_min"}), None],
+    "floor_window": [_POSITIVE, None],
 }

@@ -94,7 +94,22 @@ def sample_paths(f, panel: Panel, horizon: int, n_paths: int, rng) -> np.ndarray
             h = tf.concat([h[:, 1:], y], axis=1)
             m = tf.concat([m[:, 1:], tf.ones_like(y)], axis=1)
             cov = {name: np.asarray(v) for name, v in advance_past_covariates(cov, k).items()}
-    return out.reshape(panel.n_series, n_paths, horizon)
+    return bounded_paths(f, out.reshape(panel.n_series, n_paths, horizon), inputs)
+
+
+def bounded_paths(f, paths: np.ndarray, inputs: dict) -> np.ndarray:
+    """``paths`` (n_series, n_paths, horizon) raised to each series' ``floor`` (unchanged
+    without one), by the layer the serving graph bounds forecasts with."""
+    from keras import ops
+
+    from forecastkit.forecasters._floor import ForecastFloor, floor_arguments
+
+    arguments = floor_arguments(f)
+    if arguments is None:
+        return paths
+    bound = ops.convert_to_numpy(ForecastFloor(**arguments).bound(
+        ops.convert_to_tensor(inputs["history"]), ops.convert_to_tensor(inputs["mask"])))
+    return np.maximum(paths, bound.astype(np.float64)[:, None, None])
 
 
 class RNNProbabilisticMixin(BaseForecaster):

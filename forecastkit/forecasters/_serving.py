@@ -14,8 +14,9 @@ import keras
 from keras import ops
 
 from forecastkit.data.normalization import ForecastDenormalizer, WindowNormalizer
+from forecastkit.forecasters._floor import ForecastFloor
 
-__all__ = ["build_serving_model", "serve_batch", "recursive_step_covariates",
+__all__ = ["build_serving_model", "serving_model_of", "serve_batch", "recursive_step_covariates",
            "advance_past_covariates"]
 
 
@@ -31,6 +32,7 @@ def build_serving_model(
     head=None,
     levels=None,
     covariate_dims: tuple[int, int, int] = (0, 0, 0),
+    floor: dict | None = None,
 ) -> keras.Model:
     """Raw history (and mask, and seasonal position) -> forecasts of the ensemble.
 
@@ -47,6 +49,9 @@ def build_serving_model(
     member's median forecast. With ``levels`` (a probabilistic ``head``, direct or seq2seq),
     outputs ``{"forecast", "quantiles"}``, ``quantiles`` of shape (batch, horizon, n_levels):
     each member's quantiles at ``levels``, averaged over members (averaging quantile functions).
+    With ``floor`` (the arguments of :class:`~forecastkit.forecasters._floor.ForecastFloor`),
+    the forecast and the quantiles are raised to each series' bound last, after the median
+    and the average (a recursive network feeds back its forecasts as they were before).
     """
     history = keras.Input((window,), name="history")
     mask = keras.Input((window,), name="mask")
@@ -84,12 +89,38 @@ def build_serving_model(
         out = forecasts[0]
     else:
         out = ops.median(ops.stack(forecasts, axis=0), axis=0)
+    bounded = None if floor is None else ForecastFloor(**floor, name="floor")
+    if bounded is not None:
+        out = bounded([out, history, mask])
     out = keras.layers.Identity(name="forecast")(out)
     if levels is None:
         return keras.Model(inputs, out, name="forecastkit_serving")
     q_out = quantiles[0] if len(quantiles) == 1 else ops.mean(ops.stack(quantiles, 0), axis=0)
+    if bounded is not None:
+        q_out = bounded([q_out, history, mask])
     q_out = keras.layers.Identity(name="quantiles")(q_out)
     return keras.Model(inputs, {"forecast": out, "quantiles": q_out}, name="forecastkit_serving")
+
+
+def serving_model_of(f, horizon: int, levels=None) -> keras.Model:
+    """:func:`build_serving_model` for a fitted RNNForecaster ``f`` and ``horizon`` steps."""
+    from forecastkit.forecasters._floor import floor_arguments
+    from forecastkit.forecasters._network import CovariateLayout
+    from forecastkit.forecasters._rnn_setup import head_of
+
+    return build_serving_model(
+        f.members_,
+        f.lookbacks_,
+        window=f.window_,
+        horizon=horizon,
+        normalizer_config=f.normalizer_config_,
+        strategy=f.strategy,
+        use_position=f.use_position_,
+        head=head_of(f),
+        levels=levels,
+        covariate_dims=CovariateLayout.from_dict(f.covariate_layout_).dims,
+        floor=floor_arguments(f),
+    )
 
 
 def serve_batch(model, inputs):

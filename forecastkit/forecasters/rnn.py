@@ -177,6 +177,16 @@ class RNNForecaster(RNNSavingMixin, RNNProbabilisticMixin):
     holidays : str or None
         Country code (``"US"``, ``"GB"``, ``"DE"``...): a 0/1 public-holiday covariate from the
         `holidays` package (extra ``forecastkit[holidays]``), future-known.
+    floor : float, "recent_min" or None
+        A lower bound on the forecasts, quantiles and sample paths, applied last in the serving
+        graph (so by the SavedModel too): a number (``0`` for counts), or ``"recent_min"``,
+        each series' lowest observed value above zero in its last ``floor_window`` steps
+        (none for a series without one). A network on normalised windows learns an effect as
+        one move for every series, which can take a quiet series below anything it carried
+        (experiments/results/covariates/floor/README.md). A recursive network feeds back its
+        forecasts unbounded.
+    floor_window : int or None
+        History steps ``"recent_min"`` reads; default ``window_``, at most that.
 
     Attributes
     ----------
@@ -254,6 +264,8 @@ class RNNForecaster(RNNSavingMixin, RNNProbabilisticMixin):
         stat_exog=None,
         calendar=None,
         holidays=None,
+        floor=None,
+        floor_window=None,
     ):
         self.cell = cell
         self.units = units
@@ -292,6 +304,8 @@ class RNNForecaster(RNNSavingMixin, RNNProbabilisticMixin):
         self.stat_exog = stat_exog
         self.calendar = calendar
         self.holidays = holidays
+        self.floor = floor
+        self.floor_window = floor_window
 
     # ------------------------------------------------------------------ fitting
 
@@ -301,22 +315,9 @@ class RNNForecaster(RNNSavingMixin, RNNProbabilisticMixin):
         fit(self, panel)
 
     def _serving_model(self, horizon: int, levels=None):
-        from forecastkit.forecasters._network import CovariateLayout
-        from forecastkit.forecasters._rnn_setup import head_of
-        from forecastkit.forecasters._serving import build_serving_model
+        from forecastkit.forecasters._serving import serving_model_of
 
-        return build_serving_model(
-            self.members_,
-            self.lookbacks_,
-            window=self.window_,
-            horizon=horizon,
-            normalizer_config=self.normalizer_config_,
-            strategy=self.strategy,
-            use_position=self.use_position_,
-            head=head_of(self),
-            levels=levels,
-            covariate_dims=CovariateLayout.from_dict(self.covariate_layout_).dims,
-        )
+        return serving_model_of(self, horizon, levels)
 
     # ------------------------------------------------------------------ predicting
 
