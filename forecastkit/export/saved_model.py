@@ -8,9 +8,9 @@ the longest training series.
 
 The SavedModel wraps the forecaster's serving model (``model_``), the very Keras model that
 ``predict`` runs: per-window normalisation, every ensemble member, the recursive or seq2seq loop,
-the inverse normalisation and the ensemble median are all in the graph. A client sends raw recent
-history in the original units and gets forecasts in the original units, with only TensorFlow
-installed (or TensorFlow Serving).
+the inverse normalisation, the ensemble median and the ``floor`` (if any) are all in the graph.
+A client sends raw recent history in the original units and gets forecasts in the original
+units, with only TensorFlow installed (or TensorFlow Serving).
 
 Layout (what TensorFlow Serving expects)::
 

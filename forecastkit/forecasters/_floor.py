@@ -9,7 +9,11 @@ counts), or each series' lowest positive observed value of its last ``window`` h
 
 Raising a forecast ``y`` to ``b`` is the monotone map ``max(y, b)``, so the ``q``-quantile of the
 bounded forecast is ``max(q, b)`` and a bounded sample path is the path with each step raised:
-quantiles and paths are bounded the same way and stay ordered.
+quantiles and paths are bounded the same way and stay ordered. The network's forecasts and
+quantiles are bounded in the serving graph; its sample paths are drawn step by step outside
+it and raised after the draw with the same layer's bound. A wrapper that builds its own
+intervals around the point forecast (``ConformalIntervals``) or averages it with another model
+(``Combination``) is not bounded.
 """
 
 from __future__ import annotations
@@ -30,27 +34,48 @@ class ForecastFloor(keras.layers.Layer):
     Call on ``[values, history, mask]``: ``values`` of shape ``(batch, ...)`` (forecasts
     ``(batch, horizon)``, quantiles ``(batch, horizon, n_levels)``), ``history`` and ``mask``
     of shape ``(batch, window)`` as the serving model takes them (original units, left padded,
-    mask 1 where observed). Returns ``values`` raised elementwise to each row's bound.
+    mask 1 where observed). Returns ``values`` raised elementwise to each row's bound, compared
+    in the dtype of ``values`` (float32 in the serving model).
 
     Parameters
     ----------
     floor : float or "recent_min"
-        A constant bound, or ``"recent_min"``: the lowest observed value above zero among the
-        last ``window`` history steps of the row (no bound for a row with none; zeros are left
-        out as they are most often a shutdown, not a level to forecast).
+        A finite constant bound, or ``"recent_min"``: the lowest observed value above zero
+        among the last ``window`` history steps of the row (no bound for a row with none; zeros
+        are left out as they are most often a shutdown, not a level to forecast).
     window : int or None
-        History steps ``"recent_min"`` reads (the last ones); ``None``: the whole input.
+        History steps ``"recent_min"`` reads (the last ones, at least 1); ``None``: the whole
+        input.
+
+    Raises
+    ------
+    InvalidParameterError
+        A ``floor`` that is neither a finite number nor ``"recent_min"``, or a ``window`` below 1.
     """
 
     def __init__(self, floor, window=None, **kwargs):
         super().__init__(**kwargs)
-        if floor != RECENT_MIN and not np.isfinite(float(floor)):
-            raise ValueError(f"floor must be a finite number or {RECENT_MIN!r}, got {floor!r}")
-        self.floor = floor
+        self.floor = checked_floor(floor)
+        if window is not None and int(window) < 1:
+            from forecastkit.forecasters.base import InvalidParameterError
+
+            raise InvalidParameterError(f"the floor's window must be at least 1 step, "
+                                        f"got {window!r}")
         self.window = None if window is None else int(window)
 
     def bound(self, history, mask):
-        """The bound of each row, shape ``(batch,)`` (``-inf`` where there is none)."""
+        """The bound of each row.
+
+        Parameters
+        ----------
+        history, mask : tensor of shape (batch, window)
+
+        Returns
+        -------
+        tensor of shape (batch,)
+            The constant, or each row's lowest observed positive value of its last ``window``
+            steps (``-inf`` where there is none), in the dtype of ``history``.
+        """
         if self.floor != RECENT_MIN:
             return ops.full((ops.shape(history)[0],), float(self.floor), dtype=history.dtype)
         if self.window is not None:
@@ -74,31 +99,59 @@ class ForecastFloor(keras.layers.Layer):
         return {**super().get_config(), "floor": self.floor, "window": self.window}
 
 
-def floor_arguments(f) -> dict | None:
-    """The :class:`ForecastFloor` arguments of a fitted RNNForecaster ``f`` (None without a
-    floor): ``floor_window`` defaults to the serving window, all the history the graph has."""
-    if f.floor is None:
-        return None
-    return {"floor": f.floor, "window": f.floor_window or f.window_}
-
-
-def check_floor(f) -> None:
-    """At fit, once the serving window ``f.window_`` is known: a ``floor_window`` the serving
-    graph can read.
+def checked_floor(floor) -> float | str:
+    """``floor`` as ``"recent_min"`` or a finite Python float (JSON-safe).
 
     Raises
     ------
-    InvalidInputError
-        ``floor_window`` longer than the serving window, or a ``floor`` that is not finite.
+    InvalidParameterError
+        Anything else (a NaN or infinite number, another string, a bool).
     """
-    from forecastkit.exceptions import InvalidInputError
+    if floor == RECENT_MIN:
+        return RECENT_MIN
+    from forecastkit.forecasters.base import InvalidParameterError
 
-    if f.floor not in (None, RECENT_MIN) and not np.isfinite(float(f.floor)):
-        raise InvalidInputError(f"floor must be a finite number, {RECENT_MIN!r} or None, "
-                                f"got {f.floor!r}")
-    if f.floor is not None and f.floor_window is not None and f.floor_window > f.window_:
-        raise InvalidInputError(
+    try:
+        value = float(floor)
+    except (TypeError, ValueError):
+        value = np.nan
+    if isinstance(floor, bool | np.bool_) or not np.isfinite(value):
+        raise InvalidParameterError(f"floor must be a finite number, {RECENT_MIN!r} or None, "
+                                    f"got {floor!r}")
+    return value
+
+
+def floor_arguments(f) -> dict | None:
+    """The :class:`ForecastFloor` arguments for an RNNForecaster ``f`` about to fit.
+
+    Parameters
+    ----------
+    f : RNNForecaster
+        With ``window_`` set (the serving window).
+
+    Returns
+    -------
+    dict or None
+        ``{"floor", "window"}`` (``window``: ``floor_window``, by default the serving window,
+        all the history the graph has; None for a constant floor, which reads no history), or
+        None without a floor.
+
+    Raises
+    ------
+    InvalidParameterError
+        A ``floor`` that is not finite, or ``floor_window`` longer than the serving window.
+    """
+    if f.floor is None:
+        return None
+    floor = checked_floor(f.floor)
+    if floor != RECENT_MIN:
+        return {"floor": floor, "window": None}
+    if f.floor_window is not None and f.floor_window > f.window_:
+        from forecastkit.forecasters.base import InvalidParameterError
+
+        raise InvalidParameterError(
             f"floor_window={f.floor_window} is longer than the {f.window_} history steps the "
             f"network's serving graph reads (its longest lookback or seasonal window); give "
             f"floor_window <= {f.window_} or a longer lookback"
         )
+    return {"floor": floor, "window": int(f.floor_window or f.window_)}

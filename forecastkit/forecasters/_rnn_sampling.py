@@ -98,13 +98,28 @@ def sample_paths(f, panel: Panel, horizon: int, n_paths: int, rng) -> np.ndarray
 
 
 def bounded_paths(f, paths: np.ndarray, inputs: dict) -> np.ndarray:
-    """``paths`` (n_series, n_paths, horizon) raised to each series' ``floor`` (unchanged
-    without one), by the layer the serving graph bounds forecasts with."""
+    """Sample paths raised to each series' bound (``floor_``), by the layer the serving graph
+    bounds forecasts with.
+
+    Parameters
+    ----------
+    f : RNNForecaster
+        Fitted.
+    paths : ndarray of shape (n_series, n_paths, horizon)
+    inputs : dict
+        The serving inputs the paths were drawn from (``history`` and ``mask`` of shape
+        (n_series, window_)).
+
+    Returns
+    -------
+    ndarray of shape (n_series, n_paths, horizon)
+        ``paths`` itself without a floor.
+    """
     from keras import ops
 
-    from forecastkit.forecasters._floor import ForecastFloor, floor_arguments
+    from forecastkit.forecasters._floor import ForecastFloor
 
-    arguments = floor_arguments(f)
+    arguments = f.floor_
     if arguments is None:
         return paths
     bound = ops.convert_to_numpy(ForecastFloor(**arguments).bound(

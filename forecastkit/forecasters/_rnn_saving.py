@@ -18,7 +18,7 @@ class RNNSavingMixin:
     # Fitted attributes besides the networks, saved as JSON; a load sets no others.
     _state_attributes = ("lookbacks_", "log_", "use_position_", "deseasonalize_", "window_",
                          "level_window_", "normalizer_config_", "history_", "epochs_",
-                         "batch_size_", "probe_history_", "covariate_layout_")
+                         "batch_size_", "probe_history_", "covariate_layout_", "floor_")
 
     def _check_saveable(self) -> None:
         pass
@@ -59,6 +59,7 @@ def load_state(f, folder, state: dict) -> None:
 
     fitted = dict(state.get("fitted", {}))
     fitted.setdefault("covariate_layout_", None)  # saved before covariates existed
+    fitted.setdefault("floor_", None)  # saved before the floor existed
     if set(fitted) != set(f._state_attributes):
         raise PersistenceError(f"{folder.path}: the saved fitted attributes are not "
                                f"{list(f._state_attributes)}")

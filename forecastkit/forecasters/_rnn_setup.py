@@ -44,7 +44,7 @@ __all__ = [
 
 def resolve_structure(f, panel: Panel) -> None:
     """Set the fitted attributes that describe the networks and their normalisation."""
-    from forecastkit.forecasters._floor import check_floor
+    from forecastkit.forecasters._floor import floor_arguments
 
     check_float32_range(panel)
     _check_callbacks(f.callbacks)
@@ -57,7 +57,7 @@ def resolve_structure(f, panel: Panel) -> None:
     f.deseasonalize_ = m > 1 and (f.deseasonalize == "auto" or bool(f.deseasonalize))
     seasonal_window = (f.seasonal_window or 6 * m) if f.deseasonalize_ else 0
     f.window_ = max(max(f.lookbacks_), seasonal_window)
-    check_floor(f)
+    f.floor_ = floor_arguments(f)
     f.level_window_ = max(1, min(m, min(f.lookbacks_)))
     if f.level_window is not None:
         f.level_window_ = int(f.level_window)

@@ -2,7 +2,8 @@
 original units -> forecast in the original units.
 
 It normalises each window, runs every ensemble member (:mod:`forecastkit.forecasters._network`),
-undoes the normalisation and takes the median. ``RNNForecaster.predict`` runs this very model
+undoes the normalisation, takes the median and, with ``floor=``, raises it to each series'
+bound (:mod:`forecastkit.forecasters._floor`). ``RNNForecaster.predict`` runs this very model
 and the SavedModel export wraps it, so the two cannot disagree. A recursive member is looped
 here, in the graph: each one-step forecast is fed back (with, under covariates, that step's
 future-known values).
@@ -16,8 +17,8 @@ from keras import ops
 from forecastkit.data.normalization import ForecastDenormalizer, WindowNormalizer
 from forecastkit.forecasters._floor import ForecastFloor
 
-__all__ = ["build_serving_model", "serving_model_of", "serve_batch", "recursive_step_covariates",
-           "advance_past_covariates"]
+__all__ = ["build_serving_model", "serving_model_of", "serve_batch",
+           "recursive_step_covariates", "advance_past_covariates"]
 
 
 def build_serving_model(
@@ -103,8 +104,21 @@ def build_serving_model(
 
 
 def serving_model_of(f, horizon: int, levels=None) -> keras.Model:
-    """:func:`build_serving_model` for a fitted RNNForecaster ``f`` and ``horizon`` steps."""
-    from forecastkit.forecasters._floor import floor_arguments
+    """:func:`build_serving_model` for a fitted RNNForecaster ``f``.
+
+    Parameters
+    ----------
+    f : RNNForecaster
+        Fitted (its members, their lookbacks, the normaliser and the ``floor_`` fixed at fit).
+    horizon : int
+        Steps the model forecasts.
+    levels : array of float, optional
+        Quantile levels to output beside the forecast (a probabilistic head).
+
+    Returns
+    -------
+    keras.Model
+    """
     from forecastkit.forecasters._network import CovariateLayout
     from forecastkit.forecasters._rnn_setup import head_of
 
@@ -119,7 +133,7 @@ def serving_model_of(f, horizon: int, levels=None) -> keras.Model:
         head=head_of(f),
         levels=levels,
         covariate_dims=CovariateLayout.from_dict(f.covariate_layout_).dims,
-        floor=floor_arguments(f),
+        floor=f.floor_,
     )
 
 

@@ -3,8 +3,8 @@
 The forecaster plans the windows of every series (never across two), streams them through
 :func:`forecastkit.data.window_dataset` and the window normalisation of
 :mod:`forecastkit.data.normalization` into a stack of forecastkit's own recurrent layers, and
-forecasts by running the serving model (normalise -> members -> de-normalise -> median) on the
-last values of each series. Short series are padded on the left and masked.
+forecasts by running the serving model (normalise -> members -> de-normalise -> median ->
+floor) on the last values of each series. Short series are padded on the left and masked.
 """
 
 from __future__ import annotations
@@ -179,14 +179,14 @@ class RNNForecaster(RNNSavingMixin, RNNProbabilisticMixin):
         `holidays` package (extra ``forecastkit[holidays]``), future-known.
     floor : float, "recent_min" or None
         A lower bound on the forecasts, quantiles and sample paths, applied last in the serving
-        graph (so by the SavedModel too): a number (``0`` for counts), or ``"recent_min"``,
-        each series' lowest observed value above zero in its last ``floor_window`` steps
-        (none for a series without one). A network on normalised windows learns an effect as
-        one move for every series, which can take a quiet series below anything it carried
-        (experiments/results/covariates/floor/README.md). A recursive network feeds back its
-        forecasts unbounded.
+        graph (so by the SavedModel too) and compared in float32: a number (``0`` for counts),
+        or ``"recent_min"``, each series' lowest observed value above zero in its last
+        ``floor_window`` steps (none for a series without one). A network on normalised
+        windows learns an effect as one move for every series, which can take a quiet series
+        below anything it carried (experiments/results/covariates/floor/README.md). A
+        recursive network feeds back its forecasts unbounded.
     floor_window : int or None
-        History steps ``"recent_min"`` reads; default ``window_``, at most that.
+        Steps ``"recent_min"`` reads; default and at most ``window_`` (ignored otherwise).
 
     Attributes
     ----------
@@ -211,6 +211,8 @@ class RNNForecaster(RNNSavingMixin, RNNProbabilisticMixin):
         The covariates the network reads (None without).
     covariate_layout_ : dict or None
         Their column counts and scaling (see ``futr_exog``).
+    floor_ : dict or None
+        The bound the serving model applies (see ``floor``), fixed at fit.
 
     See Also
     --------
@@ -351,8 +353,7 @@ class RNNForecaster(RNNSavingMixin, RNNProbabilisticMixin):
         return out
 
     def _covariate_horizon(self, horizon: int) -> int:
-        # A direct or seq2seq network reads the future-known covariates of every step it was
-        # trained for, whatever part of them a forecast returns.
+        # A direct or seq2seq network reads the future-known covariates of all its steps.
         return max(int(horizon), int(self.horizon))
 
     def _check_horizon_reachable(self, horizon: int) -> None:

@@ -14,7 +14,6 @@ import pytest
 
 import forecastkit as fk
 from forecastkit.data.frames import to_panel
-from forecastkit.exceptions import InvalidInputError
 from forecastkit.forecasters._floor import ForecastFloor
 from forecastkit.forecasters.base import InvalidParameterError
 
@@ -80,8 +79,12 @@ def test_constant_floor_and_its_config():
                                   [[2.5, 3.0], [2.5, 2.5]])
     again = ForecastFloor.from_config(ForecastFloor("recent_min", window=4).get_config())
     assert (again.floor, again.window) == ("recent_min", 4)
-    with pytest.raises(ValueError, match="finite"):
-        ForecastFloor(float("nan"))
+    assert json.dumps(ForecastFloor(np.float32(2.5)).get_config()["floor"]) == "2.5"
+    for bad in (float("nan"), "recent", True):
+        with pytest.raises(InvalidParameterError, match="floor must be"):
+            ForecastFloor(bad)
+    with pytest.raises(InvalidParameterError, match="at least 1"):
+        ForecastFloor("recent_min", window=0)
 
 
 def test_floored_forecasts_are_the_plain_ones_raised_to_the_recent_minimum(pair, daily):
@@ -101,10 +104,10 @@ def test_floor_reads_new_histories_at_predict(pair, daily):
     new = daily.assign(y=daily["y"] * 3.0)
     inputs = plain.serving_inputs(to_panel(new))
     bound = _loop_bound(inputs["history"], inputs["mask"], WINDOW)
-    expected = np.maximum(plain.predict(y=new)["y_pred"].to_numpy().reshape(6, H),
-                          bound[:, None])
-    got = floored.predict(y=new)["y_pred"].to_numpy().reshape(6, H)
-    np.testing.assert_allclose(got, expected, rtol=1e-6)
+    unbounded = plain.predict_array(y=new)
+    assert (unbounded < bound[:, None]).sum() >= 6
+    got = floored.predict_array(y=new)
+    np.testing.assert_allclose(got, np.maximum(unbounded, bound[:, None]), rtol=1e-6)
 
 
 def test_floor_survives_save_and_load(pair, tmp_path):
@@ -143,27 +146,52 @@ def test_quantiles_are_raised_to_the_floor_and_stay_ordered(daily):
     assert (np.diff(q, axis=-1) >= 0).all()
 
 
-def test_sample_paths_of_a_recursive_network_are_bounded(daily):
+@pytest.fixture(scope="module")
+def recursive_pair(daily):
+    """A recursive probabilistic network without and with a constant floor (same seed)."""
     params = dict(SMALL, strategy="recursive", distribution="normal", n_models=1)
     floor = float(np.quantile(daily["y"], 0.5))
-    plain = fk.RNNForecaster(**params).fit(daily)
-    floored = fk.RNNForecaster(**params, floor=floor).fit(daily)
+    return fk.RNNForecaster(**params).fit(daily), fk.RNNForecaster(**params, floor=floor).fit(
+        daily), floor
+
+
+def test_sample_paths_of_a_recursive_network_are_bounded(recursive_pair):
+    plain, floored, floor = recursive_pair
     paths = floored.sample_paths(20, random_state=1)  # (n_series, n_paths, horizon)
     unbounded = plain.sample_paths(20, random_state=1)
     assert (unbounded < floor).any()
-    np.testing.assert_allclose(paths, np.maximum(unbounded, floor),
-                               rtol=1e-6)
+    np.testing.assert_allclose(paths, np.maximum(unbounded, floor), rtol=1e-6)
+
+
+def test_a_recursive_forecast_past_the_trained_horizon_is_bounded(recursive_pair):
+    plain, floored, floor = recursive_pair
+    unbounded = plain.predict_array(horizon=2 * H)
+    assert (unbounded < floor).any()
+    np.testing.assert_allclose(floored.predict_array(horizon=2 * H),
+                               np.maximum(unbounded, floor), rtol=1e-6)
+
+
+def test_the_floor_is_fixed_at_fit(pair):
+    _, floored = pair
+    before = floored.predict_array()
+    changed = floored.set_params(floor=1e6)
+    try:
+        np.testing.assert_array_equal(changed.predict_array(), before)
+        assert changed.floor_ == {"floor": "recent_min", "window": WINDOW}
+    finally:
+        floored.set_params(floor="recent_min")
 
 
 def test_a_floor_window_past_the_serving_window_is_refused_before_training(daily):
     f = fk.RNNForecaster(**SMALL, floor="recent_min", floor_window=500)
-    with pytest.raises(InvalidInputError, match="floor_window=500 is longer than the 42"):
+    with pytest.raises(InvalidParameterError, match="floor_window=500 is longer than the 42"):
         f.fit(daily)
     assert not hasattr(f, "members_")
 
 
-@pytest.mark.parametrize("floor, error", [("recent", InvalidParameterError),
-                                          (float("inf"), InvalidInputError)])
-def test_bad_floors_are_refused(daily, floor, error):
-    with pytest.raises(error, match="floor"):
-        fk.RNNForecaster(**SMALL, floor=floor).fit(daily)
+@pytest.mark.parametrize("floor", ["recent", float("inf")])
+def test_bad_floors_are_refused_before_training(daily, floor):
+    f = fk.RNNForecaster(**SMALL, floor=floor)
+    with pytest.raises(InvalidParameterError, match="floor"):
+        f.fit(daily)
+    assert not hasattr(f, "members_")
