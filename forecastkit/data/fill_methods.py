@@ -70,6 +70,12 @@ def _line_around_the_season(y: np.ndarray, seasonal: np.ndarray, linear: np.ndar
     line through the values themselves cuts the day's shape off; through the deviations from
     the neighbouring days it keeps it. Shapes (n,); ``linear`` is used where no cycle exists
     on either side (a series of at most ``m`` steps).
+
+    The fill is clipped to the range of the series' observed values, which the linear and
+    seasonal fills never leave. Next to a day far quieter than its neighbours the line can
+    overshoot it: on M4 Hourly with 10 % knocked out it went to zero or below in 44 of 414
+    positive series, which would switch a network's ``scaler="auto"`` off log-levels for the
+    whole panel.
     """
     n = len(y)
     if n <= m:
@@ -80,7 +86,7 @@ def _line_around_the_season(y: np.ndarray, seasonal: np.ndarray, linear: np.ndar
     season = np.where(np.isnan(before), after,
                       np.where(np.isnan(after), before, (before + after) / 2))
     deviation = pd.Series(y - season).interpolate(method="linear").ffill().bfill().to_numpy()
-    return season + deviation
+    return np.clip(season + deviation, np.nanmin(y), np.nanmax(y))
 
 
 def _run_lengths(missing: np.ndarray) -> np.ndarray:

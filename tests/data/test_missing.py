@@ -228,11 +228,13 @@ def test_panel_interpolation_is_fill_missing_on_the_frame(season_length):
     assert not np.isnan(panel.values).any()
 
 
-def _around_the_season_reference(y: np.ndarray, seasonal: np.ndarray, m: int) -> np.ndarray:
+def _around_the_season_reference(y: np.ndarray, seasonal: np.ndarray, m: int,
+                                 clip: bool = True) -> np.ndarray:
     """A loop over the short runs: each missing step's season is the mean of the seasonal
     fill one cycle before and after it (one side at the ends); the deviations of the run's two
     observed neighbours from their own season are joined by a straight line (the last
-    neighbour's deviation carried, for a run at the end)."""
+    neighbour's deviation carried, for a run at the end); with ``clip``, each fill is then
+    kept within the observed values' range."""
     def season(t):
         sides = [seasonal[u] for u in (t - m, t + m) if 0 <= u < len(y)]
         return sum(sides) / len(sides)
@@ -254,6 +256,8 @@ def _around_the_season_reference(y: np.ndarray, seasonal: np.ndarray, m: int) ->
             for u in range(t, end):
                 w = (u - a) / (b - a) if b < len(y) else 0.0
                 out[u] = season(u) + dev_a + w * (dev_b - dev_a)
+                if clip:
+                    out[u] = min(max(out[u], np.nanmin(y)), np.nanmax(y))
         t = end
     return out
 
@@ -287,6 +291,28 @@ def test_auto_filling_goes_around_the_season_of_a_seasonal_series(m):
     err = {k: np.abs(v - y)[missing].mean() for k, v in
            (("auto", auto), ("linear", linear), ("seasonal", seasonal))}
     assert err["auto"] < min(err["linear"], err["seasonal"]), err
+
+
+def test_auto_filling_stays_within_the_observed_range():
+    """A positive hourly series whose day alternates busy and quiet hours, and one quiet day:
+    the line around the season through a lost quiet hour's busy neighbours overshoots below
+    zero unless clipped to the values the series has shown."""
+    m, days = 24, 20
+    hour = np.arange(m * days) % m
+    y = np.where(hour % 2 == 0, 100.0, 5.0)
+    y[10 * m : 11 * m] = 5.0  # a shut day: 5 all day long
+    gapped = y.copy()
+    gapped[10 * m + 13] = np.nan  # one lost (quiet) hour of the shut day
+    frame = pd.DataFrame({"unique_id": "s", "ds": np.arange(len(y)), "y": gapped})
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", ForecastkitWarning)
+        auto = fill_missing(frame, "auto", season_length=m)[0].y.to_numpy()
+        seasonal = fill_missing(frame, "seasonal", season_length=m)[0].y.to_numpy()
+    # unclipped: the hour's season (5) plus its neighbours' deviation from theirs (5 - 100)
+    raw = _around_the_season_reference(gapped, seasonal, m, clip=False)
+    assert raw[10 * m + 13] == pytest.approx(-90.0)
+    assert auto[10 * m + 13] == np.nanmin(gapped) == 5.0
+    np.testing.assert_allclose(auto, _around_the_season_reference(gapped, seasonal, m))
 
 
 def test_auto_filling_is_linear_without_a_season_that_tests_significant():
