@@ -72,10 +72,10 @@ def _line_around_the_season(y: np.ndarray, seasonal: np.ndarray, linear: np.ndar
     on either side (a series of at most ``m`` steps).
 
     The fill is clipped to the range of the series' observed values, which the linear and
-    seasonal fills never leave. Next to a day far quieter than its neighbours the line can
-    overshoot it: on M4 Hourly with 10 % knocked out it went to zero or below in 44 of 414
-    positive series, which would switch a network's ``scaler="auto"`` off log-levels for the
-    whole panel.
+    seasonal fills never leave: next to a day far quieter than its neighbours the line can
+    overshoot, down to zero or below in a positive series, and one such value switches a
+    network's ``scaler="auto"`` off log-levels for the whole panel
+    (experiments/results/missing_data/fill_error.md).
     """
     n = len(y)
     if n <= m:
