@@ -82,6 +82,16 @@ CONFIGS: dict[str, dict] = {
     "joint-ep10": {"ensemble_training": "joint", "epochs": 10, "batch_size": 64},
     "joint-ep5": {"ensemble_training": "joint", "epochs": 5, "batch_size": 256},
     "joint-u32": {"ensemble_training": "joint", "units": (32,)},
+    # Half the schedule with a larger step (Adam's learning rate 2e-3 or 3e-3 for 1e-3): fewer
+    # steps taken further, the same cost.
+    "joint-ep10-lr2": {"ensemble_training": "joint", "epochs": 10, "batch_size": 64,
+                       "learning_rate": 2e-3},
+    "joint-ep10-lr3": {"ensemble_training": "joint", "epochs": 10, "batch_size": 64,
+                       "learning_rate": 3e-3},
+    "joint-ep5-lr2": {"ensemble_training": "joint", "epochs": 5, "batch_size": 256,
+                      "learning_rate": 2e-3},
+    "joint-ep5-lr3": {"ensemble_training": "joint", "epochs": 5, "batch_size": 256,
+                      "learning_rate": 3e-3},
 }
 OUT = Path(__file__).parent / "results" / "selection"
 
