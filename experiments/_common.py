@@ -107,14 +107,19 @@ def run_sets(study: str, sets: dict[str, dict[str, float]], metric: str, args,
     tuned : dict, optional
         Rows of a registry model refitted with parameters chosen per set on validation windows
         (experiments/select_rnn.py), e.g. ``{"lstm-tuned": ("lstm", {"m3-other": {...}})}``;
-        run when the base model is. On a set where validation kept the base model's defaults
-        (no entry), the row repeats the base model's forecasts instead of refitting it.
+        run when the base model is, or when named in ``--models`` itself (then without the
+        base). On a set where validation kept the base model's defaults (no entry), the row
+        repeats the base model's forecasts instead of refitting it.
 
     Returns
     -------
     dict of str to Comparison
     """
-    names = runnable(args.models)
+    # A tuned row can be asked for by name, to fit it without its base model.
+    from forecastkit.evaluation.registry import MODELS
+
+    names = runnable(args.models, {k: MODELS[base].kind != "rnn" or rnn_available()
+                                   for k, (base, _) in (tuned or {}).items()})
     command = command_line()
     out_root = args.out or RESULTS / study
     label = {"smape": "sMAPE", "owa": "OWA"}[metric]
@@ -222,15 +227,14 @@ def _set_models(name: str, names: list[str], info, args, rnn_params, combination
     from forecastkit.evaluation.registry import make_model, make_models
 
     build = {"horizon": info.horizon, "season_length": info.season_length, "seed": args.seed}
-    models = make_models(names, params=rnn_params, **build)
+    tuned = tuned or {}
+    models = make_models([n for n in names if n not in tuned], params=rnn_params, **build)
     aliases = {}
-    for tuned_name, (base, per_set) in (tuned or {}).items():
-        if base not in names:
-            continue
-        if per_set.get(name):
-            models[tuned_name] = make_model(base, **build, **per_set[name])
-        else:
+    for tuned_name, (base, per_set) in tuned.items():
+        if base in names and not per_set.get(name):
             aliases[tuned_name] = base
+        elif base in names or tuned_name in names:
+            models[tuned_name] = make_model(base, **build, **per_set.get(name, {}))
     set_combinations = {k: [base] for k, base in aliases.items()}
     for k, members in (combinations or {}).items():
         if isinstance(members, dict):

@@ -53,6 +53,23 @@ def test_tuned_row_with_parameters_is_refitted(common, tmp_path):
     assert "tuned+theta" in metrics.index
 
 
+def test_tuned_row_named_alone_runs_without_its_base(common, tmp_path):
+    args = common.parser("t", ["theta"], None).parse_args(
+        ["--models", "theta,tuned", "--sample", "8", "--n-jobs", "1", "--no-progress",
+         "--out", str(tmp_path)]
+    )
+    res = common.run_sets(
+        "t", {"m3-other": {"Theta": 4.41}}, "smape", args, {},
+        combinations={"tuned+theta": ["tuned", "theta"]},
+        tuned={"tuned": ("naive", {"m3-other": {}}), "unasked": ("naive", {})},
+    )["m3-other"]
+    manifest = json.loads((tmp_path / "m3-other" / "manifest.json").read_text())
+    # Neither the base nor the row not asked for is fitted (naive2 always is: OWA's scale).
+    assert set(manifest["models"]) == {"naive2", "theta", "tuned"}
+    assert manifest["models"]["tuned"].startswith("Naive(")
+    assert {"tuned", "tuned+theta"} <= set(res.metrics.index)
+
+
 def test_combination_with_members_per_set(common, tmp_path):
     args = common.parser("t", ["naive", "theta"], None).parse_args(
         ["--sample", "8", "--n-jobs", "1", "--no-progress", "--out", str(tmp_path),
