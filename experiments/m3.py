@@ -57,16 +57,20 @@ LR3 = {"learning_rate": 3e-3}
 # a margin under 300 s; adopted on the same windows and seeds (the README, "0.8 of the half
 # schedule").
 SHORT_SMALL, SHORT_LARGE = {"epochs": 8, "batch_size": 64}, {"epochs": 4, "batch_size": 256}
+
+
+def _joint_schedule(small: dict, monthly: dict) -> tuple[str, dict[str, dict]]:
+    """A tuned row of lstm-joint: ``small`` on Yearly, Quarterly and Other (below 50,000
+    training windows), ``monthly`` on Monthly."""
+    return ("lstm-joint", {"m3-yearly": small, "m3-quarterly": small, "m3-monthly": monthly,
+                           "m3-other": small})
+
+
 TUNED = {"lstm-ep10-bs256": ("lstm", {"m3-yearly": OLD_SCHEDULE, "m3-quarterly": OLD_SCHEDULE,
                                       "m3-other": OLD_SCHEDULE}),
-         "lstm-joint-half": ("lstm-joint", {"m3-yearly": HALF_SMALL, "m3-quarterly": HALF_SMALL,
-                                            "m3-monthly": HALF_LARGE, "m3-other": HALF_SMALL}),
-         "lstm-joint-half-lr3": ("lstm-joint", {
-             "m3-yearly": {**HALF_SMALL, **LR3}, "m3-quarterly": {**HALF_SMALL, **LR3},
-             "m3-monthly": {**HALF_LARGE, **LR3}, "m3-other": {**HALF_SMALL, **LR3}}),
-         "lstm-joint-short-lr3": ("lstm-joint", {
-             "m3-yearly": {**SHORT_SMALL, **LR3}, "m3-quarterly": {**SHORT_SMALL, **LR3},
-             "m3-monthly": {**SHORT_LARGE, **LR3}, "m3-other": {**SHORT_SMALL, **LR3}})}
+         "lstm-joint-half": _joint_schedule(HALF_SMALL, HALF_LARGE),
+         "lstm-joint-half-lr3": _joint_schedule({**HALF_SMALL, **LR3}, {**HALF_LARGE, **LR3}),
+         "lstm-joint-short-lr3": _joint_schedule({**SHORT_SMALL, **LR3}, {**SHORT_LARGE, **LR3})}
 # "selected": per set, whichever of lstm alone and its means with Theta and with Comb had the
 # lowest validation sMAPE averaged over two validation windows (the last horizon of each training
 # series and the one before it) and three seeds, by the rule committed before the third seed ran;
@@ -75,21 +79,18 @@ TUNED = {"lstm-ep10-bs256": ("lstm", {"m3-yearly": OLD_SCHEDULE, "m3-quarterly":
 SELECTED = {"m3-yearly": ["lstm", "theta"], "m3-quarterly": ["lstm", "theta"],
             "m3-monthly": ["lstm", "theta"], "m3-other": ["lstm", "comb"]}
 # "selected-joint": `selected` with the members trained side by side in one graph
-# (ensemble_training="joint"; BENCHMARKS.md, "Ensemble members in one graph").
-SELECTED_JOINT = {k: ["lstm-joint", partner] for k, (_, partner) in SELECTED.items()}
-# "selected-joint-half": the same on half the schedule ("lstm-joint-half" below).
-SELECTED_JOINT_HALF = {k: ["lstm-joint-half", partner] for k, (_, partner) in SELECTED.items()}
-SELECTED_JOINT_HALF_LR3 = {k: ["lstm-joint-half-lr3", partner]
-                           for k, (_, partner) in SELECTED.items()}
-SELECTED_JOINT_SHORT_LR3 = {k: ["lstm-joint-short-lr3", partner]
-                            for k, (_, partner) in SELECTED.items()}
+# (ensemble_training="joint"; BENCHMARKS.md, "Ensemble members in one graph"); "selected-joint-half"
+# and the others the same with the tuned rows above.
+JOINT_NETWORKS = ["lstm-joint", "lstm-joint-half", "lstm-joint-half-lr3", "lstm-joint-short-lr3"]
+SELECTED_JOINT = {
+    "selected" + network.removeprefix("lstm"): {k: [network, partner]
+                                                for k, (_, partner) in SELECTED.items()}
+    for network in JOINT_NETWORKS
+}
 COMBINATIONS = {"lstm+theta": ["lstm", "theta"],  # mean of the two forecasts
                 "lstm+comb": ["lstm", "comb"],
                 "lstm-ep10-bs256+theta": ["lstm-ep10-bs256", "theta"],
-                "selected": SELECTED, "selected-joint": SELECTED_JOINT,
-                "selected-joint-half": SELECTED_JOINT_HALF,
-                "selected-joint-half-lr3": SELECTED_JOINT_HALF_LR3,
-                "selected-joint-short-lr3": SELECTED_JOINT_SHORT_LR3}
+                "selected": SELECTED, **SELECTED_JOINT}
 SAMPLE = None  # None: all series
 # ----------------------------------------------------------------------------- end of config
 
