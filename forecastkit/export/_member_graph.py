@@ -27,6 +27,7 @@ import tensorflow as tf
 from forecastkit.exceptions import ExportError
 from forecastkit.export._classical_graph import GRAPH_METHODS, classical_forecast
 from forecastkit.export._serving import network_width
+from forecastkit.forecasters._floor import ForecastFloor
 from forecastkit.forecasters.combination import Combination
 from forecastkit.forecasters.rnn import RNNForecaster
 from forecastkit.forecasters.validated import ValidatedCombination
@@ -96,7 +97,8 @@ def graph_plan(forecaster, horizon: int, where: str = "the forecaster") -> Graph
                          inner.networks)
     if isinstance(forecaster, Combination):
         weights = None if forecaster.weights is None else np.asarray(forecaster.weights, float)
-        return _combine(forecaster.estimators_, forecaster.combine, weights, horizon, where)
+        plan = _combine(forecaster.estimators_, forecaster.combine, weights, horizon, where)
+        return _bounded(plan, forecaster._floor_arguments())
     supported = sorted([c.__name__ for c in GRAPH_METHODS]
                        + ["RNNForecaster", "Combination", "ValidatedCombination"])
     raise ExportError(
@@ -129,6 +131,20 @@ def _combine(pairs, method: str, weights, horizon: int, where: str) -> GraphPlan
                                for (name, _), p in zip(pairs, plans, strict=True)}}
     networks = [n for p in plans for n in p.networks]
     return GraphPlan(forecast, description, networks)
+
+
+def _bounded(plan: GraphPlan, arguments: dict | None) -> GraphPlan:
+    """``plan`` with its forecasts raised to a combination's ``floor`` (None: unchanged), by
+    the layer a network's serving model bounds with, over the served history (the whole
+    history ``predict`` reads, up to the export's width)."""
+    if arguments is None:
+        return plan
+    floor = ForecastFloor(**arguments, dtype="float64")
+
+    def forecast(inputs):
+        return floor([plan.forecast(inputs), inputs["history64"], inputs["mask64"]])
+
+    return GraphPlan(forecast, {**plan.description, "floor": arguments}, plan.networks)
 
 
 def _network(f: RNNForecaster, horizon: int, where: str) -> GraphPlan:

@@ -13,7 +13,8 @@ quantiles and paths are bounded the same way and stay ordered. The network's for
 quantiles are bounded in the serving graph; its sample paths are drawn step by step outside
 it and raised after the draw with the same layer's bound. A wrapper that builds its own
 intervals around the point forecast (``ConformalIntervals``) or averages it with another model
-(``Combination``) is not bounded.
+(``Combination``) bounds its own outputs in numpy with the same rule
+(:mod:`forecastkit.forecasters._bounds`); ``ConformalIntervals`` takes the network's bound.
 """
 
 from __future__ import annotations
@@ -22,9 +23,9 @@ import keras
 import numpy as np
 from keras import ops
 
-__all__ = ["ForecastFloor", "RECENT_MIN"]
+from forecastkit.forecasters._bounds import RECENT_MIN, checked_floor
 
-RECENT_MIN = "recent_min"
+__all__ = ["ForecastFloor", "RECENT_MIN"]
 
 
 @keras.saving.register_keras_serializable(package="forecastkit")
@@ -97,28 +98,6 @@ class ForecastFloor(keras.layers.Layer):
 
     def get_config(self):
         return {**super().get_config(), "floor": self.floor, "window": self.window}
-
-
-def checked_floor(floor) -> float | str:
-    """``floor`` as ``"recent_min"`` or a finite Python float (JSON-safe).
-
-    Raises
-    ------
-    InvalidParameterError
-        Anything else (a NaN or infinite number, another string, a bool).
-    """
-    if floor == RECENT_MIN:
-        return RECENT_MIN
-    from forecastkit.forecasters.base import InvalidParameterError
-
-    try:
-        value = float(floor)
-    except (TypeError, ValueError):
-        value = np.nan
-    if isinstance(floor, bool | np.bool_) or not np.isfinite(value):
-        raise InvalidParameterError(f"floor must be a finite number, {RECENT_MIN!r} or None, "
-                                    f"got {floor!r}")
-    return value
 
 
 def floor_arguments(f) -> dict | None:

@@ -20,6 +20,7 @@ from forecastkit._compat import BaseComposition, Interval, StrOptions
 from forecastkit.data.frames import Panel, check_min_length
 from forecastkit.exceptions import InvalidInputError, NotProbabilisticError, PersistenceError
 from forecastkit.forecasters import _combination_saving as _cs
+from forecastkit.forecasters._bounds import FLOOR_CONSTRAINTS, FloorMixin
 from forecastkit.forecasters._missing import checked_panel
 from forecastkit.forecasters._probabilistic import check_quantiles
 from forecastkit.forecasters.base import BaseForecaster, fits_series_independently
@@ -191,7 +192,7 @@ class NamedEstimatorsMixin(BaseComposition):
         return cls(estimators, **{k: v for k, v in params.items() if k != "estimators"})
 
 
-class Combination(NamedEstimatorsMixin, BaseForecaster):
+class Combination(FloorMixin, NamedEstimatorsMixin, BaseForecaster):
     """The mean or median of several forecasters, fitted on the same data.
 
     Parameters
@@ -204,6 +205,13 @@ class Combination(NamedEstimatorsMixin, BaseForecaster):
         Weights of a weighted mean (``combine="mean"`` only); normalised to sum to 1.
     horizon : int or None
         Default forecast horizon; ``None`` takes the smallest ``horizon`` of the estimators.
+    floor : float, "recent_min" or None
+        A lower bound on the combined forecasts and quantiles: a number (``0`` for counts), or
+        ``"recent_min"``, each series' lowest observed value above zero in its last
+        ``floor_window`` steps (``RNNForecaster``'s rule). A member's own floor bounds only its
+        own forecasts, not a mean with unbounded members.
+    floor_window : int or None
+        Steps ``"recent_min"`` reads; None: the whole history.
 
     Attributes
     ----------
@@ -216,13 +224,17 @@ class Combination(NamedEstimatorsMixin, BaseForecaster):
         "combine": [StrOptions({"mean", "median"})],
         "weights": ["array-like", None],
         "horizon": [Interval(Integral, 1, None, closed="left"), None],
+        **FLOOR_CONSTRAINTS,
     }
 
-    def __init__(self, estimators, combine="mean", weights=None, horizon=None):
+    def __init__(self, estimators, combine="mean", weights=None, horizon=None, floor=None,
+                 floor_window=None):
         self.estimators = estimators
         self.combine = combine
         self.weights = weights
         self.horizon = horizon
+        self.floor = floor
+        self.floor_window = floor_window
 
     @property
     def is_global(self) -> bool:  # type: ignore[override]
@@ -237,6 +249,7 @@ class Combination(NamedEstimatorsMixin, BaseForecaster):
     def _check_params(self) -> None:
         super()._check_params()
         self._check_named_estimators()
+        self._check_floor()
         if self.weights is not None:
             if self.combine != "mean":
                 raise InvalidInputError("weights apply to combine='mean' only")
@@ -289,6 +302,7 @@ class Combination(NamedEstimatorsMixin, BaseForecaster):
             self.estimators_, horizon, levels, lambda est: None if y is None else panel,
             self.combine, weights,
         )
+        point, q = self._bounded(point, panel), self._bounded(q, panel)
         return panel, point, check_quantiles(q, panel, horizon, len(levels),
                                              type(self).__name__)
 
@@ -297,4 +311,4 @@ class Combination(NamedEstimatorsMixin, BaseForecaster):
         forecasts = [est.predict_array(horizon, y=None if own else panel)
                      for _, est in self.estimators_]
         weights = None if self.weights is None else np.asarray(self.weights, dtype=np.float64)
-        return combine_forecasts(forecasts, self.combine, weights)
+        return self._bounded(combine_forecasts(forecasts, self.combine, weights), panel)

@@ -69,6 +69,7 @@ from forecastkit.exceptions import (
     PersistenceError,
 )
 from forecastkit.forecasters import _probabilistic as _prob
+from forecastkit.forecasters._bounds import FLOOR_CONSTRAINTS, FloorMixin
 from forecastkit.forecasters._missing import checked_panel
 from forecastkit.forecasters._saving import (
     jsonable_params,
@@ -86,7 +87,7 @@ __all__ = ["ConformalIntervals"]
 _EPS = 1e-9
 
 
-class ConformalIntervals(BaseForecaster):
+class ConformalIntervals(FloorMixin, BaseForecaster):
     """Quantiles and intervals for any forecaster, calibrated on rolling-origin errors.
 
     Parameters
@@ -111,6 +112,14 @@ class ConformalIntervals(BaseForecaster):
         forecasts the later ones from their histories (``predict(y=...)``): a global model
         (a network) is trained twice in all instead of ``n_windows + 1`` times; a local model
         is refitted on each history either way.
+    floor : float, "recent_min" or None
+        A lower bound on the point forecasts (in calibration too) and on every quantile: a
+        number (``0`` for counts), or ``"recent_min"``, each series' lowest observed value
+        above zero in its last ``floor_window`` steps. None: the wrapped forecaster's own bound
+        (``RNNForecaster(floor=...)``'s ``floor_``) if it has one, so intervals around a
+        floored network do not go below the bound its forecasts keep.
+    floor_window : int or None
+        Steps ``"recent_min"`` reads; None: the whole history.
 
     Attributes
     ----------
@@ -131,10 +140,11 @@ class ConformalIntervals(BaseForecaster):
         "step": [Interval(Integral, 1, None, closed="left"), None],
         "season_length": [Interval(Integral, 1, None, closed="left"), None],
         "refit": ["boolean"],
+        **FLOOR_CONSTRAINTS,
     }
 
     def __init__(self, forecaster, n_windows=5, method="absolute", horizon=None, step=None,
-                 season_length=None, refit=True):
+                 season_length=None, refit=True, floor=None, floor_window=None):
         self.forecaster = forecaster
         self.n_windows = n_windows
         self.method = method
@@ -142,6 +152,8 @@ class ConformalIntervals(BaseForecaster):
         self.step = step
         self.season_length = season_length
         self.refit = refit
+        self.floor = floor
+        self.floor_window = floor_window
 
     # ------------------------------------------------------------------ capabilities
 
@@ -166,6 +178,7 @@ class ConformalIntervals(BaseForecaster):
 
     def _check_params(self) -> None:
         super()._check_params()
+        self._check_floor()
         f = self.forecaster
         if isinstance(f, type) or not (hasattr(f, "fit") and hasattr(f, "predict_array")):
             raise InvalidInputError(
@@ -226,6 +239,8 @@ class ConformalIntervals(BaseForecaster):
                 pred = model.predict_array(horizon)
             else:
                 pred = model.predict_array(horizon, y=train)
+            # the errors of the forecasts served: bounded as predict bounds them
+            pred = self._bounded(pred, train, self._own_floor_arguments())
             bad = ~np.isfinite(pred).all(axis=1)
             if bad.any():
                 raise ForecastkitError(
@@ -269,9 +284,16 @@ class ConformalIntervals(BaseForecaster):
         check_min_length(panel, self._min_train_length(), what=type(self).__name__)
         return panel, self
 
+    def _floor_arguments(self) -> dict | None:
+        own = self._own_floor_arguments()
+        if own is not None:
+            return own
+        return getattr(getattr(self, "forecaster_", None), "floor_", None)
+
     def _predict(self, panel: Panel, horizon: int) -> np.ndarray:
         own = panel is self.panel_
-        return self.forecaster_.predict_array(horizon, y=None if own else panel)
+        point = self.forecaster_.predict_array(horizon, y=None if own else panel)
+        return self._bounded(point, panel)
 
     def _predict_quantiles(self, panel: Panel, horizon: int, levels: np.ndarray) -> np.ndarray:
         self._check_calibrated(horizon)
@@ -304,7 +326,7 @@ class ConformalIntervals(BaseForecaster):
                          "zero width", stacklevel=5)
             scale = np.where(scale > 0, scale, 0.0)
         offsets = self.scaled_quantiles(levels)[:horizon]  # (horizon, n_levels)
-        return point[:, :, None] + scale[:, None, None] * offsets[None]
+        return self._bounded(point[:, :, None] + scale[:, None, None] * offsets[None], panel)
 
     def scaled_quantiles(self, levels) -> np.ndarray:
         """The calibrated quantiles ``Q_h(p)`` of the scaled errors.

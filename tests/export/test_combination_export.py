@@ -261,3 +261,20 @@ def test_lstm_validated_is_served_without_forecastkit_equal_to_predict(
           file=sys.stderr)
     assert max(max(e) for e in errors.values()) < TOLERANCE, errors
     shutil.rmtree(tmp_path, ignore_errors=True)
+
+
+def test_bounded_combination_serves_its_bound(monthly, combination_helpers, tmp_path):
+    """Combination(floor=...) raises its forecasts in the graph as predict does."""
+    members = _classical_members()[2:]  # the seasonal naive and the inner combination
+    plain = Combination(members).fit(monthly)
+    level = float(np.quantile(plain.predict_array(), 0.3))
+    for floor, window in [("recent_min", 2), (level, None)]:
+        f = Combination(members, floor=floor, floor_window=window).fit(monthly)
+        expected = f.predict_array()
+        assert (plain.predict_array() < expected).any(), "some forecasts must be raised"
+        export_dir = fk.export_saved_model(f, tmp_path / f"model-{window}")
+        meta = json.loads((export_dir / "assets" / "forecastkit.json").read_text())
+        assert meta["graph"]["floor"] == {"floor": floor, "window": window}
+        width = int(f.panel_.lengths.max())
+        got = _serve(export_dir, combination_helpers.served_inputs(f, monthly, width))
+        assert _relative_error(got, expected) < TOLERANCE
