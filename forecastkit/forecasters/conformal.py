@@ -116,8 +116,8 @@ class ConformalIntervals(FloorMixin, BaseForecaster):
         A lower bound on the point forecasts (in calibration too) and on every quantile: a
         number (``0`` for counts), or ``"recent_min"``, each series' lowest observed value
         above zero in its last ``floor_window`` steps. None: the wrapped forecaster's own bound
-        (``RNNForecaster(floor=...)``'s ``floor_``) if it has one, so intervals around a
-        floored network do not go below the bound its forecasts keep.
+        if it has one (``RNNForecaster(floor=...)``, ``Combination(floor=...)``), so intervals
+        around a floored model do not go below the bound its forecasts keep.
     floor_window : int or None
         Steps ``"recent_min"`` reads; None: the whole history.
 
@@ -288,7 +288,10 @@ class ConformalIntervals(FloorMixin, BaseForecaster):
         own = self._own_floor_arguments()
         if own is not None:
             return own
-        return getattr(getattr(self, "forecaster_", None), "floor_", None)
+        inner = getattr(self, "forecaster_", None)
+        if isinstance(inner, FloorMixin):  # a bounded combination (or conformal wrapper)
+            return inner._floor_arguments()
+        return getattr(inner, "floor_", None)  # a network's bound, fixed at its fit
 
     def _predict(self, panel: Panel, horizon: int) -> np.ndarray:
         own = panel is self.panel_

@@ -178,3 +178,17 @@ def test_bad_floor_is_refused(monthly, wrapper, floor):
             "conformal": lambda: ConformalIntervals(B.Drift(horizon=H), floor=floor)}[wrapper]
     with pytest.raises(InvalidParameterError, match="floor"):
         make().fit(monthly)
+
+
+def test_conformal_takes_a_bounded_combinations_floor(monthly):
+    comb = Combination(_members(), floor="recent_min", floor_window=2)
+    f = ConformalIntervals(comb, n_windows=3, season_length=M).fit(monthly)
+    assert f._floor_arguments() == {"floor": "recent_min", "window": 2}
+    bound = _loop_bounds(monthly, "recent_min", 2)
+    point, q = f.predict_array(), f.predict_quantiles_array(LEVELS)
+    panel = to_panel(monthly)
+    scale = seasonal_scales(panel.values, panel.indptr, M)
+    unbounded = point[:, :, None] + scale[:, None, None] * f.scaled_quantiles(LEVELS)[None]
+    assert (unbounded < bound[:, None, None]).any()
+    np.testing.assert_allclose(q, np.maximum(unbounded, bound[:, None, None]), rtol=0,
+                               atol=1e-12)
