@@ -163,12 +163,17 @@ def test_conformal_takes_the_networks_bound():
     assert f._floor_arguments() == {"floor": 0.0, "window": None}
 
 
-def test_bounded_combination_survives_saving(monthly, tmp_path):
-    f = Combination(_members(), floor="recent_min", floor_window=3).fit(monthly)
-    f.save(tmp_path / "comb")
-    loaded = fk.load(tmp_path / "comb")
-    assert loaded.floor == "recent_min" and loaded.floor_window == 3
-    np.testing.assert_array_equal(loaded.predict_array(), f.predict_array())
+def test_bounded_wrappers_survive_saving(monthly, tmp_path):
+    comb = Combination(_members(), floor="recent_min", floor_window=3)
+    for name, f in [("comb", comb), ("conformal", ConformalIntervals(comb, n_windows=3)),
+                    ("own", ConformalIntervals(B.Drift(horizon=H), n_windows=3, floor=4.0))]:
+        f.fit(monthly).save(tmp_path / name)
+        loaded = fk.load(tmp_path / name)
+        assert loaded.get_params()["floor"] == f.get_params()["floor"]
+        assert loaded._floor_arguments() == f._floor_arguments() is not None
+        np.testing.assert_array_equal(loaded.predict_array(), f.predict_array())
+        np.testing.assert_array_equal(loaded.predict_quantiles_array(LEVELS),
+                                      f.predict_quantiles_array(LEVELS))
 
 
 @pytest.mark.parametrize("floor", [np.nan, np.inf, "lowest", True])
