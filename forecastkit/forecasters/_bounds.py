@@ -95,7 +95,8 @@ def series_bounds(values: np.ndarray, indptr: np.ndarray, floor: float | str,
 class FloorMixin:
     """``floor`` / ``floor_window`` for a wrapper: its forecasts and quantiles raised to each
     series' bound (the meaning of both parameters as on ``RNNForecaster``; ``floor_window``
-    None reads the whole history)."""
+    None reads the whole history). The wrappers fill missing values before anything runs
+    (``missing="interpolate"``), so a filled value counts as observed here."""
 
     floor: float | str | None
     floor_window: int | None
@@ -109,7 +110,9 @@ class FloorMixin:
         if self.floor is None:
             return None
         floor = checked_floor(self.floor)
-        return {"floor": floor, "window": self.floor_window if floor == RECENT_MIN else None}
+        # int(): a numpy integer would not go into the SavedModel's JSON metadata
+        window = self.floor_window if floor == RECENT_MIN else None
+        return {"floor": floor, "window": None if window is None else int(window)}
 
     def _floor_arguments(self) -> dict | None:
         """The bound this wrapper applies to what it returns (by default its own)."""

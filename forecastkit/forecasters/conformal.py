@@ -12,7 +12,7 @@ forecasts ``horizon`` steps. Each error is divided by its series' scale (the in-
 absolute seasonal difference before the origin, MASE's scale), so series of any size pool into
 one set of ``n_windows * n_series`` errors per horizon step. The forecaster is then refitted on
 all the data, and the level-``p`` quantile of step ``h`` of series ``i`` is
-``point[i, h] + scale_i * Q_h(p)``:
+``point[i, h] + scale_i * Q_h(p)`` (raised to the series' bound with a ``floor``):
 
 ``method="absolute"`` (symmetric)
     ``Q_h`` is the split-conformal quantile of the absolute scaled errors: the central interval
@@ -119,7 +119,8 @@ class ConformalIntervals(FloorMixin, BaseForecaster):
         if it has one (``RNNForecaster(floor=...)``, ``Combination(floor=...)``), so intervals
         around a floored model do not go below the bound its forecasts keep.
     floor_window : int or None
-        Steps ``"recent_min"`` reads; None: the whole history.
+        Steps ``"recent_min"`` reads; None: the whole history. Ignored without ``floor`` (an
+        inherited bound keeps the wrapped model's window).
 
     Attributes
     ----------
@@ -342,7 +343,8 @@ class ConformalIntervals(FloorMixin, BaseForecaster):
         Returns
         -------
         ndarray of shape (horizon_, n_levels)
-            Multiply by a series' scale and add its point forecast to get its quantiles.
+            Multiply by a series' scale and add its point forecast to get its quantiles
+            (then, with a floor, raise them to the series' bound).
         """
         self._check_fitted()
         levels = _prob.check_levels(levels)

@@ -268,7 +268,7 @@ def test_bounded_combination_serves_its_bound(monthly, combination_helpers, tmp_
     members = _classical_members()[2:]  # the seasonal naive and the inner combination
     plain = Combination(members).fit(monthly)
     level = float(np.quantile(plain.predict_array(), 0.3))
-    for floor, window in [("recent_min", 2), (level, None)]:
+    for floor, window in [("recent_min", np.int64(2)), (level, None)]:  # a numpy int too
         f = Combination(members, floor=floor, floor_window=window).fit(monthly)
         expected = f.predict_array()
         assert (plain.predict_array() < expected).any(), "some forecasts must be raised"

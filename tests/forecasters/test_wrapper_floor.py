@@ -197,3 +197,22 @@ def test_conformal_takes_a_bounded_combinations_floor(monthly):
     assert (unbounded < bound[:, None, None]).any()
     np.testing.assert_allclose(q, np.maximum(unbounded, bound[:, None, None]), rtol=0,
                                atol=1e-12)
+
+
+def test_conformal_bounds_new_histories_by_their_own_values(monthly):
+    f = ConformalIntervals(B.Drift(horizon=H), n_windows=3, season_length=M,
+                           floor="recent_min", floor_window=2).fit(monthly)
+    plain = ConformalIntervals(B.Drift(horizon=H), n_windows=3, season_length=M).fit(monthly)
+    query = monthly.assign(y=monthly["y"] * 0.5)
+    bound = _loop_bounds(query, "recent_min", 2)
+    point = f.predict_array(y=query)
+    np.testing.assert_allclose(point, np.maximum(plain.predict_array(y=query), bound[:, None]))
+    q = f.predict_quantiles_array(LEVELS, y=query)
+    panel = to_panel(query)
+    scale = seasonal_scales(panel.values, panel.indptr, M)
+    unbounded = point[:, :, None] + scale[:, None, None] * f.scaled_quantiles(LEVELS)[None]
+    assert (unbounded < bound[:, None, None]).any()
+    np.testing.assert_allclose(q, np.maximum(unbounded, bound[:, None, None]), rtol=0,
+                               atol=1e-12)
+    iv = f.predict_interval(coverage=0.8, y=query)
+    assert (iv["lo-80"].to_numpy() >= np.repeat(bound, H) - 1e-12).all()
