@@ -31,7 +31,9 @@ resumes (``--fresh`` starts over). Writes experiments/results/covariates/.
 ``lstm-cov-lb56`` is ``lstm-cov`` with twice the default lookbacks (56, 42 and 84 days for
 the three members instead of 28, 21 and 42), and ``lstm-cov-lr3`` is ``lstm-cov`` with Adam's
 learning rate 3e-3 instead of 1e-3: candidates scored on the validation windows
-(``experiments/results/covariates/validation/README.md`` has the rules).
+(``experiments/results/covariates/validation/README.md`` has the rules). ``lstm-cov-lr3``
+was adopted (``experiments/results/covariates/lr3/``); ``lstm-lr3`` is the network without
+covariates at the same step, its reference.
 
 A ``-closed`` suffix on any model (``lstm-cov-closed``, ``arima-cov-closed``, ``theta-closed``,
 ...) fits it on the training data with every day of zero rides set to NaN: a station with no
@@ -103,6 +105,8 @@ MODELS = {
     "arima-cov": lambda seed: fk.baselines.ARIMA(season_length=SEASON, futr_exog=GAMES,
                                                  holidays="US"),
     "lstm": lambda seed: _network(seed),
+    # The network without covariates at the step lstm-cov-lr3 takes (a like-for-like reference).
+    "lstm-lr3": lambda seed: _network(seed, learning_rate=3e-3),
     "lstm-cov": lambda seed: _network(seed, **WITH_COVARIATES),
     "lstm-cov-lb56": lambda seed: _network(seed, **WITH_COVARIATES, lookback=(56, 42, 84)),
     # Adam's step three times the defaults' (the M3 study found 1e-3 too small there).
@@ -117,7 +121,7 @@ MODELS = {
 X_COLUMNS = {"arima-cov": GAMES, **{name: GAMES + WEATHER for name in MODELS
                                      if name.startswith("lstm-cov")}}
 # Rows run only when named: the library's floor (equal to lstm-cov-floor) and the candidates.
-OPT_IN = ("lstm-cov-recentmin", "lstm-cov-lr3")
+OPT_IN = ("lstm-cov-recentmin", "lstm-cov-lr3", "lstm-lr3")
 OUT = RESULTS / "covariates"
 
 
