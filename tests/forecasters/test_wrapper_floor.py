@@ -44,6 +44,17 @@ def _loop_bounds(frame: pd.DataFrame, floor, window) -> np.ndarray:
     return np.array(out)
 
 
+def _assert_conformal_bounded(f, frame, point, q, bound, m):
+    """``q`` is the conformal quantiles around ``point`` raised to ``bound`` (per series, or a
+    number), and the bound raised some of them (else the check could not fail)."""
+    panel = to_panel(frame)
+    scale = seasonal_scales(panel.values, panel.indptr, m)
+    unbounded = point[:, :, None] + scale[:, None, None] * f.scaled_quantiles(LEVELS)[None]
+    bound = np.broadcast_to(np.asarray(bound, dtype=float).reshape(-1, 1, 1), unbounded.shape)
+    assert (unbounded < bound).any(), "some quantiles must go below the bound"
+    np.testing.assert_allclose(q, np.maximum(unbounded, bound), rtol=0, atol=1e-12)
+
+
 @pytest.fixture(scope="module")
 def monthly():
     """Five monthly series with trend and a yearly cycle: seasonal forecasts go below the
@@ -126,10 +137,7 @@ def test_conformal_calibrates_on_bounded_forecasts(monthly):
                                    rtol=1e-10, atol=1e-10)
     point, q = f.predict_array(), f.predict_quantiles_array(LEVELS)
     np.testing.assert_allclose(point, np.maximum(raw, level))
-    scale = seasonal_scales(panel.values, panel.indptr, M)
-    unbounded = point[:, :, None] + scale[:, None, None] * f.scaled_quantiles(LEVELS)[None]
-    assert (unbounded < level).any(), "some lower quantiles must go below the floor"
-    np.testing.assert_allclose(q, np.maximum(unbounded, level), rtol=0, atol=1e-12)
+    _assert_conformal_bounded(f, monthly, point, q, level, M)
 
 
 def test_conformal_takes_the_networks_bound():
@@ -151,12 +159,7 @@ def test_conformal_takes_the_networks_bound():
     bound = _loop_bounds(daily, "recent_min", 2)
     point, q = f.predict_array(), f.predict_quantiles_array(LEVELS)
     np.testing.assert_allclose(point, f.forecaster_.predict_array())
-    panel = to_panel(daily)
-    scale = seasonal_scales(panel.values, panel.indptr, 7)
-    unbounded = point[:, :, None] + scale[:, None, None] * f.scaled_quantiles(LEVELS)[None]
-    assert (unbounded < bound[:, None, None]).any()
-    np.testing.assert_allclose(q, np.maximum(unbounded, bound[:, None, None]), rtol=0,
-                               atol=1e-12)
+    _assert_conformal_bounded(f, daily, point, q, bound, 7)
     assert (q >= bound[:, None, None] - 1e-6).all()
     # Its own floor takes the place of the network's.
     f.set_params(floor=0.0)
@@ -191,12 +194,7 @@ def test_conformal_takes_a_bounded_combinations_floor(monthly):
     assert f._floor_arguments() == {"floor": "recent_min", "window": 2}
     bound = _loop_bounds(monthly, "recent_min", 2)
     point, q = f.predict_array(), f.predict_quantiles_array(LEVELS)
-    panel = to_panel(monthly)
-    scale = seasonal_scales(panel.values, panel.indptr, M)
-    unbounded = point[:, :, None] + scale[:, None, None] * f.scaled_quantiles(LEVELS)[None]
-    assert (unbounded < bound[:, None, None]).any()
-    np.testing.assert_allclose(q, np.maximum(unbounded, bound[:, None, None]), rtol=0,
-                               atol=1e-12)
+    _assert_conformal_bounded(f, monthly, point, q, bound, M)
 
 
 def test_conformal_bounds_new_histories_by_their_own_values(monthly):
@@ -208,11 +206,6 @@ def test_conformal_bounds_new_histories_by_their_own_values(monthly):
     point = f.predict_array(y=query)
     np.testing.assert_allclose(point, np.maximum(plain.predict_array(y=query), bound[:, None]))
     q = f.predict_quantiles_array(LEVELS, y=query)
-    panel = to_panel(query)
-    scale = seasonal_scales(panel.values, panel.indptr, M)
-    unbounded = point[:, :, None] + scale[:, None, None] * f.scaled_quantiles(LEVELS)[None]
-    assert (unbounded < bound[:, None, None]).any()
-    np.testing.assert_allclose(q, np.maximum(unbounded, bound[:, None, None]), rtol=0,
-                               atol=1e-12)
+    _assert_conformal_bounded(f, query, point, q, bound, M)
     iv = f.predict_interval(coverage=0.8, y=query)
     assert (iv["lo-80"].to_numpy() >= np.repeat(bound, H) - 1e-12).all()
