@@ -66,17 +66,11 @@ from forecastkit.exceptions import (
     ForecastkitError,
     ForecastkitWarning,
     InvalidInputError,
-    PersistenceError,
 )
+from forecastkit.forecasters import _conformal_saving as _cs
 from forecastkit.forecasters import _probabilistic as _prob
 from forecastkit.forecasters._bounds import FLOOR_CONSTRAINTS, FloorMixin
 from forecastkit.forecasters._missing import checked_panel
-from forecastkit.forecasters._saving import (
-    jsonable_params,
-    load_nested,
-    restore_params,
-    save_nested,
-)
 from forecastkit.forecasters.base import BaseForecaster
 from forecastkit.metrics import seasonal_scales
 
@@ -392,50 +386,13 @@ class ConformalIntervals(FloorMixin, BaseForecaster):
         )
 
     # ------------------------------------------------------------------ saving
+    # (the wrapped forecaster in a checked sub-folder, the calibration as arrays)
 
-    def _check_saveable(self) -> None:
-        check = getattr(self.forecaster_, "_check_saveable", None)
-        if check is None:
-            raise PersistenceError(
-                f"ConformalIntervals cannot be saved: its {type(self.forecaster_).__name__} "
-                f"has no saving hooks"
-            )
-        check()
-
-    def _saved_params(self, folder) -> dict:
-        # The wrapped forecaster has no JSON form: it is saved, fitted, in its own folder.
-        params = self.get_params(deep=False)
-        del params["forecaster"]
-        out = jsonable_params(params)
-        out["forecaster"] = {"nested": save_nested(self.forecaster_, folder, "forecaster")}
-        return out
-
-    @classmethod
-    def _from_saved_params(cls, params: dict, folder):
-        params = dict(params)
-        entry = params.pop("forecaster", None)
-        if not isinstance(entry, dict) or not isinstance(entry.get("nested"), dict):
-            raise PersistenceError(f"{folder.path}: the wrapped forecaster's folder is not listed")
-        fitted = load_nested(folder, entry["nested"])
-        wrapper = cls(forecaster=clone(fitted), **restore_params(params))
-        wrapper.forecaster_ = fitted
-        return wrapper
-
-    def _save_state(self, folder) -> dict:
-        folder.write_arrays("calibration.npz", {"errors": self.calibration_errors_})
-        return {"horizon": int(self.horizon_), "season_length": int(self.season_length_)}
-
-    def _load_state(self, folder, state: dict, panel: Panel) -> None:
-        errors = folder.read_arrays("calibration.npz", ["errors"])["errors"]
-        horizon, m = state.get("horizon"), state.get("season_length")
-        if (errors.ndim != 3 or errors.dtype != np.float64 or not isinstance(horizon, int)
-                or not isinstance(m, int) or errors.shape[1:] != (panel.n_series, horizon)):
-            raise PersistenceError(f"{folder.path}: the stored calibration does not fit the "
-                                   f"saved panel")
-        self.calibration_errors_ = errors
-        self.horizon_ = horizon
-        self.season_length_ = m
-
+    _check_saveable = _cs.check_saveable
+    _saved_params = _cs.saved_params
+    _from_saved_params = classmethod(_cs.from_saved_params)
+    _save_state = _cs.save_state
+    _load_state = _cs.load_state
 
 def _warn_series(panel: Panel, mask: np.ndarray, what: str, stacklevel: int) -> None:
     ids = [panel.ids[i] for i in np.flatnonzero(mask)]
