@@ -21,6 +21,7 @@ from forecastkit.data.frames import Panel
 from forecastkit.data.pipeline import window_dataset
 from forecastkit.data.window_plan import WindowPlan
 from forecastkit.exceptions import SeriesTooShortError, TrainingDivergedError
+from forecastkit.forecasters._multi_worker import fit_across_workers, is_multi_worker
 
 __all__ = ["Schedule", "TrainingData", "resolve_schedule", "train_member", "fit_network",
            "check_finite"]
@@ -178,7 +179,9 @@ def train_member(member, data: TrainingData, lookback: int, *, epochs: int, batc
 def fit_network(model, train, validation, *, epochs: int, patience: int, verbose: int,
                 restore_best: bool, callbacks) -> dict:
     """``model.fit`` on a stream, early stopping on ``validation`` when given; returns Keras'
-    history as plain lists of floats. The user's ``callbacks`` run after forecastkit's own."""
+    history as plain lists of floats. The user's ``callbacks`` run after forecastkit's own.
+    Under a ``MultiWorkerMirroredStrategy``, where Keras' ``fit`` fails, the same steps run
+    in :func:`~forecastkit.forecasters._multi_worker.fit_across_workers`."""
     import keras
 
     user = [_per_member(cb, model.name) for cb in (callbacks or ())]
@@ -189,6 +192,11 @@ def fit_network(model, train, validation, *, epochs: int, patience: int, verbose
                 monitor="val_loss", patience=patience, restore_best_weights=restore_best
             )
         )
+    import tensorflow as tf
+
+    if is_multi_worker(tf.distribute.get_strategy()):
+        return fit_across_workers(model, train, validation, epochs=epochs,
+                                  callbacks=own + user, verbose=verbose)
     _build_before_tracing(model, train)
     fit = model.fit(
         train,
