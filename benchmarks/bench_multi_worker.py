@@ -132,12 +132,21 @@ def main(argv=None) -> int:
               "--seed", str(args.seed), "--out", args.out]
     if args.sample:
         common += ["--sample", str(args.sample)]
-    subprocess.run([*common, "--role", "single"], check=True)
+    subprocess.run([*common, "--role", "single"], check=True,
+                   env={**os.environ, "CUDA_VISIBLE_DEVICES": ""})
     ports = json.dumps(_free_ports(2))
-    workers = [subprocess.Popen([*common, "--role", "worker", "--index", str(i),
-                                 "--ports", ports]) for i in range(2)]
-    if any(w.wait() for w in workers):
-        raise SystemExit("a worker failed")
+    env = {**os.environ, "CUDA_VISIBLE_DEVICES": ""}  # the CPU, as the one-process run
+    workers = []
+    try:  # a worker that failed leaves the other waiting in a collective: kill both
+        workers = [subprocess.Popen([*common, "--role", "worker", "--index", str(i),
+                                     "--ports", ports], env=env) for i in range(2)]
+        while all(w.poll() is None for w in workers):
+            time.sleep(1)
+        if any(w.wait(timeout=600) for w in workers):
+            raise SystemExit("a worker failed")
+    finally:
+        for w in workers:
+            w.kill()
     runs = {name: json.loads((Path(args.out) / f"{name}.json").read_text())
             for name in ("single0", "worker0", "worker1")}
     single, chief = runs["single0"], runs["worker0"]
@@ -148,11 +157,10 @@ def main(argv=None) -> int:
         print(f"{name:<22}{r['fit_s']:>8.1f}{epochs:>26}{r['loss'][-1]:>11.5f}"
               f"{r['val_loss'][-1] if r['val_loss'] else float('nan'):>10.5f}{r['smape']:>8.3f}")
     mean_epoch = {k: float(np.mean(runs[k]["epoch_s"])) for k in ("single0", "worker0")}
-    print(f"epoch time, two workers / one process: "
-          f"{mean_epoch['worker0'] / mean_epoch['single0']:.2f} "
-          f"(first epoch excluded: "
-          f"{np.mean(chief['epoch_s'][1:]) / np.mean(single['epoch_s'][1:]):.2f})"
-          if args.epochs > 1 else "")
+    if args.epochs > 1:
+        print(f"epoch time, two workers / one process: "
+              f"{mean_epoch['worker0'] / mean_epoch['single0']:.2f} (first epoch excluded: "
+              f"{np.mean(chief['epoch_s'][1:]) / np.mean(single['epoch_s'][1:]):.2f})")
     print(f"fit time ratio: {chief['fit_s'] / single['fit_s']:.2f}")
     print(f"final loss ratio: {chief['loss'][-1] / single['loss'][-1]:.4f}")
     a, b, c = (np.load(Path(args.out) / f"{n}.npy") for n in ("single0", "worker0", "worker1"))

@@ -1,10 +1,12 @@
-"""Training across worker processes: the loop ``fit_network`` runs under a
-``tf.distribute.MultiWorkerMirroredStrategy``.
+"""Training across replicas and worker processes: the loop ``fit_network`` runs under a
+``tf.distribute.MirroredStrategy`` or ``MultiWorkerMirroredStrategy``.
 
-Keras 3.15's ``Model.fit`` does not train under that strategy with several workers, for any
+Keras 3.15's ``Model.fit`` does not train under the second with several workers, for any
 model (keras-team/keras#20329): before training it averages a first data batch across the
 workers with an eager collective, which fails, and it reduces scalar metrics with
-``strategy.reduce("MEAN", value, axis=0)``, which fails too. Everything beneath ``fit`` does
+``strategy.reduce("MEAN", value, axis=0)``, which fails too. Under the first it fails on a
+batch that does not split evenly over the replicas (:func:`needs_own_loop`). Everything
+beneath ``fit`` does
 work there: the strategy's distributed dataset (tf.data auto-sharding, the global batch split
 over the replicas), Keras' own ``train_step`` and ``test_step`` run by ``strategy.run``, and
 the optimizer's all-reduce of the gradients. This module drives those pieces with a short loop
@@ -20,63 +22,78 @@ from __future__ import annotations
 
 import math
 
-__all__ = ["is_multi_worker", "fit_across_workers"]
+__all__ = ["needs_own_loop", "fit_across_workers"]
 
 
-def is_multi_worker(strategy) -> bool:
-    """Whether ``strategy`` is a ``MultiWorkerMirroredStrategy`` (with one worker or many)."""
+def needs_own_loop(strategy) -> bool:
+    """Whether ``fit`` trains under ``strategy`` with :func:`fit_across_workers` rather than
+    Keras' ``fit``: for a ``MirroredStrategy`` or a ``MultiWorkerMirroredStrategy``.
+
+    Under several workers Keras' ``fit`` fails (see the module's docstring). Under several
+    replicas of one process (``MirroredStrategy``) it trains, but fails when a first batch
+    does not split evenly over the replicas: its eager average of that batch adds the
+    replicas' parts, which then differ in shape (7 series' validation windows over 2 replicas:
+    4 and 3); and where it trains, it differs from a fit without a strategy by up to a percent
+    (it draws a batch from the stream before training, on an iterator of its own). Under the
+    loop here, one or two replicas train what a fit without a strategy does, to 1e-4
+    (``tests/forecasters/test_rnn_distributed.py``).
+    """
     import tensorflow as tf
 
-    return isinstance(strategy, tf.distribute.MultiWorkerMirroredStrategy)
+    return isinstance(strategy, tf.distribute.MirroredStrategy
+                      | tf.distribute.MultiWorkerMirroredStrategy)
 
 
 def fit_across_workers(model, train, validation, *, epochs: int, callbacks: list,
                        verbose: int) -> dict:
-    """Train ``model`` under the current ``MultiWorkerMirroredStrategy``, epoch by epoch.
+    """Train ``model`` under the current (multi-worker) mirrored strategy, epoch by epoch.
 
     Parameters
     ----------
     model : keras.Model
-        Compiled inside the strategy's scope.
+        Compiled inside the strategy's scope, its optimizer's slot variables (and a model
+        with several outputs, its loss trackers) already built there.
     train, validation : tf.data.Dataset or None
-        The same stream on every worker, in global batches; the strategy shards it.
+        The same stream on every worker, in global batches of (inputs, targets); the
+        strategy shards it.
     epochs : int
+        Most epochs to train (fewer when a callback stops training).
     callbacks : list of keras.callbacks.Callback
-        Called at the start and end of training and of every epoch, with the epoch's global
-        logs (``loss``, ``val_loss``); per-batch hooks get no logs, since a batch's loss is
-        a worker's own. ``keras.callbacks.EarlyStopping`` works as under ``fit``.
+        Called at the start and end of training and of every epoch with the epoch's global
+        logs (``loss``, ``val_loss``); the per-batch hooks get no logs, a batch's loss being
+        a worker's own. ``TerminateOnNaN`` is left out (see Notes).
     verbose : int
-        ``>= 2``: Keras' progress bar, a line an epoch.
+        ``>= 2``: Keras' progress bar, on every worker.
 
     Returns
     -------
     dict
-        Keras' history as plain lists of floats. Training stops early, on every worker at
-        once, when the epoch's loss is not finite (what ``TerminateOnNaN`` does under ``fit``,
-        where it looks at every batch).
+        Keras' history as plain lists of floats.
+
+    Notes
+    -----
+    Every worker runs every callback: one that writes files (TensorBoard, a checkpoint) should
+    write where the workers do not clash, and one that stops training must decide on the
+    global logs, or the others wait for it in a collective. A stop asked for within an epoch
+    takes effect at its end. Training stops on every worker at once when an epoch's loss is
+    not finite (what ``TerminateOnNaN`` does batch by batch under ``fit``). The steps run
+    without XLA, whatever ``model.jit_compile`` says.
     """
     import keras
     import tensorflow as tf
 
     strategy = tf.distribute.get_strategy()
-    _build(model, train)
     train_dist = strategy.experimental_distribute_dataset(train)
-    val_dist = None
+    train_step = _step(strategy, model.train_step, train_dist)
+    val_dist = test_step = None
     if validation is not None:
         val_dist = strategy.experimental_distribute_dataset(validation)
-
-    @tf.function
-    def train_step(batch):
-        strategy.run(model.train_step, args=(batch,))
-
-    @tf.function
-    def test_step(batch):
-        strategy.run(model.test_step, args=(batch,))
-
+        test_step = _step(strategy, model.test_step, val_dist)
+    steps = int(train.cardinality())
     hooks = keras.callbacks.CallbackList(
         [cb for cb in callbacks if not isinstance(cb, keras.callbacks.TerminateOnNaN)],
         add_history=True, add_progbar=verbose >= 2, model=model, epochs=epochs,
-        verbose=1 if verbose >= 2 else 0, steps=None,
+        verbose=1 if verbose >= 2 else 0, steps=steps if steps >= 0 else None,
     )
     model.stop_training = False
     hooks.on_train_begin()
@@ -96,6 +113,21 @@ def fit_across_workers(model, train, validation, *, epochs: int, callbacks: list
     return {k: [float(v) for v in vals] for k, vals in model.history.history.items()}
 
 
+def _step(strategy, step, batches):
+    """``step`` run on every replica's part of a batch, traced once for any batch size.
+
+    The input signature leaves the batch dimension open: a trace per static shape would let a
+    replica whose part of the last batch is empty trace its loss with a batch of 0, which
+    Keras' loss reduction leaves unreduced, and the loss tracker then averages to NaN.
+    """
+    import tensorflow as tf
+
+    def run(batch):
+        strategy.run(step, args=(batch,))
+
+    return tf.function(run, input_signature=[batches.element_spec])
+
+
 def _run_epoch(model, batches, step, hooks) -> dict:
     """Run ``step`` on every batch and return the model's metrics, read across workers."""
     model.reset_metrics()
@@ -105,25 +137,6 @@ def _run_epoch(model, batches, step, hooks) -> dict:
         step(batch)
         if hooks is not None:
             hooks.on_train_batch_end(i)
-    # Read in the cross-replica context: the metric variables hold every worker's sums.
+    # Read in the cross-replica context, a metric variable is all-reduced over the workers:
+    # each worker's logs are the epoch's totals over every window, the same on all of them.
     return {name: float(value) for name, value in model.get_metrics_result().items()}
-
-
-def _build(model, train) -> None:
-    """Create the optimizer's slot variables and the loss trackers in the strategy's scope.
-
-    ``fit`` builds them before tracing; a traced step run by ``strategy.run`` may not create
-    variables. The loss on zeros, then reset, builds what a first call of ``compute_loss``
-    would (the per-output trackers of a model with several outputs) and changes nothing else.
-    """
-    import tensorflow as tf
-
-    if model.optimizer is not None and not model.optimizer.built:
-        model.optimizer.build(model.trainable_variables)
-
-    def zeros(spec):
-        return tf.zeros([1, *spec.shape[1:]], spec.dtype)
-
-    inputs, targets = (tf.nest.map_structure(zeros, s) for s in train.element_spec[:2])
-    model.compute_loss(x=inputs, y=targets, y_pred=model(inputs))
-    model.reset_metrics()

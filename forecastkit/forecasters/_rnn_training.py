@@ -21,7 +21,7 @@ from forecastkit.data.frames import Panel
 from forecastkit.data.pipeline import window_dataset
 from forecastkit.data.window_plan import WindowPlan
 from forecastkit.exceptions import SeriesTooShortError, TrainingDivergedError
-from forecastkit.forecasters._multi_worker import fit_across_workers, is_multi_worker
+from forecastkit.forecasters._multi_worker import fit_across_workers, needs_own_loop
 
 __all__ = ["Schedule", "TrainingData", "resolve_schedule", "train_member", "fit_network",
            "check_finite"]
@@ -183,6 +183,7 @@ def fit_network(model, train, validation, *, epochs: int, patience: int, verbose
     Under a ``MultiWorkerMirroredStrategy``, where Keras' ``fit`` fails, the same steps run
     in :func:`~forecastkit.forecasters._multi_worker.fit_across_workers`."""
     import keras
+    import tensorflow as tf
 
     user = [_per_member(cb, model.name) for cb in (callbacks or ())]
     own = [keras.callbacks.TerminateOnNaN()]
@@ -192,12 +193,12 @@ def fit_network(model, train, validation, *, epochs: int, patience: int, verbose
                 monitor="val_loss", patience=patience, restore_best_weights=restore_best
             )
         )
-    import tensorflow as tf
-
-    if is_multi_worker(tf.distribute.get_strategy()):
+    own_loop = needs_own_loop(tf.distribute.get_strategy())
+    if own_loop or not tf.distribute.has_strategy():  # other strategies: Keras' fit builds
+        _build_before_tracing(model, train)
+    if own_loop:
         return fit_across_workers(model, train, validation, epochs=epochs,
                                   callbacks=own + user, verbose=verbose)
-    _build_before_tracing(model, train)
     fit = model.fit(
         train,
         epochs=epochs,
@@ -219,12 +220,12 @@ def _build_before_tracing(model, train) -> None:
     initial values are the ones Keras would create, and the per-output loss trackers of a
     model with several outputs (the members trained in one graph) are built by one call of
     ``compute_loss`` on zeros and then reset, so the training and its history are unchanged.
-    Under a strategy Keras builds them itself, before tracing.
+    Under a strategy Keras' ``fit`` builds them itself, before tracing; the loop for several
+    workers, which replaces ``fit``, needs them built here (in the strategy's scope: a step
+    run by ``strategy.run`` may not create variables).
     """
     import tensorflow as tf
 
-    if tf.distribute.has_strategy():
-        return
     if model.optimizer is not None and not model.optimizer.built:
         model.optimizer.build(model.trainable_variables)
     if isinstance(model.output, dict):

@@ -6,9 +6,11 @@ workers split each global batch and sum the halves' gradients, which is the same
 float order."""
 
 import json
+import os
 import socket
 import subprocess
 import sys
+import time
 
 import numpy as np
 
@@ -28,16 +30,22 @@ import forecastkit as fk
 
 strategy = tf.distribute.MultiWorkerMirroredStrategy()
 df = fk.datasets.make_trend_seasonal(n_series=6, length=70, season_length=12, seed=3)
-kw = json.loads(sys.argv[4])
+kw, STOPPING = json.loads(sys.argv[4]), json.loads(sys.argv[5])
 result = {"replicas": strategy.num_replicas_in_sync}
 # Worker 1 trains the second model on noisy values: its shard of the data differs from what
 # worker 0 would have read, yet a global model still ends with one set of weights.
-noisy = df.assign(y=df["y"] * (1 + 0.05 * np.random.default_rng(index).standard_normal(len(df))))
+noise = 0.05 * index * np.random.default_rng(0).standard_normal(len(df))
+noisy = df.assign(y=df["y"] * (1 + noise))
+# One series: its one validation window leaves worker 1's half of the batch empty, and a
+# large step makes early stopping stop and restore.
+one = df[df["unique_id"] == df["unique_id"].iloc[0]]
 with strategy.scope():
     f = fk.RNNForecaster(**kw).fit(df)
     joint = fk.RNNForecaster(**{**kw, "ensemble_training": "joint"}).fit(noisy)
+    stopped = fk.RNNForecaster(**{**kw, **STOPPING}).fit(one)
 result.update(forecasts=f.predict_array().tolist(), history=f.history_,
-              joint=joint.predict_array(y=df).tolist(), joint_history=joint.history_)
+              joint=joint.predict_array(y=df).tolist(), joint_history=joint.history_,
+              stopped=stopped.predict_array().tolist(), stopped_history=stopped.history_)
 if index == 0:  # the chief saves; a fresh load serves the same forecasts
     f.save(out)
     result["loaded"] = fk.load(out).predict_array().tolist()
@@ -46,6 +54,7 @@ print(json.dumps(result))
 
 KW = dict(horizon=6, season_length=12, epochs=2, n_models=2, units=(8,), random_state=0,
           batch_size=64, early_stopping=True)
+STOPPING = dict(n_models=1, epochs=30, patience=1, learning_rate=0.05)
 
 
 def _free_ports(n):
@@ -58,19 +67,32 @@ def _free_ports(n):
     return ports
 
 
+def _run_workers(tmp_path, n=2, timeout=600):
+    """Start ``n`` workers; their last stdout lines as JSON. Every worker is killed at the
+    end: one that failed leaves the others waiting in a collective."""
+    ports = json.dumps(_free_ports(n))
+    env = {**os.environ, "CUDA_VISIBLE_DEVICES": ""}  # one GPU would be shared by both
+    logs = [(tmp_path / f"out{i}.txt", tmp_path / f"err{i}.txt") for i in range(n)]
+    workers = []
+    try:
+        for i, (out, err) in enumerate(logs):
+            with open(out, "w") as o, open(err, "w") as e:
+                workers.append(subprocess.Popen(
+                    [sys.executable, "-c", WORKER, str(i), ports, str(tmp_path / "saved"),
+                     json.dumps(KW), json.dumps(STOPPING)], stdout=o, stderr=e, env=env))
+        deadline = time.monotonic() + timeout
+        for w in workers:
+            w.wait(timeout=max(1.0, deadline - time.monotonic()))
+    finally:
+        for w in workers:
+            w.kill()
+    for w, (_, err) in zip(workers, logs, strict=True):
+        assert w.returncode == 0, err.read_text()[-3000:]
+    return [json.loads(out.read_text().strip().splitlines()[-1]) for out, _ in logs]
+
+
 def test_two_workers_train_one_global_model(tmp_path):
-    ports = json.dumps(_free_ports(2))
-    workers = [
-        subprocess.Popen([sys.executable, "-c", WORKER, str(i), ports, str(tmp_path / "saved"),
-                          json.dumps(KW)], stdout=subprocess.PIPE, stderr=subprocess.PIPE,
-                         text=True)
-        for i in range(2)
-    ]
-    results = []
-    for w in workers:
-        out, err = w.communicate(timeout=600)
-        assert w.returncode == 0, err[-3000:]
-        results.append(json.loads(out.strip().splitlines()[-1]))
+    results = _run_workers(tmp_path)
     chief, other = results
     assert chief["replicas"] == other["replicas"] == 2
     forecasts = np.array(chief["forecasts"])
@@ -93,3 +115,10 @@ def test_two_workers_train_one_global_model(tmp_path):
         # The first epoch's mean loss is over the same windows with nearly the same weights.
         np.testing.assert_allclose(mine["loss"][0], ref["loss"][0], rtol=1e-3)
         np.testing.assert_allclose(mine["val_loss"], ref["val_loss"], rtol=1e-2)
+    # An empty half of a batch leaves the losses finite, and early stopping stops both
+    # workers at the same epoch, on the same restored weights.
+    history = chief["stopped_history"][0]
+    assert chief["stopped_history"] == other["stopped_history"]
+    assert np.all(np.isfinite(history["loss"])) and np.all(np.isfinite(history["val_loss"]))
+    assert len(history["loss"]) < STOPPING["epochs"]
+    np.testing.assert_array_equal(np.array(chief["stopped"]), np.array(other["stopped"]))
