@@ -25,7 +25,6 @@ from __future__ import annotations
 import argparse
 import json
 import os
-import socket
 import subprocess
 import sys
 import time
@@ -50,12 +49,6 @@ def _data(args):
 
 def _run(args) -> None:
     """One run: ``--role single`` (no strategy) or ``--role worker`` (one of two)."""
-    if args.role == "worker":
-        ports = json.loads(args.ports)
-        os.environ["TF_CONFIG"] = json.dumps({
-            "cluster": {"worker": [f"localhost:{p}" for p in ports]},
-            "task": {"type": "worker", "index": args.index},
-        })
     import contextlib
 
     import keras
@@ -100,16 +93,6 @@ def _run(args) -> None:
     (Path(args.out) / f"{args.role}{args.index}.json").write_text(json.dumps(out))
 
 
-def _free_ports(n: int) -> list[int]:
-    sockets = [socket.socket() for _ in range(n)]
-    for s in sockets:
-        s.bind(("localhost", 0))
-    ports = [s.getsockname()[1] for s in sockets]
-    for s in sockets:
-        s.close()
-    return ports
-
-
 def main(argv=None) -> int:
     p = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     p.add_argument("--set", default="m3-monthly")
@@ -119,7 +102,6 @@ def main(argv=None) -> int:
     p.add_argument("--out", default="/tmp/bench_multi_worker")
     p.add_argument("--role", choices=["single", "worker"], help=argparse.SUPPRESS)
     p.add_argument("--index", type=int, default=0, help=argparse.SUPPRESS)
-    p.add_argument("--ports", help=argparse.SUPPRESS)
     args = p.parse_args(argv)
     if args.role:
         _run(args)
@@ -134,12 +116,15 @@ def main(argv=None) -> int:
         common += ["--sample", str(args.sample)]
     subprocess.run([*common, "--role", "single"], check=True,
                    env={**os.environ, "CUDA_VISIBLE_DEVICES": ""})
-    ports = json.dumps(_free_ports(2))
-    env = {**os.environ, "CUDA_VISIBLE_DEVICES": ""}  # the CPU, as the one-process run
+    from forecastkit.forecasters._multi_worker import local_cluster
+
     workers = []
     try:  # a worker that failed leaves the other waiting in a collective: kill both
-        workers = [subprocess.Popen([*common, "--role", "worker", "--index", str(i),
-                                     "--ports", ports], env=env) for i in range(2)]
+        for i, config in enumerate(local_cluster(2)):
+            # The CPU, as the one-process run; TF_CONFIG names the worker's place.
+            env = {**os.environ, "TF_CONFIG": config, "CUDA_VISIBLE_DEVICES": ""}
+            workers.append(subprocess.Popen([*common, "--role", "worker", "--index", str(i)],
+                                            env=env))
         while all(w.poll() is None for w in workers):
             time.sleep(1)
         if any(w.wait(timeout=600) for w in workers):

@@ -22,7 +22,7 @@ from __future__ import annotations
 
 import math
 
-__all__ = ["needs_own_loop", "fit_across_workers"]
+__all__ = ["needs_own_loop", "fit_across_workers", "local_cluster"]
 
 
 def needs_own_loop(strategy) -> bool:
@@ -140,3 +140,29 @@ def _run_epoch(model, batches, step, hooks) -> dict:
     # Read in the cross-replica context, a metric variable is all-reduced over the workers:
     # each worker's logs are the epoch's totals over every window, the same on all of them.
     return {name: float(value) for name, value in model.get_metrics_result().items()}
+
+
+def local_cluster(n_workers: int) -> list[str]:
+    """``TF_CONFIG`` values for ``n_workers`` worker processes on this machine.
+
+    Each worker listens on a localhost port free when this is called (the operating system
+    picks it). For trying several workers on one machine, as the tests and the benchmark do.
+
+    Returns
+    -------
+    list of str
+        The JSON of worker ``i``'s ``TF_CONFIG`` at position ``i`` (0 is the chief).
+    """
+    import json
+    import socket
+
+    sockets = [socket.socket() for _ in range(n_workers)]
+    try:  # all bound at once, so that no two workers get the same port
+        for s in sockets:
+            s.bind(("localhost", 0))
+        hosts = [f"localhost:{s.getsockname()[1]}" for s in sockets]
+    finally:
+        for s in sockets:
+            s.close()
+    return [json.dumps({"cluster": {"worker": hosts}, "task": {"type": "worker", "index": i}})
+            for i in range(n_workers)]

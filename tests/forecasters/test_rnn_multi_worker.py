@@ -7,7 +7,6 @@ float order."""
 
 import json
 import os
-import socket
 import subprocess
 import sys
 import time
@@ -15,14 +14,11 @@ import time
 import numpy as np
 
 import forecastkit as fk
+from forecastkit.forecasters._multi_worker import local_cluster
 
 WORKER = r"""
 import json, os, sys
-index, ports, out = int(sys.argv[1]), json.loads(sys.argv[2]), sys.argv[3]
-os.environ["TF_CONFIG"] = json.dumps({
-    "cluster": {"worker": [f"localhost:{p}" for p in ports]},
-    "task": {"type": "worker", "index": index},
-})
+index, out = int(sys.argv[1]), sys.argv[2]  # TF_CONFIG comes in the environment
 os.environ["TF_CPP_MIN_LOG_LEVEL"] = "3"
 import numpy as np
 import tensorflow as tf
@@ -30,7 +26,7 @@ import forecastkit as fk
 
 strategy = tf.distribute.MultiWorkerMirroredStrategy()
 df = fk.datasets.make_trend_seasonal(n_series=6, length=70, season_length=12, seed=3)
-kw, STOPPING = json.loads(sys.argv[4]), json.loads(sys.argv[5])
+kw, STOPPING = json.loads(sys.argv[3]), json.loads(sys.argv[4])
 result = {"replicas": strategy.num_replicas_in_sync}
 # Worker 1 trains the second model on noisy values: its shard of the data differs from what
 # worker 0 would have read, yet a global model still ends with one set of weights.
@@ -57,28 +53,19 @@ KW = dict(horizon=6, season_length=12, epochs=2, n_models=2, units=(8,), random_
 STOPPING = dict(n_models=1, epochs=30, patience=1, learning_rate=0.05)
 
 
-def _free_ports(n):
-    sockets = [socket.socket() for _ in range(n)]
-    for s in sockets:
-        s.bind(("localhost", 0))
-    ports = [s.getsockname()[1] for s in sockets]
-    for s in sockets:
-        s.close()
-    return ports
-
-
 def _run_workers(tmp_path, n=2, timeout=600):
     """Start ``n`` workers; their last stdout lines as JSON. Every worker is killed at the
     end: one that failed leaves the others waiting in a collective."""
-    ports = json.dumps(_free_ports(n))
-    env = {**os.environ, "CUDA_VISIBLE_DEVICES": ""}  # one GPU would be shared by both
     logs = [(tmp_path / f"out{i}.txt", tmp_path / f"err{i}.txt") for i in range(n)]
     workers = []
     try:
-        for i, (out, err) in enumerate(logs):
+        for i, config in enumerate(local_cluster(n)):
+            # No GPU: one would be shared by both workers.
+            env = {**os.environ, "TF_CONFIG": config, "CUDA_VISIBLE_DEVICES": ""}
+            out, err = logs[i]
             with open(out, "w") as o, open(err, "w") as e:
                 workers.append(subprocess.Popen(
-                    [sys.executable, "-c", WORKER, str(i), ports, str(tmp_path / "saved"),
+                    [sys.executable, "-c", WORKER, str(i), str(tmp_path / "saved"),
                      json.dumps(KW), json.dumps(STOPPING)], stdout=o, stderr=e, env=env))
         deadline = time.monotonic() + timeout
         for w in workers:
@@ -122,3 +109,11 @@ def test_two_workers_train_one_global_model(tmp_path):
     assert np.all(np.isfinite(history["loss"])) and np.all(np.isfinite(history["val_loss"]))
     assert len(history["loss"]) < STOPPING["epochs"]
     np.testing.assert_array_equal(np.array(chief["stopped"]), np.array(other["stopped"]))
+
+
+def test_local_cluster_gives_each_worker_its_place_and_a_port_of_its_own():
+    configs = [json.loads(c) for c in local_cluster(3)]
+    hosts = configs[0]["cluster"]["worker"]
+    assert len(set(hosts)) == 3 and all(h.startswith("localhost:") for h in hosts)
+    assert all(c["cluster"]["worker"] == hosts for c in configs)
+    assert [c["task"] for c in configs] == [{"type": "worker", "index": i} for i in range(3)]
