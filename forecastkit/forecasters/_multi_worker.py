@@ -22,7 +22,9 @@ from __future__ import annotations
 
 import math
 
-__all__ = ["needs_own_loop", "fit_across_workers", "local_cluster"]
+from forecastkit.exceptions import InvalidInputError
+
+__all__ = ["needs_own_loop", "check_shared_seed", "fit_across_workers", "local_cluster"]
 
 
 def needs_own_loop(strategy) -> bool:
@@ -44,6 +46,23 @@ def needs_own_loop(strategy) -> bool:
                       | tf.distribute.MultiWorkerMirroredStrategy)
 
 
+def check_shared_seed(random_state) -> None:
+    """InvalidInputError when ``random_state`` is None under a ``MultiWorkerMirroredStrategy``.
+
+    Every worker must draw the same windows in the same order, each then training on its part
+    of every batch; a seed drawn in each process would give each worker an order of its own,
+    so that an epoch repeats some windows and leaves out others.
+    """
+    import tensorflow as tf
+
+    if random_state is None and isinstance(tf.distribute.get_strategy(),
+                                           tf.distribute.MultiWorkerMirroredStrategy):
+        raise InvalidInputError(
+            "random_state=None under a MultiWorkerMirroredStrategy: every worker must draw "
+            "the same windows, so give every worker the same random_state (an int)"
+        )
+
+
 def fit_across_workers(model, train, validation, *, epochs: int, callbacks: list,
                        verbose: int) -> dict:
     """Train ``model`` under the current (multi-worker) mirrored strategy, epoch by epoch.
@@ -60,8 +79,9 @@ def fit_across_workers(model, train, validation, *, epochs: int, callbacks: list
         Most epochs to train (fewer when a callback stops training).
     callbacks : list of keras.callbacks.Callback
         Called at the start and end of training and of every epoch with the epoch's global
-        logs (``loss``, ``val_loss``); the per-batch hooks get no logs, a batch's loss being
-        a worker's own. ``TerminateOnNaN`` is left out (see Notes).
+        logs (``loss``, ``val_loss``); the per-batch training hooks are called with no logs,
+        a batch's loss being a worker's own, and no ``on_test_*`` hook is called.
+        ``TerminateOnNaN`` is left out (see Notes).
     verbose : int
         ``>= 2``: Keras' progress bar, on every worker.
 
@@ -83,26 +103,29 @@ def fit_across_workers(model, train, validation, *, epochs: int, callbacks: list
     import tensorflow as tf
 
     strategy = tf.distribute.get_strategy()
+    # Every worker runs the same number of steps: the stream's number of global batches
+    # (window_dataset asserts it), each split over the replicas, empty parts included.
     train_dist = strategy.experimental_distribute_dataset(train)
-    train_step = _step(strategy, model.train_step, train_dist)
+    train_step, steps = _step(strategy, model.train_step), int(train.cardinality())
     val_dist = test_step = None
     if validation is not None:
         val_dist = strategy.experimental_distribute_dataset(validation)
-        test_step = _step(strategy, model.test_step, val_dist)
-    steps = int(train.cardinality())
+        test_step, val_steps = _step(strategy, model.test_step), int(validation.cardinality())
     hooks = keras.callbacks.CallbackList(
         [cb for cb in callbacks if not isinstance(cb, keras.callbacks.TerminateOnNaN)],
         add_history=True, add_progbar=verbose >= 2, model=model, epochs=epochs,
-        verbose=1 if verbose >= 2 else 0, steps=steps if steps >= 0 else None,
+        verbose=1 if verbose >= 2 else 0, steps=steps,
     )
     model.stop_training = False
     hooks.on_train_begin()
+    # keras.callbacks.BackupAndRestore sets where a restarted training resumes.
+    start = getattr(model, "_initial_epoch", None) or 0
     logs: dict = {}
-    for epoch in range(epochs):
+    for epoch in range(start, epochs):
         hooks.on_epoch_begin(epoch)
-        logs = _run_epoch(model, train_dist, train_step, hooks)
+        logs = _run_epoch(model, train_dist, steps, train_step, hooks)
         if val_dist is not None:
-            val = _run_epoch(model, val_dist, test_step, None)
+            val = _run_epoch(model, val_dist, val_steps, test_step, None)
             logs.update({f"val_{name}": value for name, value in val.items()})
         hooks.on_epoch_end(epoch, logs)
         if not math.isfinite(logs.get("loss", math.nan)):
@@ -113,28 +136,31 @@ def fit_across_workers(model, train, validation, *, epochs: int, callbacks: list
     return {k: [float(v) for v in vals] for k, vals in model.history.history.items()}
 
 
-def _step(strategy, step, batches):
-    """``step`` run on every replica's part of a batch, traced once for any batch size.
+def _step(strategy, step):
+    """``step`` run on every replica's part of the next batch of a distributed iterator.
 
-    The input signature leaves the batch dimension open: a trace per static shape would let a
-    replica whose part of the last batch is empty trace its loss with a batch of 0, which
-    Keras' loss reduction leaves unreduced, and the loss tracker then averages to NaN.
+    The batch is drawn inside the traced function, as Keras' ``fit`` does, so a step costs one
+    call and the shapes are the stream's, batch dimension open: a replica whose part of the
+    last batch is empty then runs it as such (traced with a batch of 0, Keras' loss reduction
+    would leave the loss unreduced and the loss tracker average it to NaN).
     """
     import tensorflow as tf
 
-    def run(batch):
-        strategy.run(step, args=(batch,))
+    def run(iterator):
+        strategy.run(step, args=(next(iterator),))
 
-    return tf.function(run, input_signature=[batches.element_spec])
+    return tf.function(run)
 
 
-def _run_epoch(model, batches, step, hooks) -> dict:
-    """Run ``step`` on every batch and return the model's metrics, read across workers."""
+def _run_epoch(model, batches, n_steps: int, step, hooks) -> dict:
+    """Run ``step`` ``n_steps`` times on an iterator of ``batches`` and return the model's
+    metrics, read across workers."""
     model.reset_metrics()
-    for i, batch in enumerate(batches):
+    iterator = iter(batches)
+    for i in range(n_steps):
         if hooks is not None:
             hooks.on_train_batch_begin(i)
-        step(batch)
+        step(iterator)
         if hooks is not None:
             hooks.on_train_batch_end(i)
     # Read in the cross-replica context, a metric variable is all-reduced over the workers:

@@ -20,6 +20,7 @@ from forecastkit.exceptions import (
     MissingValuesError,
     TrainingDivergedError,
 )
+from forecastkit.forecasters._multi_worker import check_shared_seed
 from forecastkit.forecasters._rnn_covariates import covariate_inputs, covariate_layout
 from forecastkit.forecasters._rnn_training import (
     MAX_EPOCHS,
@@ -254,6 +255,7 @@ def fit(f, panel: Panel) -> None:
     """RNNForecaster's ``_fit``: plan the windows, settle the schedule (probing for the number
     of epochs if asked) and train the members one after the other."""
     resolve_structure(f, panel)
+    check_shared_seed(f.random_state)
     seed0 = seed_of(f.random_state)
     if f.random_state is not None:
         enable_deterministic_ops()

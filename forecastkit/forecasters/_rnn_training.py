@@ -180,8 +180,9 @@ def fit_network(model, train, validation, *, epochs: int, patience: int, verbose
                 restore_best: bool, callbacks) -> dict:
     """``model.fit`` on a stream, early stopping on ``validation`` when given; returns Keras'
     history as plain lists of floats. The user's ``callbacks`` run after forecastkit's own.
-    Under a ``MultiWorkerMirroredStrategy``, where Keras' ``fit`` fails, the same steps run
-    in :func:`~forecastkit.forecasters._multi_worker.fit_across_workers`."""
+    Under a ``MirroredStrategy`` or ``MultiWorkerMirroredStrategy``, where Keras' ``fit``
+    fails (on several workers; on a batch split unevenly over the replicas), the same steps
+    run in :func:`~forecastkit.forecasters._multi_worker.fit_across_workers`."""
     import keras
     import tensorflow as tf
 
@@ -220,9 +221,9 @@ def _build_before_tracing(model, train) -> None:
     initial values are the ones Keras would create, and the per-output loss trackers of a
     model with several outputs (the members trained in one graph) are built by one call of
     ``compute_loss`` on zeros and then reset, so the training and its history are unchanged.
-    Under a strategy Keras' ``fit`` builds them itself, before tracing; the loop for several
-    workers, which replaces ``fit``, needs them built here (in the strategy's scope: a step
-    run by ``strategy.run`` may not create variables).
+    Under a strategy Keras' ``fit`` builds them itself, before tracing; the loop that replaces
+    ``fit`` under either mirrored strategy needs them built here (in the strategy's scope: a
+    step run by ``strategy.run`` may not create variables).
     """
     import tensorflow as tf
 

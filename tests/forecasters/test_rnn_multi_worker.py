@@ -39,6 +39,10 @@ with strategy.scope():
     f = fk.RNNForecaster(**kw).fit(df)
     joint = fk.RNNForecaster(**{**kw, "ensemble_training": "joint"}).fit(noisy)
     stopped = fk.RNNForecaster(**{**kw, **STOPPING}).fit(one)
+    try:  # a seed drawn in each worker would give each its own order of windows
+        fk.RNNForecaster(**{**kw, "random_state": None}).fit(df)
+    except fk.exceptions.InvalidInputError as err:
+        result["unseeded"] = str(err)
 result.update(forecasts=f.predict_array().tolist(), history=f.history_,
               joint=joint.predict_array(y=df).tolist(), joint_history=joint.history_,
               stopped=stopped.predict_array().tolist(), stopped_history=stopped.history_)
@@ -68,11 +72,17 @@ def _run_workers(tmp_path, n=2, timeout=600):
                     [sys.executable, "-c", WORKER, str(i), str(tmp_path / "saved"),
                      json.dumps(KW), json.dumps(STOPPING)], stdout=o, stderr=e, env=env))
         deadline = time.monotonic() + timeout
-        for w in workers:
-            w.wait(timeout=max(1.0, deadline - time.monotonic()))
+        # Until all have finished, one has failed (the others would wait for it in a
+        # collective) or the time is up.
+        while any(w.poll() is None for w in workers) and time.monotonic() < deadline:
+            if any(w.poll() not in (None, 0) for w in workers):
+                break
+            time.sleep(0.5)
     finally:
         for w in workers:
             w.kill()
+    for w in workers:
+        w.wait()
     for w, (_, err) in zip(workers, logs, strict=True):
         assert w.returncode == 0, err.read_text()[-3000:]
     return [json.loads(out.read_text().strip().splitlines()[-1]) for out, _ in logs]
@@ -103,12 +113,14 @@ def test_two_workers_train_one_global_model(tmp_path):
         np.testing.assert_allclose(mine["loss"][0], ref["loss"][0], rtol=1e-3)
         np.testing.assert_allclose(mine["val_loss"], ref["val_loss"], rtol=1e-2)
     # An empty half of a batch leaves the losses finite, and early stopping stops both
-    # workers at the same epoch, on the same restored weights.
+    # workers at the same epoch.
     history = chief["stopped_history"][0]
     assert chief["stopped_history"] == other["stopped_history"]
     assert np.all(np.isfinite(history["loss"])) and np.all(np.isfinite(history["val_loss"]))
     assert len(history["loss"]) < STOPPING["epochs"]
     np.testing.assert_array_equal(np.array(chief["stopped"]), np.array(other["stopped"]))
+    # No seed is refused, with a forecastkit error naming the parameter, on every worker.
+    assert "random_state" in chief["unseeded"] and "random_state" in other["unseeded"]
 
 
 def test_local_cluster_gives_each_worker_its_place_and_a_port_of_its_own():
