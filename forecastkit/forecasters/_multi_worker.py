@@ -6,12 +6,11 @@ model (keras-team/keras#20329): before training it averages a first data batch a
 workers with an eager collective, which fails, and it reduces scalar metrics with
 ``strategy.reduce("MEAN", value, axis=0)``, which fails too. Under the first it fails on a
 batch that does not split evenly over the replicas (:func:`needs_own_loop`). Everything
-beneath ``fit`` does
-work there: the strategy's distributed dataset (tf.data auto-sharding, the global batch split
-over the replicas), Keras' own ``train_step`` and ``test_step`` run by ``strategy.run``, and
-the optimizer's all-reduce of the gradients. This module drives those pieces with a short loop
-of its own instead of ``fit``: TensorFlow's engine does the distribution, nothing here
-exchanges data between workers itself.
+beneath ``fit`` does work there: the strategy's distributed dataset (tf.data auto-sharding,
+the global batch split over the replicas), Keras' own ``train_step`` and ``test_step`` run by
+``strategy.run``, and the optimizer's all-reduce of the gradients. This module drives those
+pieces with a short loop of its own instead of ``fit``: TensorFlow's engine does the
+distribution, nothing here exchanges data between workers itself.
 
 Every decision of the loop is taken on global values (the epoch's loss and validation loss,
 summed over every worker by the metrics' all-reduce), so all workers take the same one and
@@ -178,9 +177,17 @@ def local_cluster(n_workers: int) -> list[str]:
     -------
     list of str
         The JSON of worker ``i``'s ``TF_CONFIG`` at position ``i`` (0 is the chief).
+
+    Raises
+    ------
+    InvalidInputError
+        ``n_workers`` is not a positive integer.
     """
     import json
     import socket
+
+    if isinstance(n_workers, bool) or not isinstance(n_workers, int) or n_workers < 1:
+        raise InvalidInputError(f"n_workers must be a positive integer, got {n_workers!r}")
 
     sockets = [socket.socket() for _ in range(n_workers)]
     try:  # all bound at once, so that no two workers get the same port

@@ -12,8 +12,10 @@ import sys
 import time
 
 import numpy as np
+import pytest
 
 import forecastkit as fk
+from forecastkit.exceptions import InvalidInputError
 from forecastkit.forecasters._multi_worker import local_cluster
 
 WORKER = r"""
@@ -129,3 +131,9 @@ def test_local_cluster_gives_each_worker_its_place_and_a_port_of_its_own():
     assert len(set(hosts)) == 3 and all(h.startswith("localhost:") for h in hosts)
     assert all(c["cluster"]["worker"] == hosts for c in configs)
     assert [c["task"] for c in configs] == [{"type": "worker", "index": i} for i in range(3)]
+
+
+def test_local_cluster_refuses_a_count_that_is_not_a_positive_integer():
+    for bad in (0, -1, 1.5, True):
+        with pytest.raises(InvalidInputError, match="n_workers"):
+            local_cluster(bad)
