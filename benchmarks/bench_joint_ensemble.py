@@ -13,6 +13,7 @@ Run from the repository root::
     python benchmarks/bench_joint_ensemble.py                       # all of M3 Monthly
     python benchmarks/bench_joint_ensemble.py --sample 100          # a quick look
     python benchmarks/bench_joint_ensemble.py --window 2            # the horizon before
+    python benchmarks/bench_joint_ensemble.py --batch-splits auto   # and the batch in 2 loops
 
 Each model in a fresh process of its own (a process that has fitted one network fits the next
 more slowly), then the table from the store::
@@ -51,6 +52,10 @@ def main(argv=None) -> int:
     p.add_argument("--fresh", action="store_true")
     p.add_argument("--models", default="naive2,sequential,joint",
                    help="fit only these (the others are read from --out's store)")
+    p.add_argument("--batch-splits", default="1",
+                   help="the networks' batch_splits ('auto': the batch in two loops on a "
+                        "multi-core CPU); sequential-split and joint-split then join the table "
+                        "with it, beside the default of one loop")
     args = p.parse_args(argv)
 
     from forecastkit.datasets import load_dataset
@@ -70,6 +75,11 @@ def main(argv=None) -> int:
         "sequential": make_model("lstm", **shape),
         "joint": make_model("lstm", ensemble_training="joint", **shape),
     }
+    if args.batch_splits != "1":
+        splits = args.batch_splits if args.batch_splits == "auto" else int(args.batch_splits)
+        models["sequential-split"] = make_model("lstm", batch_splits=splits, **shape)
+        models["joint-split"] = make_model("lstm", ensemble_training="joint",
+                                           batch_splits=splits, **shape)
     wanted = args.models.split(",")
     if set(wanted) != set(models):
         # Fit the named models now; the store keeps the others' forecasts and seconds, so
@@ -86,6 +96,11 @@ def main(argv=None) -> int:
     seq, joint = table.loc["sequential"], table.loc["joint"]
     print(f"\nfit + forecast, joint / sequential: {joint['seconds'] / seq['seconds']:.2f}")
     print(f"OWA, joint / sequential: {joint['owa'] / seq['owa']:.3f}")
+    for name in ("sequential-split", "joint-split"):
+        if name in table.index:
+            print(f"fit + forecast, {name} / sequential: "
+                  f"{table.loc[name, 'seconds'] / seq['seconds']:.2f}; OWA ratio "
+                  f"{table.loc[name, 'owa'] / seq['owa']:.3f}")
     Path(args.out).mkdir(parents=True, exist_ok=True)
     table.to_csv(Path(args.out) / "metrics.csv")
     return 0

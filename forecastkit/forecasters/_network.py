@@ -120,6 +120,7 @@ def build_member(
     head=None,
     covariates: CovariateLayout | None = None,
     observed_indicator: bool = False,
+    batch_splits: int | str = 1,
     name: str = "member",
 ) -> keras.Model:
     """The trainable network: a normalised window -> a normalised forecast.
@@ -150,6 +151,8 @@ def build_member(
         from the recurrence. A missing step inside the history still advances the state, so
         time keeps its pace: skipping it, as padding is skipped, would shift every later
         step's place in the season and the trend by one.
+    batch_splits : int or "auto"
+        The recurrent layers' ``batch_splits`` (:class:`forecastkit.layers.LSTM`).
 
     Returns
     -------
@@ -191,6 +194,7 @@ def build_member(
         bidirectional=bidirectional,
         return_sequences=False,
         dropout=dropout,
+        batch_splits=batch_splits,
     )
     x = feats
     for layer in stack:
@@ -222,7 +226,8 @@ def build_member(
         if future_steps is not None:  # each decoder step also reads its own covariates
             dec_in = ops.concatenate([dec_in, future_steps], axis=-1)
         decoder = recurrent_stack(
-            cell=cell, units=(units[-1],), bidirectional=False, return_sequences=True
+            cell=cell, units=(units[-1],), bidirectional=False, return_sequences=True,
+            batch_splits=batch_splits,
         )
         for layer in decoder:
             dec_in = layer(dec_in)

@@ -16,7 +16,7 @@ _POSITIVE = Interval(Integral, 1, None, closed="left")
 RNN_IDENTITY_DEFAULTS = {"callbacks": None, "missing": "mask", "futr_exog": None,
                          "hist_exog": None, "stat_exog": None, "calendar": None,
                          "holidays": None, "ensemble_training": "sequential",
-                         "floor": None, "floor_window": None}
+                         "floor": None, "floor_window": None, "batch_splits": 1}
 RNN_PARAMETER_CONSTRAINTS = {
     "cell": [StrOptions({"lstm", "gru", "rnn"})],
     "units": [tuple, list, _POSITIVE],
@@ -47,6 +47,7 @@ RNN_PARAMETER_CONSTRAINTS = {
     "missing": [StrOptions({"mask", "interpolate", "raise"})],
     "n_models": [_POSITIVE],
     "ensemble_training": [StrOptions({"sequential", "joint"})],
+    "batch_splits": [_POSITIVE, StrOptions({"auto"})],
     "random_state": ["random_state"],
     "verbose": ["verbose"],
     "callbacks": [list, tuple, None],

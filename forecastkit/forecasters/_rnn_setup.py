@@ -199,6 +199,7 @@ def new_member(f, lookback: int, seed: int, name: str, missing_targets: bool = F
         head=head,
         covariates=CovariateLayout.from_dict(f.covariate_layout_),
         observed_indicator=missing_targets,
+        batch_splits=f.batch_splits,
         name=name,
     )
     params_layer = member.get_layer("distribution") if head.probabilistic else None

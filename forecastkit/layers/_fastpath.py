@@ -19,7 +19,7 @@ from typing import Any
 
 import tensorflow as tf
 
-__all__ = ["fused_rnn", "UPFRONT_MIN_FEATURES"]
+__all__ = ["fused_rnn", "in_xla_context", "UPFRONT_MIN_FEATURES"]
 
 # From this many input features on, the input projection of all steps is one product before the
 # loop; with fewer, writing and reading a (timesteps, batch, gates * units) array costs more than
@@ -28,6 +28,18 @@ UPFRONT_MIN_FEATURES = 256
 
 StepFn = Callable[[Any, list[Any]], list[Any]]
 ReadFn = Callable[[Any], Any]
+
+
+def in_xla_context() -> bool:
+    """Whether the graph being traced is compiled by XLA (``tf.function(jit_compile=True)``,
+    which Keras' ``jit_compile`` uses). TensorFlow has no public test for it: its private one is
+    used, and a TensorFlow without it counts as no XLA."""
+    try:
+        from tensorflow.python.framework import ops
+        from tensorflow.python.ops import control_flow_util
+    except ImportError:  # pragma: no cover - a future TensorFlow
+        return False
+    return bool(control_flow_util.GraphOrParentsInXlaContext(ops.get_default_graph()))
 
 
 def _weights(cell: Any, dtype: Any) -> tuple[Any, Any, Any]:
@@ -181,6 +193,7 @@ def fused_rnn(
     go_backwards: bool = False,
     return_sequences: bool = False,
     zero_output_for_mask: bool = False,
+    batch_splits: int = 1,
 ) -> tuple[Any, Any, list[Any]]:
     """Run ``cell`` over ``sequences`` of shape (batch, timesteps, features).
 
@@ -196,6 +209,11 @@ def fused_rnn(
         False marks padding; a masked step keeps the previous state and output.
     training, go_backwards, return_sequences, zero_output_for_mask
         As in ``keras.layers.RNN``.
+    batch_splits : int
+        Run the batch as this many independent recurrences over consecutive groups of rows
+        (sizes differ by at most one; a group may be empty). Rows never interact, so the
+        outputs are the same; TensorFlow runs the loops at once on its inter-op threads, which
+        on a CPU keeps cores busy that one loop of small products leaves idle.
 
     Returns
     -------
@@ -218,6 +236,45 @@ def fused_rnn(
     x = tf.transpose(x, [1, 0, 2])
     if go_backwards:
         x = tf.reverse(x, [0])
+
+    def run(x: Any, states: list[Any], mask: Any, rec_mask: Any) -> tuple[Any, Any, list[Any]]:
+        return _recurrence(kind, cell, x, states, mask, rec_mask, go_backwards,
+                           return_sequences, zero_output_for_mask)
+
+    if batch_splits <= 1:
+        return run(x, states, mask, rec_mask)
+    sizes = _group_sizes(tf.shape(x)[1] if x.shape[1] is None else x.shape[1], batch_splits)
+    groups = [tf.split(x, sizes, axis=1, num=batch_splits)]
+    for rows in (*states, mask, rec_mask):
+        groups.append([None] * batch_splits if rows is None
+                      else tf.split(rows, sizes, axis=0, num=batch_splits))
+    n = len(states)
+    parts = [run(g[0], list(g[1:1 + n]), g[1 + n], g[2 + n]) for g in zip(*groups, strict=True)]
+    return (tf.concat([p[0] for p in parts], 0), tf.concat([p[1] for p in parts], 0),
+            [tf.concat([p[2][i] for p in parts], 0) for i in range(n)])
+
+
+def _group_sizes(batch: Any, n: int) -> Any:
+    """Sizes of ``n`` consecutive row groups of a batch of ``batch`` rows (an int or a scalar
+    tensor), differing by at most one."""
+    if isinstance(batch, int):
+        return [batch // n + (i < batch % n) for i in range(n)]
+    return tf.stack([batch // n + tf.cast(i < batch % n, batch.dtype) for i in range(n)])
+
+
+def _recurrence(
+    kind: str,
+    cell: Any,
+    x: Any,
+    states: list[Any],
+    mask: Any,
+    rec_mask: Any,
+    go_backwards: bool,
+    return_sequences: bool,
+    zero_output_for_mask: bool,
+) -> tuple[Any, Any, list[Any]]:
+    """One loop over time-major ``x`` (timesteps, batch, features); see :func:`fused_rnn`."""
+    dtype = states[0].dtype
     # a static length lets TensorFlow size the loop's TensorArrays (and XLA needs it anyway)
     n_steps = x.shape[0] if x.shape[0] is not None else tf.shape(x)[0]
     upfront = cell.kernel.shape[0] >= UPFRONT_MIN_FEATURES

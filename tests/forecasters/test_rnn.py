@@ -225,6 +225,8 @@ def test_fitted_attributes_end_with_underscore(direct_model):
         ("early_stopping", "no"),
         ("patience", 0),
         ("n_models", 0),
+        ("batch_splits", 0),
+        ("batch_splits", "many"),
         ("random_state", "seed"),
     ],
 )
