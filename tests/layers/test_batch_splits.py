@@ -17,6 +17,10 @@ import forecastkit.layers as fkl
 from forecastkit.exceptions import InvalidInputError
 from forecastkit.layers import sequence
 
+# the same gradient probe as the comparison of every configuration with Keras (this folder
+# is on sys.path under pytest's default import mode)
+from test_layers_match_keras import _forward_and_grads  # noqa: E402  isort: skip
+
 PAIRS = {
     "rnn": (fkl.SimpleRNN, keras.layers.SimpleRNN),
     "lstm": (fkl.LSTM, keras.layers.LSTM),
@@ -35,17 +39,6 @@ def _data():
     return x, mask
 
 
-def _outputs_and_grads(layer, x, mask):
-    x = tf.constant(x)
-    with tf.GradientTape() as tape:
-        tape.watch(x)
-        outs = layer(x, mask=mask)
-        outs = outs if isinstance(outs, (list, tuple)) else [outs]
-        loss = sum(tf.reduce_sum(o * o * (1.0 + 0.1 * k)) for k, o in enumerate(outs))
-    grads = tape.gradient(loss, [x, *layer.trainable_weights])
-    return [o.numpy() for o in outs], [g.numpy() for g in grads]
-
-
 @pytest.mark.parametrize("splits", [2, 3, 7])  # groups 3+2, 2+2+1, and two empty ones
 @pytest.mark.parametrize("cell", ["rnn", "lstm", "gru"])
 def test_split_batch_matches_keras_with_masks_backwards_and_states(cell, splits):
@@ -57,7 +50,7 @@ def test_split_batch_matches_keras_with_masks_backwards_and_states(cell, splits)
     ours(x)
     ours.set_weights(ref.get_weights())
     for m in (None, mask):
-        got, want = _outputs_and_grads(ours, x, m), _outputs_and_grads(ref, x, m)
+        got, want = _forward_and_grads(ours, x, m), _forward_and_grads(ref, x, m)
         for a, b in zip(got[0] + got[1], want[0] + want[1], strict=True):
             np.testing.assert_allclose(a, b, atol=TOL, rtol=TOL)
 
