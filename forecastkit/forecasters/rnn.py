@@ -146,11 +146,10 @@ class RNNForecaster(RNNSavingMixin, RNNProbabilisticMixin):
         the steps it would take alone on that stream (Adam and ``clipnorm`` act weight by
         weight), and early stopping watches the summed validation loss.
     batch_splits : int or "auto"
-        The recurrent layers run each batch as this many independent loops, which TensorFlow
-        runs at once (:class:`forecastkit.layers.LSTM`). ``"auto"``: two on a multi-core CPU,
-        one on a GPU; it trains about 1.5x faster on two cores (BENCHMARKS.md, "The batch in
-        two loops") and differs from one loop only by float rounding. The default, 1, keeps
-        the committed studies' training bit for bit.
+        The recurrent layers run each batch as this many independent loops, run at once
+        (:class:`forecastkit.layers.LSTM`); ``"auto"``: two on a multi-core CPU, one on a GPU.
+        The training differs from one loop by float rounding only; the fit's gain is measured
+        in BENCHMARKS.md, "The batch in two loops".
     random_state : int or None
         Seed: the same value gives bit-identical forecasts.
     verbose : int
