@@ -24,7 +24,7 @@ from forecastkit.exceptions import SeriesTooShortError, TrainingDivergedError
 from forecastkit.forecasters._multi_worker import fit_across_workers, needs_own_loop
 
 __all__ = ["Schedule", "TrainingData", "resolve_schedule", "train_member", "fit_network",
-           "check_finite"]
+           "keras_streams", "check_finite"]
 
 # epochs="auto" / batch_size="auto": below this many windows an epoch, small data get more and
 # smaller gradient steps; from it on, the large-data schedule (experiments/results/selection/).
@@ -200,15 +200,48 @@ def fit_network(model, train, validation, *, epochs: int, patience: int, verbose
     if own_loop:
         return fit_across_workers(model, train, validation, epochs=epochs,
                                   callbacks=own + user, verbose=verbose)
+    train, steps_per_epoch, validation = keras_streams(train, validation)
     fit = model.fit(
         train,
         epochs=epochs,
+        steps_per_epoch=steps_per_epoch,
         validation_data=validation,
         shuffle=False,  # the stream shuffles itself, a new order every epoch
         callbacks=own + user,
         verbose=1 if verbose >= 2 else 0,  # Keras' progress bar (a line an epoch off a tty)
     )
     return {k: [float(v) for v in vals] for k, vals in fit.history.items()}
+
+
+def keras_streams(train, validation):
+    """``(train stream, steps_per_epoch, validation stream)`` for Keras' ``fit``: one iterator
+    for the whole fit instead of new ones every epoch.
+
+    Keras makes a new iterator of a finite dataset at the start of every epoch, and another
+    at its end that the next epoch discards; it restarts the validation stream every epoch
+    too. Each new iterator instantiates the stream's functions afresh (0.1-0.2 s for the
+    normalising map, as much as a small epoch's training). So:
+
+    - a training stream of known length is repeated, with the epoch's length given. Each
+      repetition starts the stream twice, the second time for one batch that is dropped, so
+      that epoch ``k`` still trains on the stream's ``2k``-th shuffle key, as under Keras'
+      own iteration: fits train bit for bit as before. An unknown or infinite length is left
+      to Keras (``steps_per_epoch`` None);
+    - the validation stream is cached: it is one window per series, unshuffled, so the cache
+      is the size of the series' last windows.
+
+    Parameters
+    ----------
+    train : tf.data.Dataset
+    validation : tf.data.Dataset or None
+    """
+    if validation is not None:
+        validation = validation.cache()
+    n_batches = int(train.cardinality())
+    if n_batches <= 0:
+        return train, None, validation
+    discarded = train.take(1).filter(lambda *_: False)
+    return train.concatenate(discarded).repeat(), n_batches, validation
 
 
 def _build_before_tracing(model, train) -> None:
