@@ -36,6 +36,26 @@ def probabilistic(request, monthly):
                             epochs=2, n_models=2, random_state=0, **request.param).fit(monthly)
 
 
+@pytest.fixture(scope="module")
+def exported(probabilistic, tmp_path_factory):
+    """The SavedModel with quantiles of each probabilistic network, exported once for the
+    in-process and the fresh-process checks (an export traces every member)."""
+    return fk.export_saved_model(probabilistic, tmp_path_factory.mktemp("quantiles") / "m",
+                                 quantiles=LEVELS)
+
+
+@pytest.fixture(scope="module")
+def not_quantile_exportable(monthly):
+    """A point network and a recursive distribution network, fitted once for the refusals
+    of both probabilistic parameters (the export refuses them before writing anything)."""
+    point = fk.RNNForecaster(horizon=H, units=(4,), lookback=8, epochs=1, n_models=1,
+                             random_state=0).fit(monthly)
+    recursive = fk.RNNForecaster(horizon=H, units=(4,), lookback=8, epochs=1, n_models=1,
+                                 distribution="normal", strategy="recursive",
+                                 random_state=0).fit(monthly)
+    return point, recursive
+
+
 def _served(export_dir, inputs, signature="serve_masked"):
     model = tf.saved_model.load(str(export_dir))
     fn = model.signatures[signature]
@@ -43,9 +63,8 @@ def _served(export_dir, inputs, signature="serve_masked"):
     return {k: v.numpy() for k, v in fn(**{k: tf.constant(inputs[k]) for k in names}).items()}
 
 
-def test_served_quantiles_equal_predict(probabilistic, monthly, tmp_path):
-    f = probabilistic
-    path = fk.export_saved_model(f, tmp_path / "m", quantiles=LEVELS)
+def test_served_quantiles_equal_predict(probabilistic, exported, monthly):
+    f, path = probabilistic, exported
     meta = json.loads((path / "assets" / "forecastkit.json").read_text())
     assert meta["quantile_levels"] == LEVELS
     assert meta["signatures"]["serve"]["outputs"]["quantiles"]["shape"] == [None, H, 5]
@@ -57,14 +76,13 @@ def test_served_quantiles_equal_predict(probabilistic, monthly, tmp_path):
     np.testing.assert_allclose(out["forecast"], f.predict_array(), rtol=0, atol=atol)
 
 
-def test_served_quantiles_in_a_fresh_process_without_forecastkit(probabilistic, monthly,
-                                                                 tmp_path):
+def test_served_quantiles_in_a_fresh_process_without_forecastkit(probabilistic, exported,
+                                                                 monthly, tmp_path):
     import sysconfig
 
     from tests.export.test_fresh_process import _python_without_forecastkit
 
-    f = probabilistic
-    path = fk.export_saved_model(f, tmp_path / "m", quantiles=LEVELS)
+    f, path = probabilistic, exported
     inputs = f.serving_inputs(to_panel(monthly))
     np.savez(tmp_path / "inputs.npz", **inputs)
     child = tmp_path / "child.py"
@@ -92,16 +110,12 @@ def test_served_quantiles_in_a_fresh_process_without_forecastkit(probabilistic, 
     np.testing.assert_allclose(np.load(tmp_path / "q.npy"), expected, rtol=0, atol=atol)
 
 
-def test_quantile_export_refusals(monthly, probabilistic, tmp_path):
-    point = fk.RNNForecaster(horizon=H, units=(4,), lookback=8, epochs=1, n_models=1,
-                             random_state=0).fit(monthly)
+def test_quantile_export_refusals(not_quantile_exportable, probabilistic, tmp_path):
+    point, recursive = not_quantile_exportable
     with pytest.raises(ExportError, match="cannot serve quantiles"):
         fk.export_saved_model(point, tmp_path / "a", quantiles=LEVELS)
     with pytest.raises(ExportError, match="outside"):
         fk.export_saved_model(probabilistic, tmp_path / "b", quantiles=[0.5, 1.5])
-    recursive = fk.RNNForecaster(horizon=H, units=(4,), lookback=8, epochs=1, n_models=1,
-                                 distribution="normal", strategy="recursive",
-                                 random_state=0).fit(monthly)
     with pytest.raises(ExportError, match="sampling"):
         fk.export_saved_model(recursive, tmp_path / "c", quantiles=LEVELS)
     assert not any((tmp_path / d).exists() for d in "abc")

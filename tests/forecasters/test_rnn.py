@@ -35,6 +35,8 @@ HORIZON = 6
 LOOKBACK = 12
 SMALL = dict(units=(8,), lookback=LOOKBACK, horizon=HORIZON, epochs=2, batch_size=64,
              random_state=0)
+# One member where the ensemble is not what is tested: each member is a network to trace.
+ONE = {**SMALL, "n_models": 1}
 
 
 # --------------------------------------------------------------------------- data and models
@@ -56,14 +58,14 @@ def monthly_panel() -> pd.DataFrame:
 
 @pytest.fixture(scope="module")
 def direct_model(int_panel):
-    return fk.RNNForecaster(cell="lstm", strategy="direct", early_stopping=True, **SMALL).fit(
+    return fk.RNNForecaster(cell="lstm", strategy="direct", early_stopping=True, **ONE).fit(
         int_panel
     )
 
 
 @pytest.fixture(scope="module")
 def recursive_model(int_panel):
-    params = {**SMALL, "units": (8, 8)}
+    params = {**ONE, "units": (8, 8)}
     return fk.RNNForecaster(
         cell="rnn", strategy="recursive", early_stopping=False, **params
     ).fit(int_panel)
@@ -72,7 +74,7 @@ def recursive_model(int_panel):
 @pytest.fixture(scope="module")
 def seq2seq_model(int_panel):
     return fk.RNNForecaster(
-        cell="gru", strategy="seq2seq", bidirectional=True, early_stopping=True, **SMALL
+        cell="gru", strategy="seq2seq", bidirectional=True, early_stopping=True, **ONE
     ).fit(int_panel)
 
 
@@ -84,7 +86,7 @@ def ensemble_model(int_panel):
 @pytest.fixture(scope="module")
 def calendar_model(monthly_panel):
     return fk.RNNForecaster(
-        season_length=12, season_position=True, early_stopping=False, **SMALL
+        season_length=12, season_position=True, early_stopping=False, **ONE
     ).fit(monthly_panel)
 
 
@@ -93,7 +95,7 @@ def series_model():
     idx = pd.date_range("2015-01-01", periods=50, freq="MS")
     t = np.arange(50)
     y = pd.Series(20 + 0.2 * t + 2 * np.sin(2 * np.pi * t / 12), index=idx, name="sales")
-    return y, fk.RNNForecaster(cell="gru", early_stopping=False, **SMALL).fit(y)
+    return y, fk.RNNForecaster(cell="gru", early_stopping=False, **ONE).fit(y)
 
 
 ALL_MODELS = ["direct_model", "recursive_model", "seq2seq_model", "ensemble_model",
@@ -104,7 +106,7 @@ ALL_MODELS = ["direct_model", "recursive_model", "seq2seq_model", "ensemble_mode
 
 
 def test_fit_returns_self(int_panel):
-    f = fk.RNNForecaster(**{**SMALL, "epochs": 1}, early_stopping=False)
+    f = fk.RNNForecaster(**{**ONE, "epochs": 1}, early_stopping=False)
     assert f.fit(int_panel) is f
 
 
@@ -439,13 +441,13 @@ def test_probe_epochs_takes_the_probes_best_epoch_and_saves(int_panel, fit_batch
     np.testing.assert_allclose(g.predict_array(), f.predict_array(), rtol=1e-6)
 
 
-def test_probe_epochs_probe_holds_out_the_last_steps(int_panel):
+def test_probe_epochs_probe_holds_out_the_last_steps(direct_model, int_panel):
     # The probe trains on windows whose targets end before the last `validation_size` steps of
     # each series and is scored on the one window per series whose targets end it; the counts
     # are checked against a plain loop over the series' lengths.
     from forecastkit.forecasters._rnn_training import TrainingData
 
-    f = fk.RNNForecaster(**{**SMALL, "epochs": 1}).fit(int_panel)
+    f = direct_model  # only its window is read: lookback 12, no seasonal window
     panel = to_panel(int_panel)
     min_hist = 2  # min(lookback, max(2, season_length)) with season_length 1
 
@@ -472,7 +474,7 @@ def test_probe_epochs_fixed_count_with_many_windows(int_panel, monkeypatch):
     import forecastkit.forecasters._rnn_training as training
 
     monkeypatch.setattr(training, "SMALL_DATA_MAX_WINDOWS", 1)
-    f = fk.RNNForecaster(**{**SMALL, "epochs": "probe"}).fit(int_panel)
+    f = fk.RNNForecaster(**{**ONE, "epochs": "probe"}).fit(int_panel)
     assert f.epochs_ == 10 and f.probe_history_ is None
     assert len(f.history_[0]["loss"]) == 10
 
@@ -591,7 +593,7 @@ def test_global_model_forecasts_new_series_without_refitting(direct_model, int_p
 
 
 def test_scaler_none_feeds_raw_values(int_panel):
-    f = fk.RNNForecaster(**{**SMALL, "epochs": 1}, scaler="none", early_stopping=False)
+    f = fk.RNNForecaster(**{**ONE, "epochs": 1}, scaler="none", early_stopping=False)
     f.fit(int_panel)
     inputs = f.serving_inputs(to_panel(int_panel))
     z, level, scale = f.model_.get_layer("normalizer")([inputs["history"], inputs["mask"]])[:3]
@@ -663,14 +665,14 @@ def test_auto_scaler_names_the_few_zeros_that_keep_it_off_log_levels(int_panel):
     shut.loc[shut.index[shut["unique_id"] == "S0003"][[7, 8]], "y"] = 0.0
     with pytest.warns(ForecastkitWarning, match=r"2 of \d+ training values are zero, in 1 "
                       r"series \(S0003\)") as caught:
-        f = fk.RNNForecaster(**{**SMALL, "epochs": 1}, early_stopping=False).fit(shut)
+        f = fk.RNNForecaster(**{**ONE, "epochs": 1}, early_stopping=False).fit(shut)
     assert not f.log_
     ours = [w for w in caught if "zero" in str(w.message)]
     assert len(ours) == 1 and ours[0].filename == __file__  # at the user's call to fit
     # The advice works: the same zeros as NaN leave every value positive, and auto takes logs.
     with warnings.catch_warnings():
         warnings.simplefilter("error", ForecastkitWarning)
-        masked = fk.RNNForecaster(**{**SMALL, "epochs": 1}, early_stopping=False).fit(
+        masked = fk.RNNForecaster(**{**ONE, "epochs": 1}, early_stopping=False).fit(
             shut.replace({"y": {0.0: np.nan}}))
     assert masked.log_
 

@@ -41,9 +41,15 @@ def promo():
     return train, test, X, with_x
 
 
-def test_a_known_future_promotion_makes_forecasts_far_better(promo):
+@pytest.fixture(scope="module")
+def without_x(promo):
+    """The same network fitted on the targets alone (no test changes it)."""
+    return _net().fit(promo[0])
+
+
+def test_a_known_future_promotion_makes_forecasts_far_better(promo, without_x):
     train, test, X, with_x = promo
-    without = _net().fit(train)
+    without = without_x
     err_with = np.abs(with_x.predict(X=X)["y_pred"].to_numpy() - test["y"].to_numpy()).mean()
     err_without = np.abs(without.predict()["y_pred"].to_numpy() - test["y"].to_numpy()).mean()
     assert err_with < 0.5 * err_without
@@ -186,15 +192,14 @@ def test_recursive_sample_paths_follow_the_promotion():
     assert on.loc[on.promo == 1, "y"].mean() > 1.3 * on.loc[on.promo == 0, "y"].mean()
 
 
-def test_refusals():
+def test_refusals(without_x):
     train, _, X = _promo_panel(n_series=4, length=60)
     with pytest.raises(CovariateError, match=r"recursive strategy reads future-known covariates "
                                              r"only: \['promo'\] \(hist_exog\)"):
         _net(epochs=1, strategy="recursive", hist_exog=["promo"]).fit(train, X=X)
     with pytest.raises(CovariateError, match="Theta cannot use covariates"):
         fk.baselines.Theta(season_length=7).fit(train, X=X)
-    plain = _net(epochs=1).fit(train)
     with pytest.raises(CovariateError, match="fitted without covariates"):
-        plain.predict(X=X)
+        without_x.predict(X=X)
     with pytest.raises(CovariateError, match="neither futr_exog nor hist_exog"):
         _net(epochs=1, futr_exog=["promo"]).fit(train, X=X.assign(extra=1.0))

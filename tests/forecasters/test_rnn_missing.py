@@ -45,6 +45,12 @@ def gappy(complete):
     return _knock_out(complete, 0.1, seed=1)
 
 
+@pytest.fixture(scope="module")
+def gappy_net(gappy):
+    """One epoch on the gappy panel: the network three tests read (none changes it)."""
+    return fk.RNNForecaster(**{**SMALL, "epochs": 1}).fit(gappy)
+
+
 def test_training_windows_mask_and_zero_missing_values_as_a_naive_loop_cuts_them():
     values = np.array([1.0, 2.0, np.nan, 4.0, 5.0, np.nan, 7.0, 8.0, 9.0])
     frame = pd.DataFrame({"unique_id": "a", "ds": np.arange(9), "y": values})
@@ -122,10 +128,11 @@ def test_a_member_for_gappy_data_steps_through_gaps_reading_the_observed_indicat
     np.testing.assert_allclose(skipped[3], ours[3], rtol=1e-5, atol=1e-6)
 
 
-def test_a_network_fitted_on_gappy_data_saves_and_serves_as_it_predicts(gappy, tmp_path):
+def test_a_network_fitted_on_gappy_data_saves_and_serves_as_it_predicts(gappy, gappy_net,
+                                                                        tmp_path):
     import tensorflow as tf
 
-    net = fk.RNNForecaster(**{**SMALL, "epochs": 1}).fit(gappy)
+    net = gappy_net
     expected = net.predict_array()
     net.save(tmp_path / "m")
     np.testing.assert_array_equal(fk.load(tmp_path / "m").predict_array(), expected)
@@ -137,11 +144,10 @@ def test_a_network_fitted_on_gappy_data_saves_and_serves_as_it_predicts(gappy, t
 
 
 def test_a_network_fitted_on_gappy_data_reads_the_indicator_and_one_on_complete_data_not(
-        gappy, complete):
+        gappy_net, complete):
     def n_features(net):
         return _recurrent_layer(net.members_[0]).get_weights()[0].shape[0]
 
-    gappy_net = fk.RNNForecaster(**{**SMALL, "epochs": 1}).fit(gappy)
     complete_net = fk.RNNForecaster(**{**SMALL, "epochs": 1}).fit(complete)
     # the same features (the value, and the seasonal position if read) plus the indicator
     assert n_features(gappy_net) == n_features(complete_net) + 1
@@ -220,9 +226,9 @@ def test_fitting_with_masked_gaps_gives_finite_forecasts_and_losses(gappy, compl
     assert np.isfinite(f.predict_array(y=tail_gap)).all()
 
 
-def test_masking_is_not_interpolation(gappy):
+def test_masking_is_not_interpolation(gappy, gappy_net):
     one_epoch = {**SMALL, "epochs": 1}  # what is read differs from the first step on
-    masked = fk.RNNForecaster(**one_epoch).fit(gappy)
+    masked = gappy_net
     with pytest.warns(fk.exceptions.ForecastkitWarning, match="seasonal for runs of half a season"):
         filled = fk.RNNForecaster(**one_epoch, missing="interpolate").fit(gappy)
     assert sum(filled.n_filled_.values()) == int(gappy["y"].isna().sum())
