@@ -219,8 +219,9 @@ def keras_streams(train, validation):
 
     Keras makes a new iterator of a finite dataset at the start of every epoch, and another
     at its end that the next epoch discards; it restarts the validation stream every epoch
-    too. Each new iterator instantiates the stream's functions afresh (0.1-0.2 s for the
-    normalising map, as much as a small epoch's training). So:
+    too. Each new iterator instantiates the stream's functions afresh, the normalising map
+    above all, which costs as much as a small epoch's training (BENCHMARKS.md, "One iterator
+    of the training stream for the whole fit"). So:
 
     - a training stream of known length is repeated, with the epoch's length given. Each
       repetition starts the stream twice, the second time for one batch that is dropped, so
@@ -233,7 +234,17 @@ def keras_streams(train, validation):
     Parameters
     ----------
     train : tf.data.Dataset
+        Batches of one epoch, in the order of the stream's current shuffle key.
     validation : tf.data.Dataset or None
+
+    Returns
+    -------
+    train : tf.data.Dataset
+        Repeated without end, or ``train`` itself when its length is unknown.
+    steps_per_epoch : int or None
+        Batches an epoch, for Keras' ``fit``.
+    validation : tf.data.Dataset or None
+        Cached.
     """
     if validation is not None:
         validation = validation.cache()
