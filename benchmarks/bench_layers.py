@@ -10,7 +10,9 @@ GFLOP/s (matrix products of forward and backward pass) beside numpy's float32 ma
 The ratio is given on wall time and on this process's CPU time (steadier when other processes
 share the machine).
 
-Run: ``python benchmarks/bench_layers.py [--steps 15] [--cells lstm,gru,rnn] [--cases 48x64]``
+Run: ``python benchmarks/bench_layers.py [--steps 15] [--cells lstm,gru,rnn] [--cases 48x64]``;
+``--batch-splits 2`` forces two loops for ours (also under XLA, where "auto" keeps one), and
+``XLA_FLAGS`` in the environment reaches both models alike.
 """
 
 from __future__ import annotations
@@ -76,13 +78,14 @@ def make_model(layer_class, units: int, steps: int, jit: bool, **layer_kw) -> ke
     return model
 
 
-def bench_pair(cell: str, case: str, jit: bool, n_steps: int) -> dict[str, float]:
+def bench_pair(cell: str, case: str, jit: bool, n_steps: int,
+               batch_splits: int | str = "auto") -> dict[str, float]:
     ours_class, ref_class, gates = CELLS[cell]
     steps, units = CASES[case]
     rng = np.random.default_rng(0)
     x = rng.standard_normal((BATCH, steps, FEATURES)).astype("float32")
     y = rng.standard_normal((BATCH, 1)).astype("float32")
-    models = {"ours": make_model(ours_class, units, steps, jit),
+    models = {"ours": make_model(ours_class, units, steps, jit, batch_splits=batch_splits),
               "one_loop": make_model(ours_class, units, steps, jit, batch_splits=1),
               "keras": make_model(ref_class, units, steps, jit)}
     walls: dict[str, list[float]] = {name: [] for name in models}
@@ -102,6 +105,8 @@ def bench_pair(cell: str, case: str, jit: bool, n_steps: int) -> dict[str, float
     return {"ours_ms": ours * 1e3, "keras_ms": ref * 1e3, "ratio": ours / ref,
             "one_loop_ms": one_loop * 1e3, "one_loop_ratio": one_loop / ref,
             "cpu_ratio": cpu_ratio,
+            # CPU seconds per wall second of our step: about 1 when one core does the work
+            "ours_cores": statistics.median(cpus["ours"]) / ours,
             "ours_gflops": flops / ours / 1e9, "keras_gflops": flops / ref / 1e9}
 
 
@@ -111,24 +116,30 @@ def main() -> None:
     parser.add_argument("--cells", default="rnn,lstm,gru")
     parser.add_argument("--cases", default="48x64,168x128")
     parser.add_argument("--jit", default="off,on")
+    parser.add_argument("--batch-splits", default="auto",
+                        help='the "ours" model\'s batch_splits ("auto" or a number of loops)')
     args = parser.parse_args()
+    splits = args.batch_splits if args.batch_splits == "auto" else int(args.batch_splits)
     # best of 10 products, before the runs (after them too: other load makes single figures low)
     peak = matmul_peak_gflops()
     print(f"# {platform.processor() or platform.machine()}, {os.cpu_count()} cores, "
           f"keras {keras.__version__}, backend {keras.backend.backend()}; "
-          f"numpy float32 matmul peak (2048x2048): {peak:.1f} GFLOP/s", flush=True)
+          f"numpy float32 matmul peak (2048x2048): {peak:.1f} GFLOP/s; ours: batch_splits="
+          f"{splits!r}; XLA_FLAGS={os.environ.get('XLA_FLAGS', '')!r}", flush=True)
     print("| cell | timesteps x units | jit | ours ms | one loop ms | Keras ms | ratio (wall) "
-          "| one loop ratio | ratio (CPU) | ours GFLOP/s | Keras GFLOP/s | % of peak (ours) |")
-    print("|---|---|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|")
+          "| one loop ratio | ratio (CPU) | ours GFLOP/s | Keras GFLOP/s | % of peak (ours) "
+          "| ours CPU s / wall s |")
+    print("|---|---|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|")
     for case in args.cases.split(","):
         for cell in args.cells.split(","):
             for jit in args.jit.split(","):
-                r = bench_pair(cell, case, jit == "on", args.steps)
+                r = bench_pair(cell, case, jit == "on", args.steps, splits)
                 print(f"| {cell} | {case} | {jit} | {r['ours_ms']:.1f} | {r['one_loop_ms']:.1f} "
                       f"| {r['keras_ms']:.1f} | {r['ratio']:.2f} | {r['one_loop_ratio']:.2f} "
                       f"| {r['cpu_ratio']:.2f} | {r['ours_gflops']:.1f} "
                       f"| {r['keras_gflops']:.1f} "
-                      f"| {100 * r['ours_gflops'] / peak:.0f}% |", flush=True)
+                      f"| {100 * r['ours_gflops'] / peak:.0f}% | {r['ours_cores']:.2f} |",
+                      flush=True)
     print(f"# numpy float32 matmul peak again after the runs: {matmul_peak_gflops():.1f} GFLOP/s")
 
 

@@ -26,7 +26,7 @@ RNN_PARAMETER_CONSTRAINTS = {
     "season_length": [_POSITIVE],
     "strategy": [StrOptions({"direct", "recursive", "seq2seq"})],
     "dropout": [Interval(Real, 0, 1, closed="left")],
-    "epochs": [_POSITIVE, StrOptions({"auto", "probe"})],
+    "epochs": [_POSITIVE, StrOptions({"auto", "short", "probe"})],
     "batch_size": [_POSITIVE, StrOptions({"auto"})],
     "learning_rate": [Interval(Real, 0, None, closed="neither")],
     "clipnorm": [Interval(Real, 0, None, closed="neither"), None],
