@@ -14,6 +14,8 @@ Run from the repository root::
     python benchmarks/bench_joint_ensemble.py --sample 100          # a quick look
     python benchmarks/bench_joint_ensemble.py --window 2            # the horizon before
     python benchmarks/bench_joint_ensemble.py --batch-splits auto   # and the batch in 2 loops
+    python benchmarks/bench_joint_ensemble.py --fast --models naive2,sequential,joint,fast
+    # the last: make_model("lstm-fast"), joint on epochs="short" at learning rate 3e-3
 
 Each model in a fresh process of its own (a process that has fitted one network fits the next
 more slowly), then the table from the store::
@@ -56,6 +58,8 @@ def main(argv=None) -> int:
                    help="the networks' batch_splits ('auto': the batch in two loops on a "
                         "multi-core CPU); sequential-split and joint-split then join the table "
                         "with it, beside the default of one loop")
+    p.add_argument("--fast", action="store_true",
+                   help='add make_model("lstm-fast") as "fast" (name it in --models too)')
     args = p.parse_args(argv)
 
     from forecastkit.datasets import load_dataset
@@ -80,6 +84,8 @@ def main(argv=None) -> int:
         models["sequential-split"] = make_model("lstm", batch_splits=splits, **shape)
         models["joint-split"] = make_model("lstm", ensemble_training="joint",
                                            batch_splits=splits, **shape)
+    if args.fast:
+        models["fast"] = make_model("lstm-fast", **shape)
     wanted = args.models.split(",")
     if set(wanted) != set(models):
         # Fit the named models now; the store keeps the others' forecasts and seconds, so
@@ -96,7 +102,7 @@ def main(argv=None) -> int:
     seq, joint = table.loc["sequential"], table.loc["joint"]
     print(f"\nfit + forecast, joint / sequential: {joint['seconds'] / seq['seconds']:.2f}")
     print(f"OWA, joint / sequential: {joint['owa'] / seq['owa']:.3f}")
-    for name in ("sequential-split", "joint-split"):
+    for name in ("sequential-split", "joint-split", "fast"):
         if name in table.index:
             print(f"fit + forecast, {name} / sequential: "
                   f"{table.loc[name, 'seconds'] / seq['seconds']:.2f}; OWA ratio "
