@@ -106,10 +106,12 @@ MODELS: dict[str, ModelSpec] = {
         _rnn("gru", "global GRU forecaster", cell="gru"),
         _rnn("lstm-joint", "lstm with its members trained side by side in one graph",
              cell="lstm", ensemble_training="joint"),
-        # Issue 19's cost goal: 0.4 of the schedule at a larger step, members in one graph;
-        # about 0.4 of lstm's fit on M3 at the same accuracy (README, "Ensemble members").
+        # Issue 19's cost goal: 0.4 of the schedule at a larger step, members in one graph.
+        # Chosen on M3's validation windows; worse than lstm on M4 Hourly's
+        # (experiments/results/selection/README.md, "The fast network on M4").
         _rnn("lstm-fast", "lstm-joint on a short schedule (epochs='short') at learning rate "
-             "3e-3: about 0.4 of lstm's cost", cell="lstm", ensemble_training="joint",
+             "3e-3, chosen on M3: a fraction of lstm's cost", cell="lstm",
+             ensemble_training="joint",
              epochs="short", learning_rate=3e-3),
         _rnn("lstm-stacked", "two stacked LSTM layers (64, 64)", cell="lstm", units=(64, 64)),
         _rnn("gru-stacked", "two stacked GRU layers (64, 64)", cell="gru", units=(64, 64)),
