@@ -47,16 +47,15 @@ class RNNForecaster(RNNSavingMixin, RNNProbabilisticMixin):
         Dropout on the inputs of each recurrent layer.
     epochs : int, "auto", "short" or "probe"
         Passes over the training windows (the maximum, with early stopping). ``"auto"``: 20
-        with fewer than 50,000 windows an epoch, else 10. ``"short"``: 8, else 4, about 0.4 of
-        the cost; chosen on validation windows with ``learning_rate=3e-3`` and
-        ``ensemble_training="joint"``, with which it forecast M3 and M4 Weekly as well as
-        ``"auto"`` at 1e-3, and M4 Hourly worse (OWA +12 %): an option for data like M3's,
-        not a default (``make_model("lstm-fast")`` sets all three; at 1e-3, half the schedule
-        forecast M3 worse). ``"probe"``: below 50,000, a probe
-        network (the first member's lookback) is trained with early stopping on the last
-        ``validation_size`` steps of every series, up to 100 epochs, and the members train for
-        its best epoch count (20 when no series can hold out a horizon); above, 10. With
-        ``early_stopping=True`` each of them means at most 100. See ``epochs_``.
+        with fewer than 50,000 windows an epoch, else 10. ``"short"``: 8, else 4; with
+        ``learning_rate=3e-3`` and ``ensemble_training="joint"`` (``make_model("lstm-fast")``)
+        it forecast M3 and M4 Weekly's validation windows as well as ``"auto"`` at 1e-3 (M3
+        Monthly at 0.3 of the cost), and M4 Hourly's worse: an option, not a default.
+        ``"probe"``: below 50,000, a probe network (the first member's lookback) is trained
+        with early stopping on the last ``validation_size`` steps of every series, up to 100
+        epochs, and the members train for its best epoch count (20 when no series can hold
+        out a horizon); above, 10. With ``early_stopping=True`` each of them means at most
+        100. See ``epochs_``.
     batch_size : int or "auto"
         Windows per gradient step. ``"auto"``: 64 with fewer than 50,000 windows an epoch, else
         256; the two schedules were chosen on validation windows
