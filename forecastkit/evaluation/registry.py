@@ -111,8 +111,7 @@ MODELS: dict[str, ModelSpec] = {
         # (experiments/results/selection/README.md, "The fast network on M4").
         _rnn("lstm-fast", "lstm-joint on a short schedule (epochs='short') at learning rate "
              "3e-3, chosen on M3: a fraction of lstm's cost", cell="lstm",
-             ensemble_training="joint",
-             epochs="short", learning_rate=3e-3),
+             ensemble_training="joint", epochs="short", learning_rate=3e-3),
         _rnn("lstm-stacked", "two stacked LSTM layers (64, 64)", cell="lstm", units=(64, 64)),
         _rnn("gru-stacked", "two stacked GRU layers (64, 64)", cell="gru", units=(64, 64)),
         _rnn("bilstm", "bidirectional LSTM", cell="lstm", bidirectional=True),
