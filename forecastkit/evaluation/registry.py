@@ -106,9 +106,7 @@ MODELS: dict[str, ModelSpec] = {
         _rnn("gru", "global GRU forecaster", cell="gru"),
         _rnn("lstm-joint", "lstm with its members trained side by side in one graph",
              cell="lstm", ensemble_training="joint"),
-        # Issue 19's cost goal: 0.4 of the schedule at a larger step, members in one graph.
-        # Chosen on M3's validation windows; worse than lstm on M4 Hourly's
-        # (experiments/results/selection/README.md, "The fast network on M4").
+        # How it was chosen and where it loses: experiments/results/selection/README.md.
         _rnn("lstm-fast", "lstm-joint on a short schedule (epochs='short') at learning rate "
              "3e-3, chosen on M3: a fraction of lstm's cost", cell="lstm",
              ensemble_training="joint", epochs="short", learning_rate=3e-3),

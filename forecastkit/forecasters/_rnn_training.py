@@ -31,11 +31,9 @@ __all__ = ["Schedule", "TrainingData", "resolve_schedule", "train_member", "fit_
 SMALL_DATA_MAX_WINDOWS = 50_000
 SMALL_DATA_EPOCHS, SMALL_DATA_BATCH = 20, 64
 LARGE_DATA_EPOCHS, LARGE_DATA_BATCH = 10, 256
-# epochs="short": 0.4 of those epochs, at the same batch sizes. Chosen on M3's validation
-# windows with learning_rate=3e-3 and the members in one graph, for issue 19's cost goal
-# (experiments/results/selection/README.md, "0.8 of the half schedule at 3e-3"). With those
-# (make_model("lstm-fast")): 0.29 of the defaults' fit on M3 Monthly at the same validation
-# OWA, level on M4 Weekly, worse on M4 Hourly (the same README, "The fast network on M4").
+# epochs="short": 0.4 of those epochs, at the same batch sizes; with learning_rate=3e-3 and
+# the members in one graph it is make_model("lstm-fast"). Not the default: it was chosen on
+# M3 and loses on M4 Hourly (experiments/results/selection/README.md).
 SHORT_SMALL_DATA_EPOCHS, SHORT_LARGE_DATA_EPOCHS = 8, 4
 MAX_EPOCHS = 100
 

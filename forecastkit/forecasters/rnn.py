@@ -47,10 +47,9 @@ class RNNForecaster(RNNSavingMixin, RNNProbabilisticMixin):
         Dropout on the inputs of each recurrent layer.
     epochs : int, "auto", "short" or "probe"
         Passes over the training windows (the maximum, with early stopping). ``"auto"``: 20
-        with fewer than 50,000 windows an epoch, else 10. ``"short"``: 8, else 4; with
-        ``learning_rate=3e-3`` and ``ensemble_training="joint"`` (``make_model("lstm-fast")``)
-        it forecast M3 and M4 Weekly's validation windows as well as ``"auto"`` at 1e-3 (M3
-        Monthly at 0.3 of the cost), and M4 Hourly's worse: an option, not a default.
+        with fewer than 50,000 windows an epoch, else 10. ``"short"``: 8, else 4, meant with
+        ``learning_rate=3e-3`` and ``ensemble_training="joint"`` (``make_model("lstm-fast")``):
+        a fraction of the cost, for data like M3's (experiments/results/selection/).
         ``"probe"``: below 50,000, a probe network (the first member's lookback) is trained
         with early stopping on the last ``validation_size`` steps of every series, up to 100
         epochs, and the members train for its best epoch count (20 when no series can hold
